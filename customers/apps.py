@@ -1,0 +1,9 @@
+"""App configuration."""
+
+from django.apps import AppConfig
+
+
+class CustomersConfig(AppConfig):
+    """The customers app."""
+
+    name = "customers"

@@ -1,0 +1,135 @@
+"""Customers (the accounts feedback comes from) and their usage over time."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.db import models
+from django.db.models.functions import Upper
+from django.urls import reverse
+
+from customers.choices import Industry, Language, Lifecycle, Plan, Region, Tier, UseCase
+
+HEALTH_AT_RISK_BELOW = 40  # a health score under this marks the account at risk, whatever its lifecycle stage
+
+
+class CustomerQuerySet(models.QuerySet):
+    """Domain filters for customers."""
+
+    def at_risk(self) -> CustomerQuerySet:
+        """Accounts flagged at risk, or whose health score fell under the threshold."""
+        return self.filter(
+            models.Q(lifecycle_stage=Lifecycle.AT_RISK) | models.Q(health_score__lt=HEALTH_AT_RISK_BELOW)
+        )
+
+    def renewing_within(self, days: int, *, today: date | None = None) -> CustomerQuerySet:
+        """Accounts whose renewal date falls in the next ``days`` days."""
+        today = today or date.today()
+        return self.filter(renewal_date__gte=today, renewal_date__lte=today + timedelta(days=days))
+
+
+class Customer(models.Model):
+    """An account (company) that gives feedback, enriched with the segments the loop slices by."""
+
+    name = models.CharField("company", max_length=200)
+    domain = models.CharField(
+        max_length=253,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="Email domain used to match incoming feedback to this account.",
+    )
+    industry = models.CharField(max_length=32, choices=Industry.choices)
+    region = models.CharField(max_length=32, choices=Region.choices)
+    language = models.CharField(max_length=8, choices=Language.choices, default=Language.ENGLISH)
+    tier = models.CharField(max_length=32, choices=Tier.choices)
+    arr = models.DecimalField("ARR (USD)", max_digits=14, decimal_places=2, default=Decimal("0"))
+    plan = models.CharField(max_length=16, choices=Plan.choices, default=Plan.ENTERPRISE)
+    lifecycle_stage = models.CharField(max_length=16, choices=Lifecycle.choices, default=Lifecycle.ACTIVE)
+    primary_use_case = models.CharField(max_length=32, choices=UseCase.choices, blank=True)
+    account_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="owned_customers"
+    )
+    customer_since = models.DateField(null=True, blank=True)
+    health_score = models.PositiveSmallIntegerField(null=True, blank=True, help_text="0 (about to churn) to 100.")
+    renewal_date = models.DateField(null=True, blank=True)
+    crm_id = models.CharField(
+        "CRM id",
+        max_length=64,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="External id in the CRM (e.g. Salesforce account id).",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(health_score__lte=100), name="customer_health_score_0_100"),
+            models.CheckConstraint(condition=models.Q(arr__gte=0), name="customer_arr_not_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["name", "id"], name="customer_name_idx"),
+            models.Index(fields=["industry", "name"], name="customer_industry_idx"),
+            models.Index(fields=["region", "name"], name="customer_region_idx"),
+            models.Index(fields=["language", "name"], name="customer_language_idx"),
+            models.Index(fields=["tier", "name"], name="customer_tier_idx"),
+            models.Index(fields=["plan", "name"], name="customer_plan_idx"),
+            models.Index(fields=["lifecycle_stage", "name"], name="customer_lifecycle_idx"),
+            models.Index(fields=["primary_use_case", "name"], name="customer_use_case_idx"),
+            models.Index(fields=["-arr"], name="customer_arr_idx"),
+            models.Index(fields=["renewal_date"], name="customer_renewal_idx"),
+            models.Index(fields=["health_score"], name="customer_health_idx"),
+            GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="customer_name_trgm"),
+            GinIndex(OpClass(Upper("domain"), name="gin_trgm_ops"), name="customer_domain_trgm"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:customers_customer_change", args=[self.pk])
+
+    @property
+    def days_as_customer(self) -> int | None:
+        """Days since the account became a customer (None for prospects with no start date)."""
+        return (date.today() - self.customer_since).days if self.customer_since else None
+
+    @property
+    def is_at_risk(self) -> bool:
+        """Same rule as ``CustomerQuerySet.at_risk`` for one loaded row."""
+        return self.lifecycle_stage == Lifecycle.AT_RISK or (
+            self.health_score is not None and self.health_score < HEALTH_AT_RISK_BELOW
+        )
+
+
+class UsageSnapshot(models.Model):
+    """One day of an account's product usage: the behavioural signal (drops, inactivity) comes from these."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="usage_snapshots")
+    taken_on = models.DateField()
+    active_users = models.PositiveIntegerField(default=0)
+    api_requests = models.PositiveBigIntegerField(default=0)
+    tokens_used = models.PositiveBigIntegerField(default=0)
+    features_used = models.JSONField(default=dict, blank=True, help_text="Feature name → number of uses that day.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-taken_on", "-id"]
+        get_latest_by = "taken_on"
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "taken_on"], name="usage_snapshot_unique_customer_day"),
+        ]
+        indexes = [
+            models.Index(fields=["-taken_on", "-id"], name="usage_taken_on_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} on {self.taken_on:%Y-%m-%d}"

@@ -1,0 +1,9 @@
+"""App configuration."""
+
+from django.apps import AppConfig
+
+
+class FeedbackConfig(AppConfig):
+    """The feedback app."""
+
+    name = "feedback"

@@ -1,0 +1,167 @@
+"""Feedback items (one per thing a customer said, wherever they said it) and their embeddings."""
+
+from __future__ import annotations
+
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.db import models
+from django.db.models.functions import Cast, Upper
+from django.urls import reverse
+from pgvector.django import HnswIndex, VectorField
+
+from feedback.choices import Category, Priority, Product, ProductArea, Sentiment, Severity, Source, Status
+
+# Vector sizes the store can index: one partial HNSW index each (offline MiniLM 384, mistral-embed 1024).
+INDEXED_DIMENSIONS = (384, 1024)
+
+
+class FeedbackQuerySet(models.QuerySet):
+    """Domain filters for feedback."""
+
+    def open(self) -> FeedbackQuerySet:
+        """Items still in the loop (not shipped, not declined)."""
+        return self.exclude(status__in=[Status.SHIPPED, Status.WONT_DO])
+
+    def untriaged(self) -> FeedbackQuerySet:
+        """Items the triage has not processed yet."""
+        return self.filter(triaged_at__isnull=True)
+
+    def originals(self) -> FeedbackQuerySet:
+        """Items that are not marked as a duplicate of another."""
+        return self.filter(duplicate_of__isnull=True)
+
+
+class FeedbackItem(models.Model):
+    """One piece of customer feedback, enriched by triage and linked to its customer and themes."""
+
+    received_at = models.DateTimeField(help_text="When the customer said it (not when it was imported).")
+    source = models.CharField(max_length=16, choices=Source.choices)
+    source_id = models.CharField("source id", max_length=255, help_text="Id of the item in its source system.")
+    source_url = models.URLField(max_length=500, blank=True)
+    verbatim = models.TextField(help_text="The customer's exact words.")
+    summary = models.CharField(max_length=300, blank=True, help_text="One-line distillation.")
+    reporter_email = models.EmailField(blank=True)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, null=True, blank=True, related_name="feedback_items"
+    )
+    category = models.CharField(max_length=20, choices=Category.choices, blank=True)
+    product = models.CharField("product / model", max_length=20, choices=Product.choices, blank=True)
+    product_area = models.CharField(max_length=20, choices=ProductArea.choices, blank=True)
+    severity = models.CharField(max_length=10, choices=Severity.choices, blank=True)
+    priority = models.CharField(max_length=10, choices=Priority.choices, blank=True)
+    sentiment_score = models.FloatField(null=True, blank=True, help_text="-1 (very negative) to 1 (very positive).")
+    sentiment_label = models.CharField(max_length=10, choices=Sentiment.choices, blank=True)
+    tags = ArrayField(models.CharField(max_length=50), default=list, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEW)
+    themes = models.ManyToManyField("themes.Theme", blank=True, related_name="feedback_items")
+    duplicate_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="duplicates"
+    )
+    raw_payload = models.JSONField(default=dict, blank=True, help_text="The payload as the source sent it.")
+    triaged_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = FeedbackQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        get_latest_by = "received_at"
+        constraints = [
+            models.UniqueConstraint(fields=["source", "source_id"], name="feedback_unique_source_item"),
+            models.CheckConstraint(
+                condition=models.Q(sentiment_score__gte=-1, sentiment_score__lte=1)
+                | models.Q(sentiment_score__isnull=True),
+                name="feedback_sentiment_score_range",
+            ),
+            models.CheckConstraint(condition=~models.Q(duplicate_of=models.F("id")), name="feedback_not_own_duplicate"),
+            models.CheckConstraint(condition=~models.Q(verbatim=""), name="feedback_verbatim_not_empty"),
+        ]
+        indexes = [
+            models.Index(fields=["-received_at", "-id"], name="feedback_received_idx"),
+            *[
+                models.Index(fields=[column, "-received_at", "-id"], name=f"feedback_{column}_idx")
+                for column in (
+                    "status",
+                    "category",
+                    "source",
+                    "product",
+                    "product_area",
+                    "severity",
+                    "priority",
+                    "sentiment_label",
+                )
+            ],
+            models.Index(fields=["customer", "-received_at", "-id"], name="feedback_customer_idx"),
+            models.Index(fields=["-sentiment_score"], name="feedback_sentiment_score_idx"),
+            models.Index(
+                fields=["created_at"], name="feedback_untriaged_idx", condition=models.Q(triaged_at__isnull=True)
+            ),
+            GinIndex(fields=["tags"], name="feedback_tags_gin"),
+            GinIndex(OpClass(Upper("verbatim"), name="gin_trgm_ops"), name="feedback_verbatim_trgm"),
+            GinIndex(OpClass(Upper("summary"), name="gin_trgm_ops"), name="feedback_summary_trgm"),
+        ]
+
+    def __str__(self) -> str:
+        text = self.summary or self.verbatim
+        return text if len(text) <= 80 else f"{text[:79]}…"
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:feedback_feedbackitem_change", args=[self.pk])
+
+
+class EmbeddingSpace(models.Model):
+    """A vector space (provider, model, dimensions): vectors of different spaces are never compared."""
+
+    provider = models.CharField(max_length=32)
+    model = models.CharField(max_length=100)
+    dimensions = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["provider", "model"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "model", "dimensions"], name="embedding_space_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}/{self.model} ({self.dimensions}-d)"
+
+
+class FeedbackEmbedding(models.Model):
+    """The vector of one feedback item in one space; switching provider re-embeds into a new space."""
+
+    feedback = models.ForeignKey(FeedbackItem, on_delete=models.CASCADE, related_name="embeddings")
+    space = models.ForeignKey(EmbeddingSpace, on_delete=models.CASCADE, related_name="embeddings")
+    dimensions = models.PositiveSmallIntegerField(
+        help_text="Copy of the space's size: the partial HNSW indexes are chosen by it."
+    )
+    vector = VectorField()
+    content_hash = models.CharField(max_length=64, help_text="SHA-256 of the text embedded; a change re-embeds.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["space", "feedback"]
+        constraints = [
+            models.UniqueConstraint(fields=["feedback", "space"], name="embedding_unique_feedback_space"),
+            models.CheckConstraint(
+                condition=models.Q(dimensions=models.Func(models.F("vector"), function="vector_dims")),
+                name="embedding_dimensions_match_vector",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["space", "feedback"], name="embedding_space_feedback_idx"),
+            *[
+                HnswIndex(
+                    OpClass(Cast("vector", output_field=VectorField(dimensions=size)), name="vector_cosine_ops"),
+                    name=f"embedding_hnsw_{size}",
+                    m=16,
+                    ef_construction=64,
+                    condition=models.Q(dimensions=size),
+                )
+                for size in INDEXED_DIMENSIONS
+            ],
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.feedback_id} in {self.space}"

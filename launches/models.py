@@ -1,0 +1,160 @@
+"""Launches, their checklist templates per launch type, and the per-team checklist of each launch."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.db import models
+from django.db.models.functions import Upper
+from django.urls import reverse
+
+from launches.choices import LAUNCH_TYPE_COMPLEXITY, ChecklistTeam, Complexity, LaunchStatus, LaunchTeam, LaunchType
+
+
+class Launch(models.Model):
+    """Something that ships: a model, an API change, a feature; it closes the loop for its themes."""
+
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    launch_type = models.CharField(max_length=24, choices=LaunchType.choices)
+    status = models.CharField(max_length=10, choices=LaunchStatus.choices, default=LaunchStatus.IN_DEV)
+    team = models.CharField("owning team", max_length=12, choices=LaunchTeam.choices, default=LaunchTeam.ENGINEERING)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="owned_launches"
+    )
+    start_date = models.DateField(null=True, blank=True, help_text="When work started.")
+    target_date = models.DateField(help_text="Planned launch date; checklist due dates count back from it.")
+    shipped_on = models.DateField(null=True, blank=True)
+    themes = models.ManyToManyField("themes.Theme", blank=True, related_name="launches")
+    tracker_keys = ArrayField(
+        models.CharField(max_length=64), default=list, blank=True, help_text="Linear/Jira/GitHub keys, e.g. LIN-142."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["target_date", "id"]
+        verbose_name_plural = "launches"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(start_date__isnull=True) | models.Q(start_date__lte=models.F("target_date")),
+                name="launch_start_before_target",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status=LaunchStatus.SHIPPED) | models.Q(shipped_on__isnull=False),
+                name="launch_shipped_has_date",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["target_date", "id"], name="launch_target_idx"),
+            models.Index(fields=["status", "target_date"], name="launch_status_idx"),
+            models.Index(fields=["team", "target_date"], name="launch_team_idx"),
+            models.Index(fields=["launch_type", "target_date"], name="launch_type_idx"),
+            GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="launch_name_trgm"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:launches_launch_change", args=[self.pk])
+
+    @property
+    def complexity(self) -> Complexity:
+        """The checklist weight of this launch's type."""
+        return LAUNCH_TYPE_COMPLEXITY[LaunchType(self.launch_type)]
+
+
+class ChecklistTemplate(models.Model):
+    """The checklist every launch of one type starts from."""
+
+    launch_type = models.CharField(max_length=24, choices=LaunchType.choices, unique=True)
+    description = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["launch_type"]
+
+    def __str__(self) -> str:
+        return f"{self.get_launch_type_display()} checklist"
+
+
+class ChecklistTemplateItem(models.Model):
+    """One item of a template, for one team."""
+
+    template = models.ForeignKey(ChecklistTemplate, on_delete=models.CASCADE, related_name="items")
+    team = models.CharField(max_length=12, choices=ChecklistTeam.choices)
+    title = models.CharField(max_length=200)
+    position = models.PositiveSmallIntegerField(default=0)
+    due_days_before = models.PositiveSmallIntegerField(
+        default=0, help_text="Due this many days before the target date of the launch."
+    )
+
+    class Meta:
+        ordering = ["template", "team", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["template", "team", "title"], name="checklist_template_item_unique"),
+        ]
+        indexes = [models.Index(fields=["template", "team", "position"], name="checklist_template_order_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_team_display()}: {self.title}"
+
+
+class ChecklistItemQuerySet(models.QuerySet):
+    """Domain filters for checklist items."""
+
+    def open(self) -> ChecklistItemQuerySet:
+        """Items not ticked yet."""
+        return self.filter(done_at__isnull=True)
+
+    def overdue(self, today) -> ChecklistItemQuerySet:
+        """Open items past their due date."""
+        return self.open().filter(due_date__lt=today)
+
+
+class ChecklistItem(models.Model):
+    """One item of one launch's checklist, ticked by its team."""
+
+    launch = models.ForeignKey(Launch, on_delete=models.CASCADE, related_name="checklist_items")
+    team = models.CharField(max_length=12, choices=ChecklistTeam.choices)
+    title = models.CharField(max_length=200)
+    position = models.PositiveSmallIntegerField(default=0)
+    template_item = models.ForeignKey(
+        ChecklistTemplateItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="checklist_items"
+    )
+    due_date = models.DateField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ChecklistItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["launch", "team", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["launch", "team", "title"], name="checklist_item_unique_title"),
+            models.CheckConstraint(
+                condition=models.Q(done_by__isnull=True) | models.Q(done_at__isnull=False),
+                name="checklist_item_done_by_needs_done_at",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["launch", "team", "position"], name="checklist_item_order_idx"),
+            models.Index(
+                fields=["due_date"], name="checklist_item_open_due_idx", condition=models.Q(done_at__isnull=True)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.launch} · {self.get_team_display()}: {self.title}"
+
+    @property
+    def is_done(self) -> bool:
+        """Whether the item has been ticked."""
+        return self.done_at is not None

@@ -1,0 +1,97 @@
+"""Launch business logic: checklist templates and the per-team checklist of each launch."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from launches.checklists import DEFAULT_TEMPLATES
+from launches.models import ChecklistItem, ChecklistTemplate, ChecklistTemplateItem, Launch
+
+
+def install_default_templates() -> int:
+    """Create the default template of every launch type that has none, with its items; returns templates created."""
+    created = 0
+    for launch_type, teams in DEFAULT_TEMPLATES.items():
+        template, was_created = ChecklistTemplate.objects.get_or_create(launch_type=launch_type)
+        if not was_created:
+            continue
+        created += 1
+        ChecklistTemplateItem.objects.bulk_create(
+            ChecklistTemplateItem(template=template, team=team, title=title, position=position, due_days_before=days)
+            for team, items in teams.items()
+            for position, (title, days) in enumerate(items)
+        )
+    return created
+
+
+@transaction.atomic
+def generate_checklist(*, launch: Launch) -> int:
+    """Add to ``launch`` every item of its type's template it does not have yet; returns items added.
+
+    Idempotent. When the launch type changed, unticked items that came from another type's template are removed;
+    ticked items and items added by hand stay.
+    """
+    template = ChecklistTemplate.objects.filter(launch_type=launch.launch_type).first()
+    template_items = list(template.items.order_by("team", "position")) if template else []
+    wanted_ids = {item.id for item in template_items}
+    (
+        ChecklistItem.objects.filter(launch=launch, done_at__isnull=True, template_item__isnull=False)
+        .exclude(template_item_id__in=wanted_ids)
+        .delete()
+    )
+    existing = set(ChecklistItem.objects.filter(launch=launch).values_list("team", "title"))
+    new_items = [
+        ChecklistItem(
+            launch=launch,
+            team=item.team,
+            title=item.title,
+            position=item.position,
+            template_item=item,
+            due_date=launch.target_date - timedelta(days=item.due_days_before),
+        )
+        for item in template_items
+        if (item.team, item.title) not in existing
+    ]
+    ChecklistItem.objects.bulk_create(new_items)
+    return len(new_items)
+
+
+@transaction.atomic
+def create_launch(*, themes=(), **fields) -> Launch:
+    """Create a launch with its checklist generated from its type's template."""
+    launch = Launch(**fields)
+    launch.full_clean()
+    launch.save()
+    if themes:
+        launch.themes.set(themes)
+    generate_checklist(launch=launch)
+    return launch
+
+
+def set_item_done(*, item: ChecklistItem, done: bool, user) -> ChecklistItem:
+    """Tick (or untick) a checklist item, recording who did it and when."""
+    if done and item.done_at is None:
+        item.done_at, item.done_by = timezone.now(), user
+    elif not done:
+        item.done_at, item.done_by = None, None
+    item.save(update_fields=["done_at", "done_by"])
+    return item
+
+
+def shift_due_dates(*, launch: Launch) -> int:
+    """Recompute open items' due dates after the target date moved; returns items changed."""
+    if launch.target_date is None:
+        raise ValidationError("A launch needs a target date.")
+    changed = []
+    for item in launch.checklist_items.open().select_related("template_item"):
+        if item.template_item is not None:
+            due = launch.target_date - timedelta(days=item.template_item.due_days_before)
+            if due != item.due_date:
+                item.due_date = due
+                changed.append(item)
+    ChecklistItem.objects.bulk_update(changed, ["due_date"])
+    return len(changed)

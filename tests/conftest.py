@@ -1,0 +1,42 @@
+"""Test session: real PostgreSQL with pgvector and a real Redis, started once for the whole run.
+
+With no DATABASE_URL / REDIS_URL the embedded servers of the test data folder (FEEDBACKHUB_DATA_DIR=.data/test,
+set in pyproject.toml) are started here and stopped when the session ends. The test database is test_feedbackhub.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from feedbackhub import embedded
+
+# The test server trades durability for speed: a crash only loses throw-away test data.
+FAST_TUNING = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+
+
+@pytest.fixture(scope="session")
+def embedded_services():
+    """Start the embedded servers this run needs; stop them at the end of the session."""
+    use_pg, use_redis = not os.environ.get("DATABASE_URL"), not os.environ.get("REDIS_URL")
+    if use_pg:
+        embedded.start_postgres(tuning=FAST_TUNING)
+    if use_redis:
+        embedded.start_redis(persistent=False)
+    yield
+    if use_pg:
+        embedded.stop_postgres()
+    if use_redis:
+        embedded.stop_redis()
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(embedded_services, django_db_modify_db_settings_parallel_suffix):
+    """Make sure the database server runs before pytest-django creates the test database."""
+
+
+@pytest.fixture
+def user(django_user_model):
+    """A staff user who can use the admin."""
+    return django_user_model.objects.create_user(username="pm", password="pm-password", is_staff=True)

@@ -1,0 +1,80 @@
+"""Theme admin: hypotheses, their verification and their rollups."""
+
+from django.contrib import admin, messages
+from django.db.models import Count, Q, QuerySet
+from unfold.admin import TabularInline
+from unfold.decorators import action
+
+from feedbackhub.admin_tools import HubModelAdmin
+from themes import services
+from themes.models import Theme, ThemeVerification
+
+
+class ThemeVerificationInline(TabularInline):
+    """The verify-before-build checklist of a theme."""
+
+    model = ThemeVerification
+    fields = ["step", "done_at", "done_by", "notes"]
+    readonly_fields = ["step"]
+    autocomplete_fields = ["done_by"]
+    extra = 0
+    can_delete = False
+    max_num = 0
+
+
+@admin.register(Theme)
+class ThemeAdmin(HubModelAdmin):
+    """Themes by ARR impact, with verification progress."""
+
+    list_display = [
+        "name",
+        "status",
+        "owner",
+        "feedback_count",
+        "unique_customers",
+        "arr_impacted",
+        "arr_at_risk",
+        "verification",
+    ]
+    list_filter = ["status", "owner"]
+    search_fields = ["name", "description"]
+    list_select_related = ["owner"]
+    autocomplete_fields = ["owner"]
+    readonly_fields = [
+        "feedback_count",
+        "unique_customers",
+        "arr_impacted",
+        "arr_at_risk",
+        "rollups_refreshed_at",
+        "created_at",
+        "updated_at",
+    ]
+    inlines = [ThemeVerificationInline]
+    actions = ["refresh_rollups"]
+    fieldsets = [
+        (None, {"fields": ["name", "status", "owner", "description", "problem_statement", "tracker_issues"]}),
+        (
+            "Rollups",
+            {"fields": ["feedback_count", "unique_customers", "arr_impacted", "arr_at_risk", "rollups_refreshed_at"]},
+        ),
+    ]
+
+    def get_queryset(self, request) -> QuerySet:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(steps_done=Count("verification_steps", filter=Q(verification_steps__done_at__isnull=False)))
+        )
+
+    @admin.display(description="verified", ordering="steps_done")
+    def verification(self, obj: Theme) -> str:
+        return f"{obj.steps_done}/8"
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        services.ensure_verification_steps(theme=obj)
+
+    @action(description="Refresh rollups")
+    def refresh_rollups(self, request, queryset: QuerySet) -> None:
+        count = services.refresh_rollups(theme_ids=queryset.values_list("id", flat=True))
+        self.message_user(request, f"Refreshed the rollups of {count} theme(s).", messages.SUCCESS)

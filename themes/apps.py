@@ -1,0 +1,9 @@
+"""App configuration."""
+
+from django.apps import AppConfig
+
+
+class ThemesConfig(AppConfig):
+    """The themes app."""
+
+    name = "themes"

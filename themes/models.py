@@ -1,0 +1,110 @@
+"""Themes: clusters of feedback treated as hypotheses, verified before anything is built."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.db import models
+from django.db.models.functions import Upper
+from django.urls import reverse
+
+from themes.choices import ThemeStatus, VerificationStep
+
+
+class ThemeQuerySet(models.QuerySet):
+    """Domain filters for themes."""
+
+    def active(self) -> ThemeQuerySet:
+        """Themes not shipped yet."""
+        return self.exclude(status=ThemeStatus.SHIPPED)
+
+    def by_arr_impact(self) -> ThemeQuerySet:
+        """Largest ARR impacted first (the leadership view's order)."""
+        return self.order_by("-arr_impacted", "id")
+
+
+class Theme(models.Model):
+    """A group of related feedback, with its problem statement, verification and rollups."""
+
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    problem_statement = models.TextField(
+        "problem / JTBD statement",
+        blank=True,
+        help_text="We believe [segment] struggles with [problem] when trying to [job to be done].",
+    )
+    status = models.CharField(max_length=12, choices=ThemeStatus.choices, default=ThemeStatus.HYPOTHESIS)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_themes",
+        verbose_name="owner (PM)",
+    )
+    tracker_issues = ArrayField(
+        models.CharField(max_length=64), default=list, blank=True, help_text="Linear/Jira/GitHub keys, e.g. LIN-142."
+    )
+    feedback_count = models.PositiveIntegerField(default=0, editable=False)
+    unique_customers = models.PositiveIntegerField(default=0, editable=False)
+    arr_impacted = models.DecimalField(
+        "ARR impacted", max_digits=16, decimal_places=2, default=Decimal("0"), editable=False
+    )
+    arr_at_risk = models.DecimalField(
+        "ARR at risk", max_digits=16, decimal_places=2, default=Decimal("0"), editable=False
+    )
+    rollups_refreshed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ThemeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-arr_impacted", "id"]
+        indexes = [
+            models.Index(fields=["-arr_impacted", "id"], name="theme_arr_idx"),
+            models.Index(fields=["status", "-arr_impacted", "id"], name="theme_status_idx"),
+            models.Index(fields=["-feedback_count"], name="theme_feedback_count_idx"),
+            GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="theme_name_trgm"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:themes_theme_change", args=[self.pk])
+
+
+class ThemeVerification(models.Model):
+    """One step of a theme's verify-before-build checklist."""
+
+    theme = models.ForeignKey(Theme, on_delete=models.CASCADE, related_name="verification_steps")
+    step = models.CharField(max_length=24, choices=VerificationStep.choices)
+    position = models.PositiveSmallIntegerField(default=0)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    done_at = models.DateTimeField(null=True, blank=True)
+    notes = models.TextField(blank=True, help_text="Evidence: who was talked to, what came up, the numbers.")
+
+    class Meta:
+        ordering = ["theme", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["theme", "step"], name="theme_verification_unique_step"),
+            models.CheckConstraint(
+                condition=models.Q(done_by__isnull=True) | models.Q(done_at__isnull=False),
+                name="theme_verification_done_by_needs_done_at",
+            ),
+        ]
+        indexes = [models.Index(fields=["theme", "position"], name="theme_verification_order_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.theme}: {self.get_step_display()}"
+
+    @property
+    def is_done(self) -> bool:
+        """Whether the step has been ticked."""
+        return self.done_at is not None
