@@ -132,7 +132,9 @@ class FeedbackEmbedding(models.Model):
     """The vector of one feedback item in one space; switching provider re-embeds into a new space."""
 
     feedback = models.ForeignKey(FeedbackItem, on_delete=models.CASCADE, related_name="embeddings")
-    space = models.ForeignKey(EmbeddingSpace, on_delete=models.CASCADE, related_name="embeddings")
+    space = models.ForeignKey(
+        EmbeddingSpace, on_delete=models.CASCADE, related_name="embeddings", db_index=False
+    )  # (space, feedback) index serves lookups by space
     dimensions = models.PositiveSmallIntegerField(
         help_text="Copy of the space's size: the partial HNSW indexes are chosen by it."
     )

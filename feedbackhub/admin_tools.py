@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from django.core.paginator import Paginator
-from django.db import connections
+from django.db import connections, models
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 from unfold.admin import ModelAdmin
@@ -55,3 +55,4 @@ class HubModelAdmin(ModelAdmin):
     show_full_result_count = False
     list_per_page = 50
     list_filter_submit = True
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # merged into unfold's widgets

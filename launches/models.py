@@ -40,10 +40,12 @@ class Launch(models.Model):
             models.CheckConstraint(
                 condition=models.Q(start_date__isnull=True) | models.Q(start_date__lte=models.F("target_date")),
                 name="launch_start_before_target",
+                violation_error_message="The start date must be on or before the target date.",
             ),
             models.CheckConstraint(
                 condition=~models.Q(status=LaunchStatus.SHIPPED) | models.Q(shipped_on__isnull=False),
                 name="launch_shipped_has_date",
+                violation_error_message="A shipped launch needs its shipped-on date.",
             ),
         ]
         indexes = [

@@ -1,0 +1,177 @@
+"""`manage.py run_hub`: the whole hub in one terminal — services, migrations, demo data, web, worker and beat.
+
+Ctrl-C (or SIGTERM) stops the web server, the Celery worker and beat, then the embedded PostgreSQL and Redis.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from feedbackhub import embedded
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class Command(BaseCommand):
+    help = "Start the whole hub: embedded services (if no DATABASE_URL/REDIS_URL), web, Celery worker and beat."
+    requires_system_checks = []
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8000))
+        parser.add_argument("--no-demo", action="store_true", help="Do not load the demo data on first start.")
+        parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY") or 2))
+
+    def handle(self, *args, host: str, port: int, no_demo: bool, web_workers: int, **options):
+        self.stopping = False
+        self.children: dict[str, subprocess.Popen] = {}
+        if not 0 < port < 65536:
+            raise CommandError(f"PORT={port} is not a TCP port (1-65535).")
+        if not port_is_free(host, port):
+            raise CommandError(
+                f"Port {port} on {host} is already in use: stop what uses it or run `PORT=8001 make run`."
+            )
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, self.request_stop)
+        uses_embedded = not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL")
+        try:
+            self.prepare(no_demo=no_demo)
+            if self.stopping:
+                return
+            self.start_children(host=host, port=port, web_workers=web_workers)
+            self.wait_until_web_answers(host=host, port=port)
+            if not self.stopping:
+                self.print_banner(host=host, port=port)
+                self.supervise()
+        finally:
+            self.stop_children()
+            if uses_embedded:
+                stopped = embedded.stop_services()
+                if stopped:
+                    self.stdout.write(f"Stopped embedded {' and '.join(stopped)}.")
+            self.stdout.write("FeedbackHub stopped.")
+
+    def request_stop(self, signum, frame) -> None:
+        """First Ctrl-C: stop cleanly. The children got the same signal from the terminal and are shutting down."""
+        if not self.stopping:
+            self.stdout.write("\nStopping FeedbackHub…")
+        self.stopping = True
+
+    def prepare(self, *, no_demo: bool) -> None:
+        """Start embedded services, migrate, collect static files, load the demo data once."""
+        started = embedded.ensure_services(quiet=True)
+        if started:
+            self.stdout.write(f"Started embedded {' and '.join(started)} ({embedded.data_dir()}).")
+        self.stdout.write("Applying migrations…")
+        call_command("migrate", interactive=False, verbosity=0)
+        if not settings.DEBUG:
+            call_command("collectstatic", interactive=False, verbosity=0)
+        if not no_demo:
+            call_command("load_demo")
+
+    def start_children(self, *, host: str, port: int, web_workers: int) -> None:
+        """Start gunicorn, the Celery worker and Celery beat with this environment."""
+        python_bin = os.path.dirname(sys.executable)
+        commands = {
+            "web": [
+                os.path.join(python_bin, "gunicorn"),
+                "feedbackhub.wsgi:application",
+                "--bind",
+                f"{host}:{port}",
+                "--workers",
+                str(web_workers),
+                "--timeout",
+                "60",
+                "--access-logfile",
+                "-",
+            ],
+            "worker": [
+                os.path.join(python_bin, "celery"),
+                "-A",
+                "feedbackhub",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                "2",
+                "--hostname",
+                f"hub-{port}@%h",
+            ],
+            "beat": [os.path.join(python_bin, "celery"), "-A", "feedbackhub", "beat", "--loglevel", "INFO"],
+        }
+        for name, command in commands.items():
+            self.children[name] = subprocess.Popen(command, cwd=settings.BASE_DIR, stdin=subprocess.DEVNULL)
+
+    def wait_until_web_answers(self, *, host: str, port: int, timeout: float = 60) -> None:
+        """Poll the login page until it answers 200 (or a child dies, or the user stops)."""
+        url = f"http://{host}:{port}/admin/login/"
+        deadline = time.monotonic() + timeout
+        while not self.stopping and time.monotonic() < deadline:
+            self.check_children()
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.3)
+        if not self.stopping:
+            raise CommandError(f"The web server did not answer on {url} within {timeout:.0f} s.")
+
+    def print_banner(self, *, host: str, port: int) -> None:
+        shown_host = "127.0.0.1" if host in {"0.0.0.0", ""} else host
+        self.stdout.write(
+            self.style.SUCCESS(
+                "\n"
+                f"  FeedbackHub is running:  http://{shown_host}:{port}/admin/\n"
+                "  Demo login:              admin / admin\n"
+                "  Web, Celery worker and beat are up. Ctrl-C stops everything.\n"
+            )
+        )
+
+    def supervise(self) -> None:
+        """Wait for Ctrl-C; if a child dies on its own, stop everything and say which one."""
+        while not self.stopping:
+            self.check_children()
+            time.sleep(0.5)
+
+    def check_children(self) -> None:
+        for name, child in self.children.items():
+            code = child.poll()
+            if code is not None and not self.stopping:
+                raise CommandError(f"The {name} process exited with code {code}; stopping the hub (see its log above).")
+
+    def stop_children(self, timeout: float = 20) -> None:
+        """SIGTERM every child still running, wait, then SIGKILL the stragglers."""
+        for child in self.children.values():
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for child in self.children.values():
+            try:
+                child.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+
+
+def port_is_free(host: str, port: int) -> bool:
+    """True if nothing listens on ``host:port``."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True

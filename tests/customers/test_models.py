@@ -1,0 +1,44 @@
+"""Customer domain filters and constraints."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from customers.choices import Lifecycle
+from customers.models import Customer
+from tests.factories import make_customer
+
+pytestmark = pytest.mark.django_db
+
+
+def test_given_lifecycle_or_low_health_then_account_is_at_risk_in_queries_and_rows():
+    flagged = make_customer(lifecycle_stage=Lifecycle.AT_RISK, health_score=90)
+    unhealthy = make_customer(health_score=39)
+    make_customer(health_score=40)
+
+    at_risk = set(Customer.objects.at_risk())
+
+    assert at_risk == {flagged, unhealthy}
+    assert all(customer.is_at_risk for customer in at_risk)
+
+
+def test_given_renewal_dates_then_renewing_within_keeps_the_window():
+    today = date(2026, 11, 23)
+    soon = make_customer(renewal_date=today + timedelta(days=30))
+    make_customer(renewal_date=today + timedelta(days=120))
+    make_customer(renewal_date=today - timedelta(days=1))
+
+    assert list(Customer.objects.renewing_within(90, today=today)) == [soon]
+
+
+def test_given_health_above_100_then_database_rejects_it():
+    with pytest.raises(IntegrityError, match="customer_health_score_0_100"), transaction.atomic():
+        make_customer(health_score=101)
+
+
+def test_given_two_customers_with_one_domain_then_database_rejects_the_second():
+    make_customer(domain="acme.io")
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_customer(domain="acme.io")
