@@ -77,16 +77,17 @@ class Customer(models.Model):
         ]
         indexes = [
             models.Index(fields=["name", "id"], name="customer_name_idx"),
-            models.Index(fields=["industry", "name"], name="customer_industry_idx"),
-            models.Index(fields=["region", "name"], name="customer_region_idx"),
-            models.Index(fields=["language", "name"], name="customer_language_idx"),
-            models.Index(fields=["tier", "name"], name="customer_tier_idx"),
-            models.Index(fields=["plan", "name"], name="customer_plan_idx"),
-            models.Index(fields=["lifecycle_stage", "name"], name="customer_lifecycle_idx"),
-            models.Index(fields=["primary_use_case", "name"], name="customer_use_case_idx"),
+            models.Index(fields=["industry", "name", "id"], name="customer_industry_idx"),
+            models.Index(fields=["region", "name", "id"], name="customer_region_idx"),
+            models.Index(fields=["language", "name", "id"], name="customer_language_idx"),
+            models.Index(fields=["tier", "name", "id"], name="customer_tier_idx"),
+            models.Index(fields=["plan", "name", "id"], name="customer_plan_idx"),
+            models.Index(fields=["lifecycle_stage", "name", "id"], name="customer_lifecycle_idx"),
+            models.Index(fields=["primary_use_case", "name", "id"], name="customer_use_case_idx"),
             models.Index(fields=["-arr"], name="customer_arr_idx"),
             models.Index(fields=["renewal_date"], name="customer_renewal_idx"),
             models.Index(fields=["health_score"], name="customer_health_idx"),
+            models.Index(Upper("crm_id"), name="customer_crm_id_upper_idx"),  # admin search "=crm_id"
             GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="customer_name_trgm"),
             GinIndex(OpClass(Upper("domain"), name="gin_trgm_ops"), name="customer_domain_trgm"),
         ]

@@ -97,6 +97,7 @@ class FeedbackItem(models.Model):
             models.Index(
                 fields=["created_at"], name="feedback_untriaged_idx", condition=models.Q(triaged_at__isnull=True)
             ),
+            models.Index(Upper("source_id"), name="feedback_source_id_upper_idx"),  # admin search "=source_id"
             GinIndex(fields=["tags"], name="feedback_tags_gin"),
             GinIndex(OpClass(Upper("verbatim"), name="gin_trgm_ops"), name="feedback_verbatim_trgm"),
             GinIndex(OpClass(Upper("summary"), name="gin_trgm_ops"), name="feedback_summary_trgm"),

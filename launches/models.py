@@ -50,9 +50,9 @@ class Launch(models.Model):
         ]
         indexes = [
             models.Index(fields=["target_date", "id"], name="launch_target_idx"),
-            models.Index(fields=["status", "target_date"], name="launch_status_idx"),
-            models.Index(fields=["team", "target_date"], name="launch_team_idx"),
-            models.Index(fields=["launch_type", "target_date"], name="launch_type_idx"),
+            models.Index(fields=["status", "target_date", "id"], name="launch_status_idx"),
+            models.Index(fields=["team", "target_date", "id"], name="launch_team_idx"),
+            models.Index(fields=["launch_type", "target_date", "id"], name="launch_type_idx"),
             GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="launch_name_trgm"),
         ]
 

@@ -54,9 +54,14 @@ def test_given_fresh_data_folder_when_hub_runs_then_admin_answers_and_ctrl_c_sto
     env.update(DEBUG="1", FEEDBACKHUB_DATA_DIR=str(data_root), PYTHONUNBUFFERED="1")
     log = data_root / "hub.log"
     with log.open("w") as output:
-        hub = subprocess.Popen([sys.executable, "manage.py", "run_hub", "--no-demo", "--port", str(port),
-                                "--web-workers", "1"], cwd=settings.BASE_DIR, env=env, stdout=output,
-                               stderr=subprocess.STDOUT, start_new_session=True)
+        hub = subprocess.Popen(
+            [sys.executable, "manage.py", "run_hub", "--no-demo", "--port", str(port), "--web-workers", "1"],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         deadline = time.monotonic() + 120
         while "FeedbackHub is running" not in log.read_text() and hub.poll() is None and time.monotonic() < deadline:
@@ -68,7 +73,9 @@ def test_given_fresh_data_folder_when_hub_runs_then_admin_answers_and_ctrl_c_sto
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/admin/login/", timeout=10) as response:
             assert response.status == 200
         assert embedded.postgres_is_ready(data_root) and embedded.redis_is_ready(data_root)
-        assert processes_mentioning("celery -A feedbackhub worker") and processes_mentioning("celery -A feedbackhub beat")
+        assert processes_mentioning("celery -A feedbackhub worker") and processes_mentioning(
+            "celery -A feedbackhub beat"
+        )
 
         os.killpg(hub.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
         assert hub.wait(60) == 0, log.read_text()[-3000:]
@@ -91,8 +98,14 @@ def test_given_port_in_use_when_hub_starts_then_it_says_so_before_starting_anyth
         busy.listen()
         port = busy.getsockname()[1]
 
-        result = subprocess.run([sys.executable, "manage.py", "run_hub", "--port", str(port)], cwd=settings.BASE_DIR,
-                                env=env, capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            [sys.executable, "manage.py", "run_hub", "--port", str(port)],
+            cwd=settings.BASE_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     assert result.returncode != 0
     assert f"Port {port} on 127.0.0.1 is already in use" in result.stderr

@@ -5,9 +5,9 @@ from decimal import Decimal
 import pytest
 
 from customers.choices import Lifecycle
+from tests.factories import make_customer, make_feedback, make_theme
 from themes import services
 from themes.choices import VerificationStep
-from tests.factories import make_customer, make_feedback, make_theme
 
 pytestmark = pytest.mark.django_db
 
