@@ -24,8 +24,11 @@ from feedback.models import FeedbackItem
 PAGES = [
     ("feedback, default order", "admin:feedback_feedbackitem_changelist", {}),
     ("feedback, status=new", "admin:feedback_feedbackitem_changelist", {"status__exact": "new"}),
-    ("feedback, category+priority", "admin:feedback_feedbackitem_changelist",
-     {"category__exact": "bug", "priority__exact": "high"}),
+    (
+        "feedback, category+priority",
+        "admin:feedback_feedbackitem_changelist",
+        {"category__exact": "bug", "priority__exact": "high"},
+    ),
     ("feedback, search 'latency'", "admin:feedback_feedbackitem_changelist", {"q": "latency"}),
     ("feedback, page 200", "admin:feedback_feedbackitem_changelist", {"p": "200"}),
     ("customers, default order", "admin:customers_customer_changelist", {}),
@@ -61,12 +64,15 @@ def stock_counting(model):
 
 def run(*, feedback: int, customers: int, repeat: int) -> None:
     ensure_data(feedback=feedback, customers=customers)
-    user, _ = get_user_model().objects.get_or_create(username="bench", defaults={"is_staff": True,
-                                                                                "is_superuser": True})
+    user, _ = get_user_model().objects.get_or_create(
+        username="bench", defaults={"is_staff": True, "is_superuser": True}
+    )
     client = Client()
     client.force_login(user)
-    print(f"\nAdmin changelists — {table_rows(FeedbackItem):,} feedback items, {table_rows(Customer):,} customers, "
-          f"{repeat} requests each (ms)\n")
+    print(
+        f"\nAdmin changelists — {table_rows(FeedbackItem):,} feedback items, {table_rows(Customer):,} customers, "
+        f"{repeat} requests each (ms)\n"
+    )
     print(f"{'page':32} {'ours p50':>9} {'ours p95':>9} {'stock p50':>10} {'stock p95':>10} {'stock/ours':>11}")
     for label, url_name, params in PAGES:
         url = reverse(url_name)

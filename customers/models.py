@@ -20,9 +20,10 @@ class CustomerQuerySet(models.QuerySet):
     """Domain filters for customers."""
 
     def at_risk(self) -> CustomerQuerySet:
-        """Accounts flagged at risk, or whose health score fell under the threshold."""
+        """Accounts flagged at risk, or live accounts whose health score fell under the threshold (churned: lost)."""
         return self.filter(
-            models.Q(lifecycle_stage=Lifecycle.AT_RISK) | models.Q(health_score__lt=HEALTH_AT_RISK_BELOW)
+            models.Q(lifecycle_stage=Lifecycle.AT_RISK)
+            | (models.Q(health_score__lt=HEALTH_AT_RISK_BELOW) & ~models.Q(lifecycle_stage=Lifecycle.CHURNED))
         )
 
     def renewing_within(self, days: int, *, today: date | None = None) -> CustomerQuerySet:
@@ -107,7 +108,9 @@ class Customer(models.Model):
     def is_at_risk(self) -> bool:
         """Same rule as ``CustomerQuerySet.at_risk`` for one loaded row."""
         return self.lifecycle_stage == Lifecycle.AT_RISK or (
-            self.health_score is not None and self.health_score < HEALTH_AT_RISK_BELOW
+            self.lifecycle_stage != Lifecycle.CHURNED
+            and self.health_score is not None
+            and self.health_score < HEALTH_AT_RISK_BELOW
         )
 
 

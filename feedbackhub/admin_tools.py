@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 
+from django.contrib.postgres.fields import ArrayField
 from django.core.paginator import Paginator
 from django.db import connections, models
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 from unfold.admin import ModelAdmin
+from unfold.widgets import UnfoldAdminTextInputWidget
 
 EXACT_COUNT_BELOW = 10_000  # under this many (estimated) rows an exact COUNT(*) is cheap enough
 
@@ -55,4 +57,7 @@ class HubModelAdmin(ModelAdmin):
     show_full_result_count = False
     list_per_page = 50
     list_filter_submit = True
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # merged into unfold's widgets
+    formfield_overrides = {  # merged into unfold's own widget overrides
+        models.URLField: {"assume_scheme": "https"},
+        ArrayField: {"widget": UnfoldAdminTextInputWidget},  # tags and tracker keys: one comma-separated line
+    }

@@ -42,7 +42,8 @@ WITH linked AS (
     WHERE link.theme_id = ANY(%(ids)s) AND item.duplicate_of_id IS NULL
 ), per_customer AS (
     SELECT DISTINCT linked.theme_id, customer.id, customer.arr,
-           (customer.lifecycle_stage = %(at_risk)s OR customer.health_score < %(health)s) AS at_risk
+           (customer.lifecycle_stage = %(at_risk)s
+            OR (customer.health_score < %(health)s AND customer.lifecycle_stage <> %(churned)s)) AS at_risk
     FROM linked JOIN customers_customer AS customer ON customer.id = linked.customer_id
 )
 SELECT theme.id,
@@ -65,7 +66,10 @@ def refresh_rollups(*, theme_ids: Iterable[int]) -> int:
     if not ids:
         return 0
     with connection.cursor() as cursor:
-        cursor.execute(ROLLUP_SQL, {"ids": ids, "at_risk": Lifecycle.AT_RISK, "health": HEALTH_AT_RISK_BELOW})
+        cursor.execute(
+            ROLLUP_SQL,
+            {"ids": ids, "at_risk": Lifecycle.AT_RISK, "churned": Lifecycle.CHURNED, "health": HEALTH_AT_RISK_BELOW},
+        )
         rows = cursor.fetchall()
     now = timezone.now()
     themes = [

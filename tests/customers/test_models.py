@@ -16,6 +16,7 @@ def test_given_lifecycle_or_low_health_then_account_is_at_risk_in_queries_and_ro
     flagged = make_customer(lifecycle_stage=Lifecycle.AT_RISK, health_score=90)
     unhealthy = make_customer(health_score=39)
     make_customer(health_score=40)
+    make_customer(health_score=5, lifecycle_stage=Lifecycle.CHURNED)  # lost, not at risk
 
     at_risk = set(Customer.objects.at_risk())
 

@@ -13,5 +13,7 @@ def test_given_current_models_then_no_migration_is_missing():
     try:
         call_command("makemigrations", "--check", "--dry-run", stdout=output, stderr=output)
     except SystemExit as exit_:
-        pytest.fail(f"models have changes with no migration (run `manage.py makemigrations`):\n{output.getvalue()}"
-                    f" exit {exit_.code}")
+        pytest.fail(
+            f"models have changes with no migration (run `manage.py makemigrations`):\n{output.getvalue()}"
+            f" exit {exit_.code}"
+        )

@@ -1,0 +1,278 @@
+"""`manage.py load_demo`: a realistic demo company, the same every time, loaded once.
+
+The demo is loaded once for the module (committed, removed at the end); each test runs in its own transaction
+on top of it, so a test that reloads it leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from datetime import date, timedelta
+from io import StringIO
+from types import SimpleNamespace
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.db.models import Count, F, Max, Min, Q
+
+from customers.choices import Industry, Language, Lifecycle, Plan, Region, Tier, UseCase
+from customers.models import Customer, UsageSnapshot
+from feedback.choices import Category, Product, ProductArea, Sentiment, Source, Status
+from feedback.models import FeedbackItem
+from feedbackhub.demo import builder
+from feedbackhub.demo import vocabulary as V
+from launches.choices import LaunchStatus, LaunchType
+from launches.models import ChecklistItem, ChecklistTemplateItem, Launch
+from themes.choices import ThemeStatus, VerificationStep
+from themes.models import Theme, ThemeVerification
+
+pytestmark = pytest.mark.django_db
+
+SEGMENTS = {
+    "industry": Industry,
+    "region": Region,
+    "language": Language,
+    "tier": Tier,
+    "plan": Plan,
+    "lifecycle_stage": Lifecycle,
+    "primary_use_case": UseCase,
+}
+
+
+def load_demo(*args: str) -> str:
+    out = StringIO()
+    call_command("load_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def content_digest() -> str:
+    """SHA-256 of the generated words: customer identities, verbatims, summaries, theme and launch names."""
+    parts = [
+        *sorted(f"{c}|{d}|{i}" for c, d, i in Customer.objects.values_list("name", "domain", "crm_id")),
+        *sorted(f"{v}|{s}" for v, s in FeedbackItem.objects.values_list("verbatim", "summary")),
+        *sorted(Theme.objects.values_list("name", flat=True)),
+        *sorted(Launch.objects.values_list("name", flat=True)),
+    ]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def row_counts() -> dict[str, int]:
+    models = (get_user_model(), Group, Customer, UsageSnapshot, FeedbackItem, Theme, ThemeVerification, Launch)
+    return {model.__name__: model.objects.count() for model in (*models, ChecklistItem)}
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The demo, loaded once into the test database for this module, and removed afterwards."""
+    with django_db_blocker.unblock():
+        output = load_demo()
+        yield SimpleNamespace(output=output, digest=content_digest(), counts=row_counts())
+        builder.reset_demo()
+        get_user_model().objects.filter(username=V.ADMIN_USERNAME).delete()
+        Group.objects.filter(name__in=V.GROUPS).delete()
+
+
+def test_given_an_empty_database_when_loading_the_demo_then_it_prints_the_admin_login_and_counts(demo):
+    assert "admin / admin" in demo.output
+    assert "feedback items" in demo.output and "5,000" in demo.output
+
+
+def test_given_the_demo_then_customers_cover_every_value_of_every_segment(demo):
+    assert Customer.objects.count() >= 200
+    for field, choices in SEGMENTS.items():
+        seen = set(Customer.objects.values_list(field, flat=True).distinct())
+        assert seen == set(choices.values), f"{field} misses {set(choices.values) - seen}"
+
+
+def test_given_the_demo_then_arr_sits_in_the_band_of_the_tier_for_every_paying_customer(demo):
+    paying = Customer.objects.exclude(lifecycle_stage__in=[Lifecycle.PROSPECT, Lifecycle.CHURNED])
+    for tier, (low, high) in V.TIER_ARR_BANDS.items():
+        band = paying.filter(tier=tier).aggregate(low=Min("arr"), high=Max("arr"))
+        assert low <= band["low"] and band["high"] <= high, tier
+    assert not Customer.objects.filter(lifecycle_stage=Lifecycle.PROSPECT, customer_since__isnull=False).exists()
+    assert not Customer.objects.filter(account_owner__isnull=True).exists()
+    assert Customer.objects.filter(crm_id__regex=r"^001Dn00000[0-9A-Za-z]{6}$").count() == Customer.objects.count()
+
+
+def test_given_the_demo_then_languages_follow_regions(demo):
+    assert not Customer.objects.filter(region=Region.UK).exclude(language=Language.ENGLISH).exists()
+    assert set(Customer.objects.filter(language__in=["ja", "zh"]).values_list("region", flat=True)) == {Region.APAC}
+
+
+def test_given_the_demo_then_usage_shows_steady_dropping_and_silent_accounts(demo):
+    per_customer = UsageSnapshot.objects.values("customer").annotate(days=Count("id"))
+    assert len(per_customer) == builder.DEMO_USAGE_CUSTOMERS
+    assert {row["days"] for row in per_customer} == {builder.DEMO_USAGE_DAYS}
+    latest = UsageSnapshot.objects.aggregate(day=Max("taken_on"))["day"]
+    recent, earlier = latest - timedelta(days=6), latest - timedelta(days=20)
+
+    def requests(customer_id: int, start: date, end: date) -> int:
+        rows = UsageSnapshot.objects.filter(customer_id=customer_id, taken_on__range=(start, end))
+        return sum(rows.values_list("api_requests", flat=True))
+
+    silent = [
+        row["customer"]
+        for row in per_customer
+        if requests(row["customer"], latest - timedelta(days=13), latest) == 0
+        and requests(row["customer"], earlier - timedelta(days=9), earlier) > 0
+    ]
+    dropping = [
+        row["customer"]
+        for row in per_customer
+        if row["customer"] not in silent
+        and requests(row["customer"], recent, latest) < 0.8 * requests(row["customer"], earlier, earlier + timedelta(6))
+    ]
+    assert len(silent) >= 3
+    assert len(dropping) >= 5
+
+
+def test_given_the_demo_then_there_are_exactly_5000_feedback_items_from_every_source(demo):
+    items = FeedbackItem.objects.all()
+
+    assert items.count() == 5000
+    assert set(items.values_list("source", flat=True).distinct()) == set(Source.values)
+    triaged = items.exclude(triaged_at=None)
+    assert set(triaged.values_list("category", flat=True).distinct()) == set(Category.values)
+    assert set(triaged.values_list("product", flat=True).distinct()) == set(Product.values)
+    assert set(triaged.values_list("product_area", flat=True).distinct()) == set(ProductArea.values)
+    assert set(items.values_list("status", flat=True).distinct()) == set(Status.values)
+    oldest = items.aggregate(oldest=Min("received_at"))["oldest"]
+    assert (items.aggregate(newest=Max("received_at"))["newest"] - oldest).days >= 300
+
+
+def test_given_the_demo_then_triage_fields_are_consistent(demo):
+    triaged = FeedbackItem.objects.exclude(triaged_at=None)
+    for score, label in triaged.values_list("sentiment_score", "sentiment_label"):
+        assert Sentiment.for_score(score) == label
+    assert not triaged.filter(Q(summary="") | Q(category="") | Q(severity="") | Q(priority="")).exists()
+    assert not triaged.filter(triaged_at__lt=F("received_at")).exists()
+    untriaged = FeedbackItem.objects.untriaged()
+    assert 0.08 <= untriaged.count() / 5000 <= 0.12
+    assert not untriaged.exclude(status=Status.NEW, category="", summary="").exists()
+
+
+def test_given_the_demo_then_about_5_percent_are_later_duplicates_of_a_similar_item(demo):
+    duplicates = FeedbackItem.objects.filter(duplicate_of__isnull=False).select_related("duplicate_of")
+
+    assert duplicates.count() == 250
+    for item in duplicates:
+        assert item.duplicate_of.duplicate_of_id is None
+        assert item.received_at > item.duplicate_of.received_at
+        assert item.category == item.duplicate_of.category and item.summary == item.duplicate_of.summary
+
+
+def test_given_the_demo_then_source_ids_look_like_their_source(demo):
+    ids = dict(FeedbackItem.objects.values_list("source", "source_id").order_by("source", "id").distinct("source"))
+
+    assert ids[Source.ZENDESK].startswith("ZD-")
+    assert ids[Source.INTERCOM].startswith("conv_")
+    assert ids[Source.SLACK].startswith("C0") and "." in ids[Source.SLACK]
+    assert ids[Source.GITHUB].startswith("mistralai/") and "#" in ids[Source.GITHUB]
+    assert not FeedbackItem.objects.filter(raw_payload={}).exists()
+
+
+def test_given_the_demo_then_some_verbatims_are_in_french_and_german(demo):
+    french = FeedbackItem.objects.filter(customer__language=Language.FRENCH, tags__contains=["lang-fr"])
+    german = FeedbackItem.objects.filter(customer__language=Language.GERMAN, tags__contains=["lang-de"])
+
+    assert french.count() >= 50 and german.count() >= 50
+    assert french.filter(verbatim__icontains=" nous ").exists()
+
+
+def test_given_the_demo_then_20_themes_cover_every_status_with_verification_and_rollups(demo):
+    themes = Theme.objects.all()
+
+    assert themes.count() == 20
+    assert set(themes.values_list("status", flat=True)) == set(ThemeStatus.values)
+    for theme in themes:
+        steps = theme.verification_steps.all()
+        assert steps.count() == len(VerificationStep)
+        done = steps.exclude(done_at=None).count()
+        if theme.status == ThemeStatus.SHIPPED:
+            assert done == len(VerificationStep)
+        elif theme.status == ThemeStatus.HYPOTHESIS:
+            assert done <= 2
+        originals = theme.feedback_items.filter(duplicate_of=None)
+        assert theme.feedback_count == originals.count() > 0
+        assert theme.unique_customers == originals.exclude(customer=None).values("customer").distinct().count()
+        assert theme.owner is not None and theme.problem_statement.startswith("We believe")
+    assert max(themes.values_list("feedback_count", flat=True)) >= 300
+
+
+def test_given_the_demo_then_12_launches_cover_every_type_and_status_with_generated_checklists(demo):
+    launches = Launch.objects.all()
+
+    assert launches.count() == 12
+    assert set(launches.values_list("launch_type", flat=True)) == set(LaunchType.values)
+    assert set(launches.values_list("status", flat=True)) == set(LaunchStatus.values)
+    for launch in launches:
+        expected = ChecklistTemplateItem.objects.filter(template__launch_type=launch.launch_type).count()
+        items = launch.checklist_items.all()
+        assert items.count() == expected > 0
+        assert not items.filter(owner=None).exists()
+        assert launch.themes.exists() and launch.tracker_keys
+        if launch.status == LaunchStatus.SHIPPED:
+            assert launch.shipped_on is not None
+            assert items.filter(done_at=None).count() <= 1
+            assert not items.exclude(done_at=None).filter(done_by=None).exists()
+    start, end = launches.aggregate(start=Min("target_date"), end=Max("target_date")).values()
+    assert (end - start).days >= 300
+
+
+def test_given_the_demo_then_users_have_roles_and_the_admin_logs_in_with_admin(demo):
+    admin = get_user_model().objects.get(username=V.ADMIN_USERNAME)
+
+    assert admin.is_superuser and admin.check_password(V.ADMIN_PASSWORD)
+    for name in V.GROUPS:
+        group = Group.objects.get(name=name)
+        assert group.user_set.exists() and group.permissions.exists(), name
+    sales = get_user_model().objects.get(username="marcus.reed")
+    assert sales.is_staff and sales.has_perm("feedback.view_feedbackitem")
+    assert not sales.has_perm("themes.change_theme")
+    assert get_user_model().objects.get(username="thomas.moreau").has_perm("launches.change_checklistitem")
+
+
+def test_given_the_demo_is_loaded_when_loading_again_then_nothing_changes(demo):
+    output = load_demo()
+
+    assert output.startswith("Demo data already loaded")
+    assert row_counts() == demo.counts
+
+
+def test_given_the_demo_when_reloading_with_reset_then_the_content_is_identical(demo):
+    output = load_demo("--reset")
+
+    assert "Demo data loaded" in output
+    assert row_counts() == demo.counts
+    assert content_digest() == demo.digest
+
+
+def test_given_the_demo_when_one_verbatim_changes_then_the_digest_changes(demo):
+    item = FeedbackItem.objects.order_by("id").first()
+    FeedbackItem.objects.filter(pk=item.pk).update(verbatim=item.verbatim + "!")
+
+    assert content_digest() != demo.digest
+
+
+def test_given_every_template_when_filled_then_every_slot_is_known():
+    rng, today = random.Random(1), date(2026, 1, 15)
+    account = builder.Account(
+        id=1, name="Acme Bank", domain="acme-bank.example", industry=Industry.FINANCIAL_SERVICES,
+        region=Region.EUROPE, language=Language.FRENCH,
+        tier=Tier.ENTERPRISE, arr=500_000, lifecycle=Lifecycle.ACTIVE, use_case=UseCase.RESEARCH,
+        customer_since=today - timedelta(days=400), crm_id="001Dn00000abcdef", health=70,
+    )  # fmt: skip
+    for topic in V.TOPICS:
+        for language, bodies in (("en", topic.bodies), ("fr", topic.fr), ("de", topic.de)):
+            for body in bodies:
+                for product in [body.product] if body.product else topic.products:
+                    slots = builder.Slots(rng=rng, account=account, language=language, product=product, day=today)
+                    slots["body"] = body.text.format_map(slots)
+                    assert "{" not in slots["body"] and "{" not in body.summary.format_map(slots)
+                    for frame in (*V.CALL_FRAMES, *V.CRM_FRAMES, *V.LINEAR_FRAMES, *V.MANUAL_FRAMES):
+                        assert slots["body"] in frame.format_map(slots)
+                    for closer in V.CLOSERS[language]:
+                        closer.format_map(slots)
