@@ -67,7 +67,7 @@ def run(*, feedback: int, customers: int, repeat: int) -> None:
     user, _ = get_user_model().objects.get_or_create(
         username="bench", defaults={"is_staff": True, "is_superuser": True}
     )
-    client = Client()
+    client = Client(HTTP_HOST="localhost")  # an ALLOWED_HOSTS name
     client.force_login(user)
     print(
         f"\nAdmin changelists — {table_rows(FeedbackItem):,} feedback items, {table_rows(Customer):,} customers, "
