@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -72,10 +72,10 @@ def create_launch(*, themes=(), **fields) -> Launch:
     return launch
 
 
-def set_item_done(*, item: ChecklistItem, done: bool, user) -> ChecklistItem:
-    """Tick (or untick) a checklist item, recording who did it and when."""
+def set_item_done(*, item: ChecklistItem, done: bool, user, at: datetime | None = None) -> ChecklistItem:
+    """Tick (or untick) a checklist item, recording who did it and when (``at``, default now)."""
     if done and item.done_at is None:
-        item.done_at, item.done_by = timezone.now(), user
+        item.done_at, item.done_by = at or timezone.now(), user
     elif not done:
         item.done_at, item.done_by = None, None
     item.save(update_fields=["done_at", "done_by"])

@@ -7,6 +7,9 @@ set in pyproject.toml) are started here and stopped when the session ends. The t
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -40,3 +43,12 @@ def django_db_modify_db_settings(embedded_services, django_db_modify_db_settings
 def user(django_user_model):
     """A staff user who can use the admin."""
     return django_user_model.objects.create_user(username="pm", password="pm-password", is_staff=True)
+
+
+@pytest.fixture
+def data_root():
+    """A short, throw-away data folder for embedded servers of a test's own (unix socket paths must stay short)."""
+    path = Path(tempfile.mkdtemp(prefix="fbh-", dir="/tmp"))
+    yield path
+    embedded.stop_services(path)
+    shutil.rmtree(path, ignore_errors=True)

@@ -1233,13 +1233,12 @@ def _create_launches(
             if not _checklist_item_done(rng=rng, spec=spec, item=item, today=today) or item is left_open:
                 continue
             ticker = owner if item.team in CHECKLIST_OWNER_ROLES else launch.owner  # launch owners tick for their teams
-            set_item_done(item=item, done=True, user=ticker)
             last = launch.shipped_on or today - timedelta(days=1)
             day = min(item.due_date - timedelta(days=rng.randint(0, 4)), last)
-            item.done_at = midnight(day) + timedelta(hours=rng.randint(8, 18), minutes=rng.randint(0, 59))
+            done_at = midnight(day) + timedelta(hours=rng.randint(8, 18), minutes=rng.randint(0, 59))
+            set_item_done(item=item, done=True, user=ticker, at=done_at)
             ticked.append(item)
     ChecklistItem.objects.bulk_update(owned, ["owner"], batch_size=BATCH_SIZE)
-    ChecklistItem.objects.bulk_update(ticked, ["done_at"], batch_size=BATCH_SIZE)
     return len(launches), items_total, len(ticked)
 
 

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -38,14 +36,6 @@ def processes_mentioning(text: str) -> list[str]:
             if text in cmdline:
                 found.append(f"{entry.name}: {cmdline[:120]}")
     return found
-
-
-@pytest.fixture
-def data_root():
-    path = Path(tempfile.mkdtemp(prefix="fbh-run-", dir="/tmp"))
-    yield path
-    embedded.stop_services(path)
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def test_given_fresh_data_folder_when_hub_runs_then_admin_answers_and_ctrl_c_stops_everything(data_root):

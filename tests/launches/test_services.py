@@ -115,3 +115,13 @@ def test_given_start_after_target_when_creating_then_error_says_so_and_nothing_i
             target_date=timezone.now().date() + timedelta(days=30),
         )
     assert not Launch.objects.exists()
+
+
+def test_given_a_past_tick_when_recorded_then_its_time_is_kept(user):
+    item = make_launch().checklist_items.first()
+    when = timezone.now() - timedelta(days=3)
+
+    services.set_item_done(item=item, done=True, user=user, at=when)
+
+    item.refresh_from_db()
+    assert (item.done_by, item.done_at) == (user, when)
