@@ -12,8 +12,7 @@ from django.db.models.functions import Upper
 from django.urls import reverse
 
 from customers.choices import Industry, Language, Lifecycle, Plan, Region, Tier, UseCase
-
-HEALTH_AT_RISK_BELOW = 40  # a health score under this marks the account at risk, whatever its lifecycle stage
+from customers.rules import HEALTH_AT_RISK_BELOW, at_risk_q, is_at_risk  # noqa: F401  TEMP until demo moves
 
 
 class CustomerQuerySet(models.QuerySet):
@@ -21,10 +20,7 @@ class CustomerQuerySet(models.QuerySet):
 
     def at_risk(self) -> CustomerQuerySet:
         """Accounts flagged at risk, or live accounts whose health score fell under the threshold (churned: lost)."""
-        return self.filter(
-            models.Q(lifecycle_stage=Lifecycle.AT_RISK)
-            | (models.Q(health_score__lt=HEALTH_AT_RISK_BELOW) & ~models.Q(lifecycle_stage=Lifecycle.CHURNED))
-        )
+        return self.filter(at_risk_q())
 
     def renewing_within(self, days: int, *, today: date | None = None) -> CustomerQuerySet:
         """Accounts whose renewal date falls in the next ``days`` days."""
@@ -107,11 +103,7 @@ class Customer(models.Model):
     @property
     def is_at_risk(self) -> bool:
         """Same rule as ``CustomerQuerySet.at_risk`` for one loaded row."""
-        return self.lifecycle_stage == Lifecycle.AT_RISK or (
-            self.lifecycle_stage != Lifecycle.CHURNED
-            and self.health_score is not None
-            and self.health_score < HEALTH_AT_RISK_BELOW
-        )
+        return is_at_risk(lifecycle_stage=self.lifecycle_stage, health_score=self.health_score)
 
 
 class UsageSnapshot(models.Model):

@@ -1,13 +1,63 @@
 """Feedback admin: the inbox product ops works through every day."""
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.html import format_html
 from unfold.contrib.filters.admin import AutocompleteSelectFilter, RangeDateTimeFilter
+from unfold.decorators import action
 
+from feedback import services
+from feedback.choices import Status
 from feedback.models import EmbeddingSpace, FeedbackItem
 from feedbackhub.admin_tools import HubModelAdmin
+
+
+class FeedbackItemForm(forms.ModelForm):
+    """Checks the workflow rules of ``feedback.services`` before anything is saved, as field errors."""
+
+    class Meta:
+        model = FeedbackItem
+        fields = ["status", "duplicate_of"]  # the rules it checks; the admin adds its fieldsets' fields
+
+    def clean(self):
+        cleaned = super().clean()
+        item = self.instance  # still holds the saved values: the form's values are applied after clean()
+        if item.pk and "status" in cleaned:
+            try:
+                services.check_status_change(item=item, status=cleaned["status"])
+            except ValidationError as error:
+                self.add_error("status", error)
+        original = cleaned.get("duplicate_of")
+        if item.pk and original is not None and original.pk != item.duplicate_of_id:
+            try:
+                services.duplicate_root(item=item, original=original)
+            except ValidationError as error:
+                self.add_error("duplicate_of", error)
+        return cleaned
+
+
+def _move_action(status: Status):
+    """A bulk action that moves the selected items to ``status`` through the workflow service."""
+
+    @action(description=f"Move to {status.label}")
+    def move(modeladmin, request, queryset: QuerySet) -> None:
+        result = services.change_status_bulk(items=queryset, status=status)
+        if result.moved:
+            modeladmin.message_user(request, f"Moved {result.moved:,} item(s) to {status.label}.", messages.SUCCESS)
+        for current, count in result.refused.items():
+            allowed = ", ".join(sorted(Status(value).label for value in services.allowed_statuses(current=current)))
+            modeladmin.message_user(
+                request,
+                f"Left {count:,} item(s) in {Status(current).label}: they cannot move to {status.label} "
+                f"(allowed from {Status(current).label}: {allowed}).",
+                messages.WARNING,
+            )
+
+    move.__name__ = f"move_to_{status.value}"
+    return move
 
 
 @admin.register(FeedbackItem)
@@ -26,6 +76,8 @@ class FeedbackItemAdmin(HubModelAdmin):
         "status",
     ]
     list_display_links = ["received_at", "headline"]
+    form = FeedbackItemForm
+    actions = [_move_action(status) for status in Status]
     list_filter = [
         "status",
         "category",
@@ -68,6 +120,52 @@ class FeedbackItemAdmin(HubModelAdmin):
 
     def get_queryset(self, request) -> QuerySet:
         return super().get_queryset(request).defer("raw_payload")
+
+    def get_readonly_fields(self, request, obj=None):
+        # A new item starts its life as New; the workflow moves it on from there.
+        return [*self.readonly_fields, "status"] if obj is None else self.readonly_fields
+
+    def save_model(self, request, obj: FeedbackItem, form, change: bool) -> None:
+        """Plain fields are saved as typed; status, duplicate link and customer go through the services."""
+        if not change:
+            original = obj.duplicate_of
+            obj.duplicate_of = None
+            obj.save()
+            if original is not None:
+                self._mark_duplicate(request, obj, original)
+            return
+        saved = FeedbackItem.objects.only("status", "duplicate_of", "customer").get(pk=obj.pk)
+        status, original, customer = obj.status, obj.duplicate_of, obj.customer
+        obj.status, obj.duplicate_of, obj.customer = saved.status, saved.duplicate_of, saved.customer
+        obj.save()
+        services.change_status(item=obj, status=status)
+        services.assign_customer(item=obj, customer=customer)
+        if original is None:
+            services.unmark_duplicate(item=obj)
+        elif original.pk != saved.duplicate_of_id:
+            self._mark_duplicate(request, obj, original)
+
+    def _mark_duplicate(self, request, obj: FeedbackItem, original: FeedbackItem) -> None:
+        services.mark_duplicate(item=obj, original=original)
+        if obj.duplicate_of_id != original.pk:
+            self.message_user(
+                request,
+                f"“{original}” is itself a duplicate: linked to its original “{obj.duplicate_of}” instead "
+                "(duplicate chains stay one level deep).",
+                messages.INFO,
+            )
+
+    def save_related(self, request, form, formsets, change: bool) -> None:
+        themes = form.cleaned_data.pop("themes", None)  # linked through the service, which marks rollups stale
+        super().save_related(request, form, formsets, change)
+        if themes is not None:
+            services.set_themes(item=form.instance, themes=themes)
+
+    def delete_model(self, request, obj: FeedbackItem) -> None:
+        services.delete_feedback(items=[obj])
+
+    def delete_queryset(self, request, queryset: QuerySet) -> None:
+        services.delete_feedback(items=queryset)
 
     @admin.display(description="feedback", ordering="summary")
     def headline(self, obj: FeedbackItem) -> str:

@@ -1,47 +1,162 @@
-"""Feedback business logic: status workflow, duplicates, embeddings in their own vector spaces."""
+"""Feedback business logic: status workflow, duplicates, theme links, customer attribution, embeddings.
+
+Every door (admin forms, list edits, bulk actions, API, imports, tasks) changes feedback through these functions.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count, QuerySet
 from django.db.models.functions import Cast
 from django.utils import timezone
 from pgvector.django import CosineDistance, VectorField
 
+from customers.models import Customer
 from feedback.choices import STATUS_TRANSITIONS, Status
 from feedback.models import EmbeddingSpace, FeedbackEmbedding, FeedbackItem
 
 
-def change_status(*, item: FeedbackItem, status: str) -> FeedbackItem:
-    """Move ``item`` to ``status`` if the workflow allows it; raise ValidationError naming the allowed moves."""
+def allowed_statuses(*, current: str) -> set[str]:
+    """The statuses an item in ``current`` may move to (the workflow of ``STATUS_TRANSITIONS``)."""
+    return set(STATUS_TRANSITIONS[Status(current)])
+
+
+def check_status_change(*, item: FeedbackItem, status: str) -> None:
+    """Raise ValidationError naming the allowed moves if ``item`` may not move to ``status``."""
     if status == item.status:
-        return item
-    allowed = STATUS_TRANSITIONS[Status(item.status)]
+        return
+    allowed = allowed_statuses(current=item.status)
     if status not in allowed:
         names = ", ".join(sorted(Status(value).label for value in allowed))
         raise ValidationError(
-            f"Cannot move feedback from {Status(item.status).label} to {Status(status).label}; allowed: {names}."
+            f"Cannot move feedback from {Status(item.status).label} to {Status(status).label}; allowed: {names}.",
+            code="status_transition",
         )
+
+
+def change_status(*, item: FeedbackItem, status: str) -> FeedbackItem:
+    """Move ``item`` to ``status`` if the workflow allows it; raise ValidationError naming the allowed moves."""
+    check_status_change(item=item, status=status)
+    if status == item.status:
+        return item
     item.status = status
     item.save(update_fields=["status", "updated_at"])
     return item
 
 
-def mark_duplicate(*, item: FeedbackItem, original: FeedbackItem) -> FeedbackItem:
-    """Link ``item`` to ``original`` (following the original's own link, so chains stay one level deep)."""
-    root = original.duplicate_of or original
+@dataclass(frozen=True)
+class BulkStatusResult:
+    """What a bulk move did: items moved, and items left where they were, by their status."""
+
+    moved: int
+    refused: dict[str, int]
+
+
+def change_status_bulk(*, items: QuerySet[FeedbackItem], status: str) -> BulkStatusResult:
+    """Move every item of ``items`` the workflow allows to ``status``, with one UPDATE per current status.
+
+    Items whose status may not move there stay put and are counted in ``refused`` by their status.
+    """
+    moved, refused = 0, {}
+    with transaction.atomic():
+        by_status = items.order_by().values_list("status").annotate(count=Count("id"))
+        for current, count in by_status:
+            if current == status:
+                continue
+            if status in allowed_statuses(current=current):
+                moved += FeedbackItem.objects.filter(
+                    pk__in=items.order_by().filter(status=current).values("pk"), status=current
+                ).update(status=status, updated_at=timezone.now())
+            else:
+                refused[current] = count
+    return BulkStatusResult(moved=moved, refused=refused)
+
+
+def duplicate_root(*, item: FeedbackItem, original: FeedbackItem) -> FeedbackItem:
+    """The item ``item`` ends up a duplicate of when linked to ``original`` (chains stay one level deep).
+
+    Raises ValidationError if that would make ``item`` a duplicate of itself.
+    """
+    root = original.duplicate_of if original.duplicate_of_id else original
     if root.pk == item.pk:
-        raise ValidationError("A feedback item cannot be a duplicate of itself.")
+        raise ValidationError("A feedback item cannot be a duplicate of itself.", code="own_duplicate")
+    return root
+
+
+def mark_duplicate(*, item: FeedbackItem, original: FeedbackItem) -> FeedbackItem:
+    """Link ``item`` to ``original`` (following the original's own link, so chains stay one level deep).
+
+    Items that were duplicates of ``item`` move to the same root. Theme rollups of both sides go stale.
+    """
+    root = duplicate_root(item=item, original=original)
     with transaction.atomic():
         item.duplicate_of = root
         item.save(update_fields=["duplicate_of", "updated_at"])
         FeedbackItem.objects.filter(duplicate_of=item).update(duplicate_of=root, updated_at=timezone.now())
+        mark_rollups_stale(item_ids=[item.pk, root.pk])
     return item
+
+
+def unmark_duplicate(*, item: FeedbackItem) -> FeedbackItem:
+    """Make ``item`` an original again."""
+    if item.duplicate_of_id is None:
+        return item
+    with transaction.atomic():
+        item.duplicate_of = None
+        item.save(update_fields=["duplicate_of", "updated_at"])
+        mark_rollups_stale(item_ids=[item.pk])
+    return item
+
+
+def assign_customer(*, item: FeedbackItem, customer: Customer | None) -> FeedbackItem:
+    """Attribute ``item`` to ``customer`` (or to nobody); the rollups of its themes go stale."""
+    if item.customer_id == (customer.pk if customer else None):
+        return item
+    with transaction.atomic():
+        item.customer = customer
+        item.save(update_fields=["customer", "updated_at"])
+        mark_rollups_stale(item_ids=[item.pk])
+    return item
+
+
+def set_themes(*, item: FeedbackItem, themes: Iterable) -> FeedbackItem:
+    """Link ``item`` to exactly ``themes``; the rollups of the themes linked or unlinked go stale."""
+    wanted = {theme.pk for theme in themes}
+    with transaction.atomic():
+        current = set(item.themes.values_list("pk", flat=True))
+        if wanted == current:
+            return item
+        item.themes.set(wanted)
+        _theme_model().objects.filter(pk__in=wanted ^ current).update(rollups_dirty=True)
+    return item
+
+
+def delete_feedback(*, items: Iterable[FeedbackItem]) -> int:
+    """Delete ``items`` (their duplicates become originals); the rollups of the themes touched go stale."""
+    ids = [item.pk for item in items]
+    with transaction.atomic():
+        orphans = list(FeedbackItem.objects.filter(duplicate_of_id__in=ids).values_list("pk", flat=True))
+        mark_rollups_stale(item_ids=[*ids, *orphans])
+        _, per_model = FeedbackItem.objects.filter(pk__in=ids).delete()
+    return per_model.get(FeedbackItem._meta.label, 0)
+
+
+def mark_rollups_stale(*, item_ids: Iterable[int]) -> int:
+    """Flag the themes linked to ``item_ids`` for the rollup batch job (themes.tasks); returns themes flagged."""
+    links = FeedbackItem.themes.through.objects.filter(feedbackitem_id__in=list(item_ids)).values("theme_id")
+    return _theme_model().objects.filter(pk__in=links, rollups_dirty=False).update(rollups_dirty=True)
+
+
+def _theme_model():
+    """The theme model, reached through our own relation (feedback sits below themes and does not import it)."""
+    return FeedbackItem.themes.field.related_model
 
 
 def active_embedding_space() -> EmbeddingSpace:

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
+from feedbackhub.ticks import apply_tick
 from launches.checklists import DEFAULT_TEMPLATES
 from launches.models import ChecklistItem, ChecklistTemplate, ChecklistTemplateItem, Launch
 
@@ -74,11 +74,8 @@ def create_launch(*, themes=(), **fields) -> Launch:
 
 def set_item_done(*, item: ChecklistItem, done: bool, user, at: datetime | None = None) -> ChecklistItem:
     """Tick (or untick) a checklist item, recording who did it and when (``at``, default now)."""
-    if done and item.done_at is None:
-        item.done_at, item.done_by = at or timezone.now(), user
-    elif not done:
-        item.done_at, item.done_by = None, None
-    item.save(update_fields=["done_at", "done_by"])
+    if apply_tick(item, done=done, user=user, at=at):
+        item.save(update_fields=["done_at", "done_by"])
     return item
 
 

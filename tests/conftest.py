@@ -1,7 +1,7 @@
 """Test session: real PostgreSQL with pgvector and a real Redis, started once for the whole run.
 
 With no DATABASE_URL / REDIS_URL the embedded servers of the test data folder (FEEDBACKHUB_DATA_DIR=.data/test,
-set in pyproject.toml) are started here and stopped when the session ends. The test database is test_feedbackhub.
+set in pyproject.toml) are started here and stopped when the session ends. The test database is test_feedbackhub_<pid>.
 """
 
 from __future__ import annotations
@@ -21,22 +21,26 @@ FAST_TUNING = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": 
 
 @pytest.fixture(scope="session")
 def embedded_services():
-    """Start the embedded servers this run needs; stop them at the end of the session."""
-    use_pg, use_redis = not os.environ.get("DATABASE_URL"), not os.environ.get("REDIS_URL")
-    if use_pg:
-        embedded.start_postgres(tuning=FAST_TUNING)
-    if use_redis:
-        embedded.start_redis(persistent=False)
+    """Start the embedded servers this run needs; at the end stop those this session started (not another's)."""
+    started_pg = not os.environ.get("DATABASE_URL") and embedded.start_postgres(tuning=FAST_TUNING)
+    started_redis = not os.environ.get("REDIS_URL") and embedded.start_redis(persistent=False)
     yield
-    if use_pg:
+    if started_pg:
         embedded.stop_postgres()
-    if use_redis:
+    if started_redis:
         embedded.stop_redis()
 
 
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(embedded_services, django_db_modify_db_settings_parallel_suffix):
-    """Make sure the database server runs before pytest-django creates the test database."""
+    """Make sure the database server runs before pytest-django creates the test database.
+
+    Each run gets its own test database, so two runs on one checkout (a developer's and an editor's) never collide.
+    """
+    from django.conf import settings
+
+    test = settings.DATABASES["default"].setdefault("TEST", {})
+    test["NAME"] = f"{test.get('NAME') or 'test_feedbackhub'}_{os.getpid()}"
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Theme admin: hypotheses, their verification and their rollups."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, Q, QuerySet
 from unfold.admin import TabularInline
@@ -10,13 +11,27 @@ from themes import services
 from themes.models import Theme, ThemeVerification
 
 
+class ThemeVerificationForm(forms.ModelForm):
+    """A verification step with a 'done' tick box; who ticked it and when is recorded by the service."""
+
+    done = forms.BooleanField(required=False)
+
+    class Meta:
+        model = ThemeVerification
+        fields = ["notes", "done"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["done"].initial = bool(self.instance.pk and self.instance.done_at)
+
+
 class ThemeVerificationInline(TabularInline):
     """The verify-before-build checklist of a theme."""
 
     model = ThemeVerification
-    fields = ["step", "done_at", "done_by", "notes"]
-    readonly_fields = ["step"]
-    autocomplete_fields = ["done_by"]
+    form = ThemeVerificationForm
+    fields = ["step", "done", "done_by", "done_at", "notes"]
+    readonly_fields = ["step", "done_by", "done_at"]
     extra = 0
     can_delete = False
     max_num = 0
@@ -73,6 +88,13 @@ class ThemeAdmin(HubModelAdmin):
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
         services.ensure_verification_steps(theme=obj)
+
+    def save_formset(self, request, form, formset, change) -> None:
+        steps = formset.save()
+        for step_form in formset.forms:
+            if step_form.instance.pk and "done" in step_form.cleaned_data:
+                services.set_step_done(step=step_form.instance, done=step_form.cleaned_data["done"], user=request.user)
+        return steps
 
     @action(description="Refresh rollups")
     def refresh_rollups(self, request, queryset: QuerySet) -> None:

@@ -57,6 +57,9 @@ class Theme(models.Model):
         "ARR at risk", max_digits=16, decimal_places=2, default=Decimal("0"), editable=False
     )
     rollups_refreshed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    rollups_dirty = models.BooleanField(
+        default=False, editable=False, help_text="Linked feedback changed: the rollup job recomputes this theme soon."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -69,6 +72,7 @@ class Theme(models.Model):
             models.Index(fields=["status", "-arr_impacted", "id"], name="theme_status_idx"),
             models.Index(fields=["-feedback_count"], name="theme_feedback_count_idx"),
             GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="theme_name_trgm"),
+            models.Index(fields=["id"], name="theme_rollups_dirty_idx", condition=models.Q(rollups_dirty=True)),
         ]
 
     def __str__(self) -> str:

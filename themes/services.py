@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import connection, transaction
+from django.db.models import BooleanField, ExpressionWrapper
 from django.utils import timezone
 
-from customers.choices import Lifecycle
-from customers.models import HEALTH_AT_RISK_BELOW
+from customers.models import Customer
+from customers.rules import at_risk_q
+from feedbackhub.ticks import apply_tick
 from themes.choices import ThemeStatus, VerificationStep
 from themes.models import Theme, ThemeVerification
 
@@ -34,42 +37,56 @@ def create_theme(
     return theme
 
 
+def set_step_done(*, step: ThemeVerification, done: bool, user, at: datetime | None = None) -> ThemeVerification:
+    """Tick (or untick) a verification step, recording who did it and when (``at``, default now)."""
+    if apply_tick(step, done=done, user=user, at=at):
+        step.save(update_fields=["done_at", "done_by"])
+    return step
+
+
 ROLLUP_SQL = """
 WITH linked AS (
     SELECT link.theme_id, item.customer_id
     FROM feedback_feedbackitem_themes AS link
     JOIN feedback_feedbackitem AS item ON item.id = link.feedbackitem_id
-    WHERE link.theme_id = ANY(%(ids)s) AND item.duplicate_of_id IS NULL
+    WHERE link.theme_id = ANY(%s) AND item.duplicate_of_id IS NULL
 ), per_customer AS (
-    SELECT DISTINCT linked.theme_id, customer.id, customer.arr,
-           (customer.lifecycle_stage = %(at_risk)s
-            OR (customer.health_score < %(health)s AND customer.lifecycle_stage <> %(churned)s)) AS at_risk
-    FROM linked JOIN customers_customer AS customer ON customer.id = linked.customer_id
+    SELECT DISTINCT linked.theme_id, customer.id, customer.arr, customer.at_risk
+    FROM linked JOIN ({customers}) AS customer ON customer.id = linked.customer_id
 )
 SELECT theme.id,
        (SELECT count(*) FROM linked WHERE linked.theme_id = theme.id),
        count(per_customer.id),
        coalesce(sum(per_customer.arr), 0),
        coalesce(sum(per_customer.arr) FILTER (WHERE per_customer.at_risk), 0)
-FROM unnest(%(ids)s::bigint[]) AS theme(id)
+FROM unnest(%s::bigint[]) AS theme(id)
 LEFT JOIN per_customer ON per_customer.theme_id = theme.id
 GROUP BY theme.id
 """
+
+
+def _customers_with_risk_sql() -> tuple[str, tuple]:
+    """SQL for (id, arr, at_risk) of every customer, compiled from the one at-risk rule (``customers.rules``)."""
+    rows = (
+        Customer.objects.order_by()
+        .annotate(at_risk=ExpressionWrapper(at_risk_q(), output_field=BooleanField()))
+        .values("id", "arr", "at_risk")
+    )
+    return rows.query.sql_with_params()
 
 
 def refresh_rollups(*, theme_ids: Iterable[int]) -> int:
     """Recompute feedback count, unique customers, ARR impacted and ARR at risk; returns themes updated.
 
     Duplicates are not counted twice; a customer's ARR counts once per theme however often they asked.
+    Clears the themes' stale flag.
     """
     ids = sorted(set(theme_ids))
     if not ids:
         return 0
+    customers_sql, customers_params = _customers_with_risk_sql()
     with connection.cursor() as cursor:
-        cursor.execute(
-            ROLLUP_SQL,
-            {"ids": ids, "at_risk": Lifecycle.AT_RISK, "churned": Lifecycle.CHURNED, "health": HEALTH_AT_RISK_BELOW},
-        )
+        cursor.execute(ROLLUP_SQL.format(customers=customers_sql), (ids, *customers_params, ids))
         rows = cursor.fetchall()
     now = timezone.now()
     themes = [
@@ -80,12 +97,39 @@ def refresh_rollups(*, theme_ids: Iterable[int]) -> int:
             arr_impacted=Decimal(arr),
             arr_at_risk=Decimal(at_risk),
             rollups_refreshed_at=now,
+            rollups_dirty=False,
         )
         for theme_id, count, customers, arr, at_risk in rows
     ]
     Theme.objects.bulk_update(
         themes,
-        ["feedback_count", "unique_customers", "arr_impacted", "arr_at_risk", "rollups_refreshed_at"],
+        ["feedback_count", "unique_customers", "arr_impacted", "arr_at_risk", "rollups_refreshed_at", "rollups_dirty"],
         batch_size=500,
     )
     return len(themes)
+
+
+def refresh_stale_rollups(*, batch_size: int = 200) -> int:
+    """Recompute the themes flagged stale, one locked batch at a time; returns themes refreshed.
+
+    Safe on several workers at once: each batch locks its rows with SKIP LOCKED, and a theme flagged again while
+    its batch runs (the flagging UPDATE waits for the lock) stays flagged for the next run.
+    """
+    refreshed = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                Theme.objects.filter(rollups_dirty=True)
+                .order_by("id")
+                .select_for_update(skip_locked=True)
+                .values_list("id", flat=True)[:batch_size]
+            )
+            if not ids:
+                return refreshed
+            refreshed += refresh_rollups(theme_ids=ids)
+
+
+def refresh_all_rollups(*, batch_size: int = 500) -> int:
+    """Recompute every theme's rollups in batches (the periodic full refresh); returns themes refreshed."""
+    ids = list(Theme.objects.order_by("id").values_list("id", flat=True))
+    return sum(refresh_rollups(theme_ids=ids[i : i + batch_size]) for i in range(0, len(ids), batch_size))

@@ -3,7 +3,6 @@
 from celery import shared_task
 
 from themes import services
-from themes.models import Theme
 
 
 @shared_task(ignore_result=True)
@@ -12,8 +11,14 @@ def refresh_theme_rollups(theme_ids: list[int]) -> int:
     return services.refresh_rollups(theme_ids=theme_ids)
 
 
+@shared_task(ignore_result=True, expires=60)
+def refresh_stale_theme_rollups() -> int:
+    """Periodic (every minute): recompute the themes whose linked feedback changed."""
+    return services.refresh_stale_rollups()
+
+
 @shared_task(ignore_result=True, expires=3600)
 def refresh_all_theme_rollups() -> int:
-    """Periodic: recompute every theme's rollups in batches."""
-    ids = list(Theme.objects.values_list("id", flat=True))
-    return sum(services.refresh_rollups(theme_ids=ids[i : i + 500]) for i in range(0, len(ids), 500))
+    """Periodic (hourly): recompute every theme's rollups, catching changes made outside the services
+    (a customer's ARR or health, a bulk SQL fix)."""
+    return services.refresh_all_rollups()

@@ -1,0 +1,82 @@
+"""The product's roles: one Django group each, with its model permissions.
+
+Created by a data migration (``feedbackhub/migrations/0002_roles.py``) so every install has them, demo or not.
+Permissions are named by app label and model name only: this module imports nothing of the apps.
+"""
+
+from __future__ import annotations
+
+PRODUCT_OPS = "Product ops"
+SALES_CS = "Sales / CS"
+ENGINEERING = "Engineering"
+LAUNCH_OWNERS = "Launch owners"
+LEADERSHIP = "Leadership"
+
+# Group → app label → model → actions.
+ROLE_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
+    PRODUCT_OPS: {
+        "customers": {"customer": ("view", "change"), "usagesnapshot": ("view",)},
+        "feedback": {"feedbackitem": ("view", "add", "change", "delete"), "embeddingspace": ("view",)},
+        "themes": {"theme": ("view", "add", "change", "delete"), "themeverification": ("view", "add", "change")},
+        "launches": {"launch": ("view",), "checklistitem": ("view",)},
+    },
+    SALES_CS: {
+        "customers": {"customer": ("view",), "usagesnapshot": ("view",)},
+        "feedback": {"feedbackitem": ("view", "add")},
+        "themes": {"theme": ("view",)},
+        "launches": {"launch": ("view",), "checklistitem": ("view",)},
+    },
+    ENGINEERING: {
+        "customers": {"customer": ("view",)},
+        "feedback": {"feedbackitem": ("view",)},
+        "themes": {"theme": ("view",), "themeverification": ("view",)},
+        "launches": {"launch": ("view",), "checklistitem": ("view", "change")},
+    },
+    LAUNCH_OWNERS: {
+        "themes": {"theme": ("view",)},
+        "launches": {
+            "launch": ("view", "add", "change"),
+            "checklistitem": ("view", "add", "change"),
+            "checklisttemplate": ("view",),
+            "checklisttemplateitem": ("view",),
+        },
+    },
+    LEADERSHIP: {
+        "customers": {"customer": ("view",), "usagesnapshot": ("view",)},
+        "feedback": {"feedbackitem": ("view",)},
+        "themes": {"theme": ("view",), "themeverification": ("view",)},
+        "launches": {"launch": ("view",), "checklistitem": ("view",)},
+    },
+}
+ROLES = tuple(ROLE_PERMISSIONS)
+
+
+def sync_roles(apps) -> None:
+    """Create every role's group and set exactly its permissions (idempotent; ``apps`` may be a migration's).
+
+    Permissions are created first: on a fresh database ``post_migrate`` has not made them yet.
+    """
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, verbosity=0, apps=apps)
+        app_config.models_module = None
+    group_model = apps.get_model("auth", "Group")
+    permission_model = apps.get_model("auth", "Permission")
+    for name, wanted in ROLE_PERMISSIONS.items():
+        group, _ = group_model.objects.get_or_create(name=name)
+        codenames = {
+            (app_label, f"{action}_{model}")
+            for app_label, models in wanted.items()
+            for model, actions in models.items()
+            for action in actions
+        }
+        permissions = permission_model.objects.filter(
+            content_type__app_label__in=list(wanted), codename__in=[codename for _, codename in codenames]
+        ).select_related("content_type")
+        found = [p for p in permissions if (p.content_type.app_label, p.codename) in codenames]
+        missing = codenames - {(p.content_type.app_label, p.codename) for p in found}
+        if missing:
+            raise LookupError(f"role {name!r} names permissions that do not exist: {sorted(missing)}")
+        group.permissions.set(found)
