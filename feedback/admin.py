@@ -93,7 +93,7 @@ class FeedbackItemAdmin(HubModelAdmin):
     search_fields = ["verbatim", "summary", "=source_id"]
     list_select_related = ["customer"]
     autocomplete_fields = ["customer", "themes", "duplicate_of"]
-    readonly_fields = ["created_at", "updated_at", "triaged_at"]
+    readonly_fields = ["sentiment_label", "created_at", "updated_at", "triaged_at"]  # the label follows the score
     fieldsets = [
         (None, {"fields": ["verbatim", "summary", "customer", "reporter_email", "status"]}),
         (
@@ -126,7 +126,8 @@ class FeedbackItemAdmin(HubModelAdmin):
         return [*self.readonly_fields, "status"] if obj is None else self.readonly_fields
 
     def save_model(self, request, obj: FeedbackItem, form, change: bool) -> None:
-        """Plain fields are saved as typed; status, duplicate link and customer go through the services."""
+        """Plain fields are saved as typed; status, duplicate link, customer and sentiment go through the services."""
+        services.apply_sentiment(item=obj, score=obj.sentiment_score)
         if not change:
             original = obj.duplicate_of
             obj.duplicate_of = None

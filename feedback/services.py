@@ -19,8 +19,14 @@ from django.utils import timezone
 from pgvector.django import CosineDistance, VectorField
 
 from customers.models import Customer
-from feedback.choices import STATUS_TRANSITIONS, Status
+from feedback.choices import STATUS_TRANSITIONS, Sentiment, Status
 from feedback.models import EmbeddingSpace, FeedbackEmbedding, FeedbackItem
+
+
+def apply_sentiment(*, item: FeedbackItem, score: float | None) -> None:
+    """Set ``item``'s sentiment score and the label that follows from it (seed 002's bands); unsaved."""
+    item.sentiment_score = score
+    item.sentiment_label = Sentiment.for_score(score) if score is not None else ""
 
 
 def allowed_statuses(*, current: str) -> set[str]:

@@ -8,6 +8,7 @@ from unfold.decorators import action
 
 from feedbackhub.admin_tools import HubModelAdmin
 from themes import services
+from themes.choices import VerificationStep
 from themes.models import Theme, ThemeVerification
 
 
@@ -83,7 +84,7 @@ class ThemeAdmin(HubModelAdmin):
 
     @admin.display(description="verified", ordering="steps_done")
     def verification(self, obj: Theme) -> str:
-        return f"{obj.steps_done}/8"
+        return f"{obj.steps_done}/{len(VerificationStep)}"
 
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)

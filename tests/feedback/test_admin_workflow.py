@@ -33,7 +33,6 @@ def form_data(item: FeedbackItem, **changes) -> dict:
         "severity": item.severity,
         "priority": item.priority,
         "sentiment_score": "" if item.sentiment_score is None else item.sentiment_score,
-        "sentiment_label": item.sentiment_label,
         "tags": ",".join(item.tags),
         "themes": [theme.pk for theme in item.themes.all()] if item.pk else [],
         "duplicate_of": item.duplicate_of_id or "",
@@ -174,3 +173,12 @@ def test_given_linked_item_when_deleted_in_admin_then_theme_rollups_are_marked_s
     theme.refresh_from_db()
     assert not FeedbackItem.objects.filter(pk=item.pk).exists()
     assert theme.rollups_dirty
+
+
+def test_given_item_when_change_form_sets_a_sentiment_score_then_the_label_follows_the_score(admin_client):
+    item = make_feedback(sentiment_score=0.9, sentiment_label="positive")
+
+    admin_client.post(change_url(item), form_data(item, sentiment_score="-0.6", sentiment_label="positive"))
+
+    item.refresh_from_db()
+    assert (item.sentiment_score, item.sentiment_label) == (-0.6, "negative")
