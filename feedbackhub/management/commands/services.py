@@ -13,8 +13,8 @@ class Command(BaseCommand):
         parser.add_argument("action", choices=["start", "stop", "status"])
 
     def handle(self, *args, action: str, **options):
-        root = embedded.data_dir()
         try:
+            root = embedded.data_dir()
             if action == "start":
                 started = embedded.ensure_services(quiet=True)
                 self.stdout.write(f"Started: {', '.join(started)}" if started else "Already running.")
