@@ -12,7 +12,7 @@ from django.db.models.functions import Upper
 from django.urls import reverse
 
 from customers.choices import Industry, Language, Lifecycle, Plan, Region, Tier, UseCase
-from customers.rules import HEALTH_AT_RISK_BELOW, at_risk_q, is_at_risk  # noqa: F401  TEMP until demo moves
+from customers.rules import at_risk_q, is_at_risk
 
 
 class CustomerQuerySet(models.QuerySet):

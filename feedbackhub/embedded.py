@@ -15,7 +15,6 @@ This module must stay importable without Django: ``manage.py`` and the settings 
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import importlib.util
 import os
@@ -23,12 +22,13 @@ import shutil
 import signal
 import socket
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+
+from feedbackhub.locks import LockTimeout, interprocess_lock
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PG_PORT = 5432  # only names the socket file (.s.PGSQL.5432): the server listens on no TCP address
@@ -117,18 +117,13 @@ def layout(root: Path | None = None) -> Layout:
 # --------------------------------------------------------------------------------------------------------------
 # The services lock
 
-_lock_guard = threading.Lock()
-_thread_locks: dict[Path, threading.RLock] = {}
-_held: dict[Path, tuple[int, int]] = {}  # lock file -> (file descriptor, nesting depth) held by this process
-
 
 @contextmanager
 def services_lock(root: Path | None = None, *, create: bool = True, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
-    """Hold the start/stop lock of the data folder ``root``: one process at a time, re-entrant within a process.
+    """Hold the start/stop lock of the data folder ``root``: one process at a time, re-entrant within a thread.
 
-    The lock is an ``flock`` on ``<root>/services.lock`` (released by the kernel if the holder dies). Calls nested in
-    one thread share the lock; other threads of the process wait like other processes do. With ``create=False`` a
-    missing data folder is not created (nothing there to stop) and no lock is taken.
+    The lock is an ``flock`` on ``<root>/services.lock`` (``feedbackhub.locks``). With ``create=False`` a missing data
+    folder is not created (nothing there to stop) and no lock is taken.
     """
     lay = layout(root)
     if not lay.root.exists():
@@ -136,54 +131,11 @@ def services_lock(root: Path | None = None, *, create: bool = True, timeout: flo
             yield
             return
         lay.root.mkdir(parents=True, exist_ok=True)
-    path = lay.lock_file
-    with _lock_guard:
-        thread_lock = _thread_locks.setdefault(path, threading.RLock())
-    if not thread_lock.acquire(timeout=timeout):
-        raise EmbeddedServiceError(f"another thread kept the embedded services lock {path} for over {timeout:.0f} s")
     try:
-        if path in _held:
-            descriptor, depth = _held[path]
-            _held[path] = (descriptor, depth + 1)
-        else:
-            _held[path] = (_acquire_file_lock(path, timeout), 1)
-        try:
+        with interprocess_lock(lay.lock_file, timeout=timeout, doing="starting or stopping the embedded services"):
             yield
-        finally:
-            descriptor, depth = _held[path]
-            if depth > 1:
-                _held[path] = (descriptor, depth - 1)
-            else:
-                del _held[path]
-                fcntl.flock(descriptor, fcntl.LOCK_UN)
-                os.close(descriptor)
-    finally:
-        thread_lock.release()
-
-
-def _acquire_file_lock(path: Path, timeout: float) -> int:
-    """Open ``path`` and take an exclusive flock on it, waiting up to ``timeout`` seconds; returns the descriptor."""
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)  # not inherited by the servers we spawn
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            break
-        except BlockingIOError:
-            if time.monotonic() > deadline:
-                holder = path.read_text().strip() or "unknown"
-                os.close(descriptor)
-                raise EmbeddedServiceError(
-                    f"another process (pid {holder}) has been starting or stopping the embedded services for over "
-                    f"{timeout:.0f} s (lock file {path}); wait for it or stop it, then try again"
-                ) from None
-            time.sleep(0.05)
-        except BaseException:
-            os.close(descriptor)
-            raise
-    os.ftruncate(descriptor, 0)
-    os.pwrite(descriptor, f"{os.getpid()}\n".encode(), 0)
-    return descriptor
+    except LockTimeout as error:
+        raise EmbeddedServiceError(str(error)) from None
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "feedback",
     "themes",
     "launches",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -124,7 +125,6 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # --- AI --------------------------------------------------------------------------------------------------------
 
 MISTRAL_API_KEY = os.environ.get("MISTRAL_API_KEY", "")
-MISTRAL_SERVER_URL = os.environ.get("MISTRAL_SERVER_URL", "")  # empty: the SDK's default endpoint
 AI_PROVIDER = os.environ.get("AI_PROVIDER") or ("mistral" if MISTRAL_API_KEY else "offline")
 if AI_PROVIDER not in {"mistral", "offline"}:
     from django.core.exceptions import ImproperlyConfigured
@@ -151,9 +151,6 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
 )
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "FeedbackHub <feedbackhub@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-SLACK_BOT_TOKEN = os.environ.get("SLACK_BOT_TOKEN", "")
-SLACK_SIGNING_SECRET = os.environ.get("SLACK_SIGNING_SECRET", "")
-SLACK_FEEDBACK_CHANNEL = os.environ.get("SLACK_FEEDBACK_CHANNEL", "#product-feedback")
 
 # --- Auth, i18n, static ----------------------------------------------------------------------------------------
 

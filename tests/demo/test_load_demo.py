@@ -8,22 +8,27 @@ from __future__ import annotations
 
 import hashlib
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from io import StringIO
 from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db.models import Count, F, Max, Min, Q
+from django.test import override_settings
 
 from customers.choices import Industry, Language, Lifecycle, Plan, Region, Tier, UseCase
 from customers.models import Customer, UsageSnapshot
+from customers.rules import HEALTH_AT_RISK_BELOW
+from demo import accounts, loader, people, safety
+from demo.drafting import FeedbackFactory
+from demo.slots import Slots
+from demo.vocabulary import VOCABULARY as V
 from feedback.choices import Category, Product, ProductArea, Sentiment, Source, Status
 from feedback.models import FeedbackItem
-from feedbackhub.demo import builder
-from feedbackhub.demo import vocabulary as V
+from feedbackhub.roles import ROLES
 from launches.choices import LaunchStatus, LaunchType
 from launches.models import ChecklistItem, ChecklistTemplateItem, Launch
 from themes.choices import ThemeStatus, VerificationStep
@@ -67,12 +72,11 @@ def row_counts() -> dict[str, int]:
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
     """The demo, loaded once into the test database for this module, and removed afterwards."""
-    with django_db_blocker.unblock():
+    with django_db_blocker.unblock(), override_settings(DEBUG=True):
         output = load_demo()
         yield SimpleNamespace(output=output, digest=content_digest(), counts=row_counts())
-        builder.reset_demo()
-        get_user_model().objects.filter(username=V.ADMIN_USERNAME).delete()
-        Group.objects.filter(name__in=V.GROUPS).delete()
+        loader.reset_demo(force=True)
+        get_user_model().objects.filter(username=people.ADMIN_USERNAME).delete()
 
 
 def test_given_an_empty_database_when_loading_the_demo_then_it_prints_the_admin_login_and_counts(demo):
@@ -89,7 +93,7 @@ def test_given_the_demo_then_customers_cover_every_value_of_every_segment(demo):
 
 def test_given_the_demo_then_arr_sits_in_the_band_of_the_tier_for_every_paying_customer(demo):
     paying = Customer.objects.exclude(lifecycle_stage__in=[Lifecycle.PROSPECT, Lifecycle.CHURNED])
-    for tier, (low, high) in V.TIER_ARR_BANDS.items():
+    for tier, (low, high) in V.tier_arr_bands.items():
         band = paying.filter(tier=tier).aggregate(low=Min("arr"), high=Max("arr"))
         assert low <= band["low"] and band["high"] <= high, tier
     assert not Customer.objects.filter(lifecycle_stage=Lifecycle.PROSPECT, customer_since__isnull=False).exists()
@@ -104,8 +108,8 @@ def test_given_the_demo_then_languages_follow_regions(demo):
 
 def test_given_the_demo_then_usage_shows_steady_dropping_and_silent_accounts(demo):
     per_customer = UsageSnapshot.objects.values("customer").annotate(days=Count("id"))
-    assert len(per_customer) == builder.DEMO_USAGE_CUSTOMERS
-    assert {row["days"] for row in per_customer} == {builder.DEMO_USAGE_DAYS}
+    assert len(per_customer) == accounts.DEMO_USAGE_CUSTOMERS
+    assert {row["days"] for row in per_customer} == {accounts.DEMO_USAGE_DAYS}
     latest = UsageSnapshot.objects.aggregate(day=Max("taken_on"))["day"]
     recent, earlier = latest - timedelta(days=6), latest - timedelta(days=20)
 
@@ -223,10 +227,10 @@ def test_given_the_demo_then_12_launches_cover_every_type_and_status_with_genera
 
 
 def test_given_the_demo_then_users_have_roles_and_the_admin_logs_in_with_admin(demo):
-    admin = get_user_model().objects.get(username=V.ADMIN_USERNAME)
+    admin = get_user_model().objects.get(username=people.ADMIN_USERNAME)
 
-    assert admin.is_superuser and admin.check_password(V.ADMIN_PASSWORD)
-    for name in V.GROUPS:
+    assert admin.is_superuser and admin.check_password(people.ADMIN_PASSWORD)
+    for name in ROLES:
         group = Group.objects.get(name=name)
         assert group.user_set.exists() and group.permissions.exists(), name
     sales = get_user_model().objects.get(username="marcus.reed")
@@ -259,20 +263,132 @@ def test_given_the_demo_when_one_verbatim_changes_then_the_digest_changes(demo):
 
 def test_given_every_template_when_filled_then_every_slot_is_known():
     rng, today = random.Random(1), date(2026, 1, 15)
-    account = builder.Account(
+    account = accounts.Account(
         id=1, name="Acme Bank", domain="acme-bank.example", industry=Industry.FINANCIAL_SERVICES,
         region=Region.EUROPE, language=Language.FRENCH,
         tier=Tier.ENTERPRISE, arr=500_000, lifecycle=Lifecycle.ACTIVE, use_case=UseCase.RESEARCH,
         customer_since=today - timedelta(days=400), crm_id="001Dn00000abcdef", health=70,
     )  # fmt: skip
-    for topic in V.TOPICS:
+    for topic in V.topics:
         for language, bodies in (("en", topic.bodies), ("fr", topic.fr), ("de", topic.de)):
             for body in bodies:
                 for product in [body.product] if body.product else topic.products:
-                    slots = builder.Slots(rng=rng, account=account, language=language, product=product, day=today)
+                    slots = Slots(rng=rng, account=account, language=language, product=product, day=today)
                     slots["body"] = body.text.format_map(slots)
                     assert "{" not in slots["body"] and "{" not in body.summary.format_map(slots)
-                    for frame in (*V.CALL_FRAMES, *V.CRM_FRAMES, *V.LINEAR_FRAMES, *V.MANUAL_FRAMES):
+                    for frame in (*V.call_frames, *V.crm_frames, *V.linear_frames, *V.manual_frames):
                         assert slots["body"] in frame.format_map(slots)
-                    for closer in V.CLOSERS[language]:
+                    for closer in V.closers[language]:
                         closer.format_map(slots)
+
+
+# -- demo data never lands in a real database
+
+
+def a_customer_added_by_hand(**fields) -> Customer:
+    values = {"name": "Acme Corp", "domain": "acme.com", "industry": Industry.RETAIL, "region": Region.UK}
+    return Customer.objects.create(**{**values, "tier": Tier.MID_MARKET, **fields})
+
+
+def test_given_the_demo_then_every_row_it_made_carries_the_demo_mark(demo):
+    assert safety.non_demo_rows() == {}
+    assert not Customer.objects.exclude(domain__endswith=safety.CUSTOMER_DOMAIN_SUFFIX).exists()
+    assert set(FeedbackItem.objects.values_list(f"raw_payload__{safety.PAYLOAD_MARK}", flat=True)) == {"load_demo"}
+
+
+@pytest.mark.parametrize(
+    ("add_by_hand", "found"),
+    [
+        (lambda: a_customer_added_by_hand(), "1 customer"),
+        (lambda: a_customer_added_by_hand(domain=None, crm_id="001Dn00000zzzzzz"), "1 customer"),
+        (lambda: a_customer_added_by_hand(domain="acme.example"), "1 customer"),
+        (
+            lambda: FeedbackItem.objects.create(
+                received_at=datetime(2026, 1, 15, 10, tzinfo=UTC),
+                source=Source.MANUAL,
+                source_id="typed-1",
+                verbatim="Typed in by a PM.",
+                customer=Customer.objects.last(),
+            ),
+            "1 feedback item",
+        ),
+        (lambda: Theme.objects.create(name="Offline mode"), "1 theme"),
+        (
+            lambda: Launch.objects.create(
+                name="Real launch", launch_type=LaunchType.DOCUMENTATION, target_date=date(2026, 1, 1)
+            ),
+            "1 launch",
+        ),
+    ],
+    ids=["customer", "customer-without-domain", "customer-under-example", "feedback-item", "theme", "launch"],
+)
+def test_given_a_row_added_by_hand_when_resetting_then_it_refuses_and_deletes_nothing(demo, add_by_hand, found):
+    add_by_hand()
+    before, digest = row_counts(), content_digest()
+
+    with pytest.raises(CommandError, match=rf"rows the demo did not create \({found}\).*--reset --force"):
+        load_demo("--reset")
+
+    assert row_counts() == before
+    assert content_digest() == digest
+
+
+def test_given_rows_of_several_kinds_added_by_hand_when_resetting_then_it_counts_each_kind(demo):
+    a_customer_added_by_hand()
+    a_customer_added_by_hand(name="Beta GmbH", domain="beta.de")
+    Theme.objects.create(name="Offline mode")
+
+    with pytest.raises(CommandError, match=r"\(2 customers, 1 theme\)"):
+        load_demo("--reset")
+
+
+def test_given_a_customer_added_by_hand_when_resetting_with_force_then_it_goes_and_the_demo_is_reloaded(demo):
+    a_customer_added_by_hand()
+
+    output = load_demo("--reset", "--force")
+
+    assert "Demo data loaded" in output
+    assert not Customer.objects.filter(domain="acme.com").exists()
+    assert row_counts() == demo.counts
+    assert content_digest() == demo.digest
+
+
+def test_given_demo_rows_edited_by_hand_when_resetting_then_they_still_count_as_demo_data(demo):
+    Customer.objects.filter(pk=Customer.objects.order_by("pk").first().pk).update(name="Renamed by a PM")
+    FeedbackItem.objects.filter(pk=FeedbackItem.objects.order_by("pk").first().pk).update(summary="Re-triaged")
+
+    output = load_demo("--reset")
+
+    assert "Demo data loaded" in output
+    assert content_digest() == demo.digest
+
+
+def test_given_force_without_reset_when_loading_then_it_refuses(demo):
+    with pytest.raises(CommandError, match="--force only goes with --reset"):
+        load_demo("--force")
+
+
+def test_given_the_demo_then_its_people_joined_the_role_groups_and_no_other_group_exists(demo):
+    assert set(Group.objects.values_list("name", flat=True)) == set(ROLES)
+    for person in V.people:
+        user = get_user_model().objects.get(username=person.username)
+        assert set(user.groups.values_list("name", flat=True)) == set(person.groups)
+
+
+# -- one at-risk rule
+
+
+def test_given_the_demo_then_the_accounts_drafting_treats_as_at_risk_are_the_customers_at_risk(demo):
+    customers = list(Customer.objects.order_by("pk"))
+    factory = FeedbackFactory(
+        rng=random.Random(1),
+        accounts=[accounts.Account.from_fields(c.__dict__, id=c.pk) for c in customers],
+        today=date(2026, 1, 15),
+        themes_by_topic={},
+    )
+
+    flagged = {customers[index].pk for index in factory.at_risk_accounts.values}
+
+    assert flagged == set(Customer.objects.at_risk().values_list("pk", flat=True))
+    assert Customer.objects.filter(lifecycle_stage=Lifecycle.CHURNED, health_score__lt=HEALTH_AT_RISK_BELOW).exists()
+    assert not Customer.objects.filter(pk__in=flagged, lifecycle_stage=Lifecycle.CHURNED).exists()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from io import StringIO
 
 import pytest
@@ -11,6 +10,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Sum
 
 from customers.models import Customer
+from demo import safety, scale
 from feedback.models import FeedbackItem
 from themes.models import Theme
 
@@ -108,12 +108,10 @@ def test_given_bad_arguments_when_seeding_then_it_refuses_with_what_to_do(args, 
 
 
 def test_given_a_failure_during_the_load_when_seeding_then_nothing_is_written(monkeypatch):
-    from feedbackhub.demo import builder
-
     def explode(**kwargs):
         raise RuntimeError("generator crashed")
 
-    monkeypatch.setattr(builder, "_copy_feedback", explode)
+    monkeypatch.setattr(scale, "_copy_feedback", explode)
     before = schema_objects()
 
     with pytest.raises(RuntimeError, match="generator crashed"):
@@ -140,29 +138,10 @@ def test_given_generator_processes_when_seeding_then_the_content_is_the_same_as_
     assert two_workers == in_process
 
 
-def test_given_text_with_copy_special_characters_when_copied_then_it_reads_back_unchanged():
-    from datetime import UTC, datetime
-
-    from feedbackhub.demo.builder import copy_line
-
-    values = ('tab\there, new\nline, back\\slash, "quotes"', ["a-b", 'qu"ote', "back\\slash"], {"k": "é\\n"}, None)
-    when = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
-    with connection.cursor() as cursor:
-        cursor.execute("CREATE TEMP TABLE copy_probe (t text, a varchar(50)[], j jsonb, n int, w timestamptz)")
-        with cursor.copy("COPY copy_probe (t, a, j, n, w) FROM STDIN") as copy:
-            copy.write(copy_line((*values, when)))
-        cursor.execute("SELECT t, a, j::text, n, w FROM copy_probe")
-        text, array, document, number, moment = cursor.fetchone()
-
-    assert (text, array, json.loads(document), number, moment) == (*values, when)
-
-
 def test_given_another_session_using_the_table_when_seeding_then_it_says_it_waits_and_then_loads():
     import threading
 
     import psycopg
-
-    from feedbackhub.demo import builder
 
     params = connection.get_connection_params()
     locked, release = threading.Event(), threading.Event()
@@ -179,10 +158,17 @@ def test_given_another_session_using_the_table_when_seeding_then_it_says_it_wait
     messages: list[str] = []
     threading.Timer(0.5, release.set).start()
 
-    report = builder.seed_scale(
-        feedback=0, customers=5, themes=0, batch=100, seed=1, progress=False, log=messages.append
-    )
+    report = scale.seed_scale(feedback=0, customers=5, themes=0, batch=100, seed=1, progress=False, log=messages.append)
     holder.join()
 
     assert any(message.startswith("Waiting for other sessions to release customers_customer") for message in messages)
     assert report.customers == 5 and Customer.objects.count() == 5
+
+
+def test_given_scale_data_then_every_row_carries_the_demo_mark_so_a_reset_may_delete_it():
+    seed_scale("--feedback", "300", "--customers", "30", "--themes", "25")
+
+    assert safety.non_demo_rows() == {}
+    assert Customer.objects.filter(domain__endswith=safety.CUSTOMER_DOMAIN_SUFFIX).count() == 30
+    marks = set(FeedbackItem.objects.values_list(f"raw_payload__{safety.PAYLOAD_MARK}", flat=True))
+    assert len(marks) == 1 and marks.pop().startswith("seed_scale:")

@@ -1,17 +1,21 @@
-"""`manage.py seed_scale --feedback N --customers N`: bulk scale data for benchmarks, loaded with COPY."""
+"""`manage.py seed_scale --feedback N --customers N`: bulk scale data for benchmarks, loaded with COPY.
+
+Development and benchmarks only: refuses when DEBUG is off.
+"""
 
 import os
 
 from django.core.management.base import BaseCommand, CommandError
 
 from customers.models import Customer
-from feedbackhub.demo import builder
+from demo import safety, scale
 
 
 class Command(BaseCommand):
     help = (
         "Bulk-load scale data for benchmarks with PostgreSQL COPY in one transaction: customers, feedback (with "
-        "duplicates and theme links) and themes. Indexes are dropped during the load and rebuilt afterwards."
+        "duplicates and theme links) and themes. Indexes are dropped during the load and rebuilt afterwards. "
+        "Development and benchmarks only (DEBUG on)."
     )
 
     def add_arguments(self, parser):
@@ -39,10 +43,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, feedback: int, customers: int, batch: int, themes: int, seed: int, workers: int, **options):
+        safety.require_development(safety.SCALE_REFUSED)
         self.validate(feedback=feedback, customers=customers, batch=batch, themes=themes, workers=workers)
         verbosity = options.get("verbosity", 1)
         try:
-            report = builder.seed_scale(
+            report = scale.seed_scale(
                 feedback=feedback,
                 customers=customers,
                 themes=themes,

@@ -1,0 +1,154 @@
+"""``load_demo``: the demo company, loaded once, the same for the same seed and day.
+
+Staff users in their roles' groups, customers with usage, feedback (with duplicates, untriaged items, theme links),
+themes with their verification and launches with their checklists. ``reset_demo`` empties those tables first —
+only when they hold nothing but demo data, unless forced (``demo.safety``).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from customers.models import Customer, UsageSnapshot
+from demo import accounts, people, roadmap, safety
+from demo.accounts import BATCH_SIZE, Account
+from demo.drafting import DUPLICATE_SHARE, FeedbackFactory
+from demo.draw import midnight
+from feedback.models import FeedbackItem
+from feedbackhub.bulk import indexes_dropped, truncate
+from feedbackhub.roles import ROLES
+from launches.models import ChecklistItem, Launch
+from themes.models import Theme, ThemeVerification
+from themes.services import refresh_rollups
+
+DEMO_SEED = 20_240_917
+DEMO_FEEDBACK = 5_000
+DEMO_TABLES = (Customer, UsageSnapshot, FeedbackItem, Theme, ThemeVerification, Launch, ChecklistItem)
+
+
+@dataclass
+class DemoResult:
+    """What ``load_demo`` created."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    admin_created: bool = False
+    seconds: float = 0.0
+
+
+def demo_loaded() -> bool:
+    """Whether the demo data is already there (the admin user and at least one customer exist)."""
+    return get_user_model().objects.filter(username=people.ADMIN_USERNAME).exists() and Customer.objects.exists()
+
+
+def reset_demo(*, force: bool = False) -> None:
+    """Delete all feedback, themes, launches (with checklists), customers, usage and the non-superuser demo users.
+
+    Refuses (``safety.NotDemoData``, nothing deleted) when those tables hold rows the demo did not create, unless
+    ``force``. TRUNCATE … CASCADE also empties the tables that point at these (theme links, embeddings, anything
+    added later that references them) and restarts their ids, so a reload gives the same ids again.
+    """
+    if not force:
+        safety.check_reset_is_safe()
+    models = [FeedbackItem.themes.through, Launch.themes.through, *DEMO_TABLES]
+    truncate([model._meta.db_table for model in models])
+    people.delete_demo_staff()
+
+
+@transaction.atomic
+def load_demo(
+    *, seed: int = DEMO_SEED, today: date | None = None, reset: bool = False, force: bool = False
+) -> DemoResult | None:
+    """Load the demo company; None (and no change) when it is already there and ``reset`` is false.
+
+    With ``reset``, the demo tables are emptied first (see ``reset_demo``; ``force`` deletes non-demo rows too).
+    """
+    started = time.perf_counter()
+    if reset:
+        reset_demo(force=force)
+    elif demo_loaded():
+        return None
+    today = today or timezone.now().date()
+    rng = random.Random(seed)
+    result = DemoResult()
+    users, result.admin_created = people.create_users()
+    people.join_groups(users)
+    customers = accounts.create_customers(rng=rng, today=today, owners_by_region=people.owners_by_region(users))
+    usage = accounts.create_usage(rng=rng, today=today, customers=customers)
+    themes = roadmap.create_themes(rng=rng, today=today, users=users)
+    feedback, duplicates, untriaged, links = create_feedback(rng=rng, today=today, customers=customers, themes=themes)
+    refresh_rollups(theme_ids=[theme.pk for theme in themes.values()])
+    launches, items, done = roadmap.create_launches(rng=rng, today=today, users=users, themes=themes)
+    result.counts = {
+        "users": len(users) + 1,
+        "groups": len(ROLES),
+        "customers": len(customers),
+        "usage snapshots": usage,
+        "feedback items": feedback,
+        "  of which duplicates": duplicates,
+        "  of which untriaged": untriaged,
+        "theme links": links,
+        "themes": len(themes),
+        "verification steps done": ThemeVerification.objects.filter(
+            theme__in=themes.values(), done_at__isnull=False
+        ).count(),
+        "launches": launches,
+        "checklist items": items,
+        "checklist items done": done,
+    }
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def create_feedback(
+    *, rng: random.Random, today: date, customers: Sequence[Customer], themes: Mapping[str, Theme]
+) -> tuple[int, int, int, int]:
+    """``DEMO_FEEDBACK`` items: originals, then ~5 % duplicates of older triaged ones; links to themes by topic."""
+    factory = FeedbackFactory(
+        rng=rng,
+        accounts=[Account.from_fields(customer.__dict__, id=customer.pk) for customer in customers],
+        today=today,
+        themes_by_topic={topic: [(theme, theme.status)] for topic, theme in themes.items()},
+    )
+    duplicates = round(DEMO_FEEDBACK * DUPLICATE_SHARE)
+    originals = [factory.make() for _ in range(DEMO_FEEDBACK - duplicates)]
+    cutoff = midnight(today) - timedelta(days=25)
+    eligible = [draft for draft in originals if draft.triaged and draft.received_at < cutoff]
+    copies = [(factory.make_duplicate(original), original) for original in rng.sample(eligible, duplicates)]
+
+    through = FeedbackItem.themes.through
+    # Into an empty table (a fresh database, or after --reset), inserting without indexes and building them after
+    # is faster; on top of other feedback (scale data, say), rebuilding its indexes would cost more than it saves.
+    empty = not FeedbackItem.objects.exists()
+    with indexes_dropped(tables=[FeedbackItem._meta.db_table, through._meta.db_table]) if empty else nullcontext():
+        objects = FeedbackItem.objects.bulk_create(
+            [FeedbackItem(**draft.model_fields()) for draft in originals], batch_size=BATCH_SIZE
+        )
+        object_of = {id(draft): obj for draft, obj in zip(originals, objects, strict=True)}
+        copy_objects = FeedbackItem.objects.bulk_create(
+            [FeedbackItem(**copy.model_fields(), duplicate_of=object_of[id(original)]) for copy, original in copies],
+            batch_size=BATCH_SIZE,
+        )
+        pairs = [
+            *zip(originals, objects, strict=True),
+            *((copy, obj) for (copy, _), obj in zip(copies, copy_objects, strict=True)),
+        ]
+        links = [through(feedbackitem_id=obj.pk, theme_id=theme.pk) for draft, obj in pairs for theme in draft.themes]
+        through.objects.bulk_create(links, batch_size=BATCH_SIZE)
+        # Imported a few minutes after the customer said it; last touched by the triage.
+        imported = F("received_at") + timedelta(minutes=3)
+        FeedbackItem.objects.filter(pk__in=[obj.pk for _, obj in pairs]).update(
+            created_at=imported, updated_at=Coalesce(F("triaged_at"), imported)
+        )
+    untriaged = sum(1 for draft in originals if not draft.triaged)
+    return len(pairs), len(copies), untriaged, len(links)
