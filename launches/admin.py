@@ -2,10 +2,10 @@
 
 from django import forms
 from django.contrib import admin
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, QuerySet
 from unfold.admin import TabularInline
 
-from feedbackhub.admin_tools import HubModelAdmin
+from feedbackhub.admin_tools import HubModelAdmin, count_of
 from launches import services
 from launches.models import ChecklistItem, ChecklistTemplate, ChecklistTemplateItem, Launch
 
@@ -52,12 +52,13 @@ class LaunchAdmin(HubModelAdmin):
     ]
 
     def get_queryset(self, request) -> QuerySet:
+        items = ChecklistItem.objects.filter(launch=OuterRef("pk"))
         return (
             super()
             .get_queryset(request)
             .annotate(
-                items_total=Count("checklist_items"),
-                items_done=Count("checklist_items", filter=Q(checklist_items__done_at__isnull=False)),
+                items_total=count_of(items, by="launch"),
+                items_done=count_of(items.filter(done_at__isnull=False), by="launch"),
             )
         )
 

@@ -54,6 +54,7 @@ class Launch(models.Model):
             models.Index(fields=["team", "target_date", "id"], name="launch_team_idx"),
             models.Index(fields=["launch_type", "target_date", "id"], name="launch_type_idx"),
             GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="launch_name_trgm"),
+            GinIndex(OpClass(Upper("description"), name="gin_trgm_ops"), name="launch_description_trgm"),
         ]
 
     def __str__(self) -> str:

@@ -43,6 +43,12 @@ def django_db_modify_db_settings(embedded_services, django_db_modify_db_settings
     test["NAME"] = f"{test.get('NAME') or 'test_feedbackhub'}_{os.getpid()}"
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Tests create many users: a fast hasher halves the suite's time (production keeps Django's PBKDF2)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS]
+
+
 @pytest.fixture
 def user(django_user_model):
     """A staff user who can use the admin."""

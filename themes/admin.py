@@ -2,11 +2,11 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count, Q, QuerySet
+from django.db.models import OuterRef, QuerySet
 from unfold.admin import TabularInline
 from unfold.decorators import action
 
-from feedbackhub.admin_tools import HubModelAdmin
+from feedbackhub.admin_tools import HubModelAdmin, count_of
 from themes import services
 from themes.choices import VerificationStep
 from themes.models import Theme, ThemeVerification
@@ -76,11 +76,8 @@ class ThemeAdmin(HubModelAdmin):
     ]
 
     def get_queryset(self, request) -> QuerySet:
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(steps_done=Count("verification_steps", filter=Q(verification_steps__done_at__isnull=False)))
-        )
+        done = ThemeVerification.objects.filter(theme=OuterRef("pk"), done_at__isnull=False)
+        return super().get_queryset(request).annotate(steps_done=count_of(done, by="theme"))
 
     @admin.display(description="verified", ordering="steps_done")
     def verification(self, obj: Theme) -> str:

@@ -72,6 +72,7 @@ class Theme(models.Model):
             models.Index(fields=["status", "-arr_impacted", "id"], name="theme_status_idx"),
             models.Index(fields=["-feedback_count"], name="theme_feedback_count_idx"),
             GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="theme_name_trgm"),
+            GinIndex(OpClass(Upper("description"), name="gin_trgm_ops"), name="theme_description_trgm"),
             models.Index(fields=["id"], name="theme_rollups_dirty_idx", condition=models.Q(rollups_dirty=True)),
         ]
 

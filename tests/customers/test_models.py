@@ -1,6 +1,7 @@
 """Customer domain filters and constraints."""
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -19,18 +20,20 @@ def test_given_lifecycle_or_low_health_then_account_is_at_risk_in_queries_and_ro
     make_customer(health_score=5, lifecycle_stage=Lifecycle.CHURNED)  # lost, not at risk
 
     at_risk = set(Customer.objects.at_risk())
+    flagged_rows = {customer for customer in Customer.objects.all() if customer.is_at_risk}
 
     assert at_risk == {flagged, unhealthy}
-    assert all(customer.is_at_risk for customer in at_risk)
+    assert flagged_rows == at_risk  # the row property and the query filter agree
 
 
-def test_given_renewal_dates_then_renewing_within_keeps_the_window():
+def test_given_renewal_dates_then_renewing_within_keeps_today_to_the_last_day_of_the_window():
     today = date(2026, 11, 23)
-    soon = make_customer(renewal_date=today + timedelta(days=30))
-    make_customer(renewal_date=today + timedelta(days=120))
-    make_customer(renewal_date=today - timedelta(days=1))
+    inside = [make_customer(renewal_date=today + timedelta(days=days)) for days in (0, 30, 90)]
+    for days in (-1, 91, 120):
+        make_customer(renewal_date=today + timedelta(days=days))
+    make_customer(renewal_date=None)
 
-    assert list(Customer.objects.renewing_within(90, today=today)) == [soon]
+    assert set(Customer.objects.renewing_within(90, today=today)) == set(inside)
 
 
 def test_given_health_above_100_then_database_rejects_it():
@@ -38,8 +41,21 @@ def test_given_health_above_100_then_database_rejects_it():
         make_customer(health_score=101)
 
 
+def test_given_negative_arr_then_database_rejects_it():
+    with pytest.raises(IntegrityError, match="customer_arr_not_negative"), transaction.atomic():
+        make_customer(arr=Decimal("-1"))
+
+
 def test_given_two_customers_with_one_domain_then_database_rejects_the_second():
     make_customer(domain="acme.io")
 
-    with pytest.raises(IntegrityError), transaction.atomic():
+    with pytest.raises(IntegrityError, match=r"Key \(domain\)=\(acme.io\) already exists"), transaction.atomic():
         make_customer(domain="acme.io")
+
+
+def test_given_customers_without_domain_then_many_can_exist():
+    make_customer(domain=None)
+
+    make_customer(domain=None)
+
+    assert Customer.objects.filter(domain=None).count() == 2

@@ -1,13 +1,16 @@
 """Feedback services: the status workflow, duplicates, and embeddings kept in their own spaces."""
 
+import json
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
-from django.test import override_settings
+from django.db import connection, transaction
+from django.utils import timezone
 
 from feedback import services
 from feedback.choices import Status
-from feedback.models import EmbeddingSpace
+from feedback.models import INDEXED_DIMENSIONS, EmbeddingSpace, FeedbackItem
 from tests.factories import make_feedback
 
 pytestmark = pytest.mark.django_db
@@ -23,11 +26,12 @@ def unit(size: int, hot: int, cold: float = 0.0) -> list[float]:
 def test_given_new_item_when_moved_along_the_workflow_then_each_step_is_saved():
     item = make_feedback()
 
+    saved = []
     for status in (Status.REVIEWING, Status.VALIDATED, Status.BUILDING, Status.SHIPPED):
         services.change_status(item=item, status=status)
+        saved.append(FeedbackItem.objects.get(pk=item.pk).status)
 
-    item.refresh_from_db()
-    assert item.status == Status.SHIPPED
+    assert saved == [Status.REVIEWING, Status.VALIDATED, Status.BUILDING, Status.SHIPPED]
 
 
 def test_given_new_item_when_jumping_to_shipped_then_error_lists_allowed_moves():
@@ -51,13 +55,28 @@ def test_given_chain_of_duplicates_when_marking_then_all_point_at_the_root():
     assert (middle.duplicate_of_id, leaf.duplicate_of_id) == (root.pk, root.pk)
 
 
-@override_settings(EMBEDDING_SPACE={"provider": "offline", "model": "all-MiniLM-L6-v2-int8", "dimensions": 384})
-def test_given_offline_provider_then_active_space_is_384_dimensional_and_created_once():
+@pytest.mark.parametrize("provider", ["offline", "mistral"])
+def test_given_a_provider_then_active_space_is_its_configured_space_and_created_once(provider, settings):
+    settings.EMBEDDING_SPACE = settings.EMBEDDING_SPACES[provider]
+
     first = services.active_embedding_space()
     second = services.active_embedding_space()
 
     assert first == second
-    assert (first.provider, first.dimensions) == ("offline", 384)
+    assert EmbeddingSpace.objects.count() == 1
+    expected = {"offline": ("offline", "all-MiniLM-L6-v2-int8", 384), "mistral": ("mistral", "mistral-embed", 1024)}
+    assert (first.provider, first.model, first.dimensions) == expected[provider]
+
+
+def test_given_an_item_when_marked_duplicate_of_its_own_duplicate_then_error_says_so_and_nothing_changes():
+    original, copy = make_feedback(), make_feedback()
+    services.mark_duplicate(item=copy, original=original)
+
+    with pytest.raises(ValidationError, match="cannot be a duplicate of itself"):
+        services.mark_duplicate(item=original, original=copy)
+
+    original.refresh_from_db()
+    assert original.duplicate_of_id is None
 
 
 def test_given_vector_of_wrong_size_when_storing_then_error_names_sizes():
@@ -92,21 +111,60 @@ def test_given_provider_switch_then_every_item_needs_embedding_in_the_new_space(
     assert list(services.items_needing_embedding(space=mistral)) == items
 
 
-def test_given_similarity_query_then_it_can_use_the_partial_hnsw_index_of_its_dimension():
+def test_given_items_old_and_new_when_searching_recent_ones_but_the_asking_item_then_only_other_recent_ones_come():
     space = EmbeddingSpace.objects.create(provider="offline", model="minilm", dimensions=384)
-    services.store_embedding(item=make_feedback(), vector=unit(384, 0), space=space)
-    from django.db.models.functions import Cast
-    from pgvector.django import CosineDistance, VectorField
-
-    from feedback.models import FeedbackEmbedding
-
-    query = (
-        FeedbackEmbedding.objects.filter(space=space, dimensions=384)
-        .annotate(distance=CosineDistance(Cast("vector", output_field=VectorField(dimensions=384)), unit(384, 0)))
-        .order_by("distance")[:5]
+    asking, recent, old = (
+        make_feedback(),
+        make_feedback(),
+        make_feedback(received_at=timezone.now() - timedelta(days=60)),
     )
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off")
-        plan = query.explain()
+    for item in (asking, recent, old):
+        services.store_embedding(item=item, vector=unit(384, 0), space=space)
 
-    assert "embedding_hnsw_384" in plan
+    found = services.similar_feedback(vector=unit(384, 0), space=space, within_days=30, exclude_id=asking.pk)
+
+    assert [item_id for item_id, _ in found] == [recent.pk]
+
+
+def run_similar_feedback_capturing_sql(**kwargs) -> list[tuple[str, tuple]]:
+    """Call the service and return every (sql, params) it sent to the database."""
+    statements = []
+
+    def capture(execute, sql, params, many, context):
+        statements.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(capture):
+        services.similar_feedback(**kwargs)
+    return statements
+
+
+def plan_of(sql: str, params) -> list[dict]:
+    """Every node of the plan, with sequential and bitmap scans off (the index scan is what is asked about)."""
+    with transaction.atomic(), connection.cursor() as cursor:  # a savepoint: rolling it back undoes the settings
+        cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off")
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        (plan,) = cursor.fetchone()
+        transaction.set_rollback(True)
+    nodes, pending = [], [plan[0]["Plan"]]
+    while pending:
+        node = pending.pop()
+        nodes.append(node)
+        pending.extend(node.get("Plans", []))
+    return nodes
+
+
+@pytest.mark.parametrize("dimensions", INDEXED_DIMENSIONS)
+@pytest.mark.parametrize("filters", [{}, {"within_days": 30, "exclude_id": 1}], ids=["plain", "recent-other"])
+def test_given_a_space_when_searching_similar_feedback_then_the_services_query_walks_that_sizes_hnsw_index(
+    dimensions, filters
+):
+    space = EmbeddingSpace.objects.create(provider="p", model="m", dimensions=dimensions)
+    services.store_embedding(item=make_feedback(), vector=unit(dimensions, 0), space=space)
+
+    statements = run_similar_feedback_capturing_sql(vector=unit(dimensions, 0), space=space, limit=5, **filters)
+
+    [(sql, params)] = [(sql, params) for sql, params in statements if "feedback_feedbackembedding" in sql]
+    scans = [node for node in plan_of(sql, params) if node.get("Index Name") == f"embedding_hnsw_{dimensions}"]
+    assert [scan["Node Type"] for scan in scans] == ["Index Scan"], json.dumps(plan_of(sql, params), indent=1)
+    assert f"::vector({dimensions}) <=> " in scans[0]["Order By"]  # the index orders the rows by cosine distance
