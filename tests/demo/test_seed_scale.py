@@ -12,6 +12,7 @@ from django.db.models import Count, Sum
 from customers.models import Customer
 from demo import safety, scale
 from feedback.models import FeedbackItem
+from tests.sessions import table_locked_by_another_session
 from themes.models import Theme
 
 pytestmark = pytest.mark.django_db
@@ -139,27 +140,12 @@ def test_given_generator_processes_when_seeding_then_the_content_is_the_same_as_
 
 
 def test_given_another_session_using_the_table_when_seeding_then_it_says_it_waits_and_then_loads():
-    import threading
-
-    import psycopg
-
-    params = connection.get_connection_params()
-    locked, release = threading.Event(), threading.Event()
-
-    def hold_a_lock() -> None:
-        with psycopg.connect(**params) as other, other.transaction():
-            other.execute("LOCK TABLE customers_customer IN ACCESS SHARE MODE")
-            locked.set()
-            release.wait(10)
-
-    holder = threading.Thread(target=hold_a_lock)
-    holder.start()
-    locked.wait(10)
     messages: list[str] = []
-    threading.Timer(0.5, release.set).start()
 
-    report = scale.seed_scale(feedback=0, customers=5, themes=0, batch=100, seed=1, progress=False, log=messages.append)
-    holder.join()
+    with table_locked_by_another_session("customers_customer", release_after=0.5):
+        report = scale.seed_scale(
+            feedback=0, customers=5, themes=0, batch=100, seed=1, progress=False, log=messages.append
+        )
 
     assert any(message.startswith("Waiting for other sessions to release customers_customer") for message in messages)
     assert report.customers == 5 and Customer.objects.count() == 5

@@ -13,6 +13,7 @@ import pytest
 from django.db import DataError, connection
 
 from feedbackhub import bulk
+from tests.sessions import table_locked_by_another_session
 
 pytestmark = pytest.mark.django_db
 
@@ -175,27 +176,11 @@ def test_given_tables_when_locked_then_other_sessions_wait_until_the_transaction
 
 
 def test_given_another_session_holding_a_table_when_locking_it_then_it_says_it_waits_and_then_locks():
-    import threading
-
-    import psycopg
-
     table = "django_content_type"
-    locked, release = threading.Event(), threading.Event()
-
-    def hold_a_lock() -> None:
-        with psycopg.connect(**connection.get_connection_params()) as other, other.transaction():
-            other.execute(f"LOCK TABLE {table} IN ACCESS SHARE MODE")
-            locked.set()
-            release.wait(10)
-
-    holder = threading.Thread(target=hold_a_lock)
-    holder.start()
-    locked.wait(10)
     messages: list[str] = []
-    threading.Timer(0.3, release.set).start()
 
-    bulk.lock_tables([table], log=messages.append)
-    holder.join()
+    with table_locked_by_another_session(table, release_after=0.3):
+        bulk.lock_tables([table], log=messages.append)
 
     assert messages == [f"Waiting for other sessions to release {table} (a web server, a worker, autovacuum)…"]
 
