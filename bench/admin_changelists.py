@@ -17,6 +17,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
+from bench import dashboard
 from bench.__main__ import timed
 from customers.models import Customer
 from feedback.models import FeedbackItem
@@ -86,3 +87,4 @@ def run(*, feedback: int, customers: int, repeat: int) -> None:
         with stock_counting(model):
             stock = timed(get, repeat)
         print(f"{label:32} {ours[0]:9.1f} {ours[1]:9.1f} {stock[0]:10.1f} {stock[1]:10.1f} {stock[0] / ours[0]:10.1f}x")
+    dashboard.run(client=client, repeat=repeat)

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "django.contrib.humanize",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "feedback",
     "themes",
     "launches",
+    "insights",
     "demo",
 ]
 
@@ -216,6 +218,7 @@ UNFOLD = {
     "SITE_SYMBOL": "forum",
     "SHOW_HISTORY": True,
     "SHOW_VIEW_ON_SITE": False,
+    "DASHBOARD_CALLBACK": "insights.dashboard.dashboard_callback",
 }
 
 LOGGING = {

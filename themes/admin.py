@@ -3,11 +3,12 @@
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import OuterRef, QuerySet
+from django.urls import reverse
 from unfold.admin import TabularInline
 from unfold.decorators import action
 
 from feedbackhub.admin_tools import HubModelAdmin, count_of
-from themes import services
+from themes import selectors, services
 from themes.choices import VerificationStep
 from themes.models import Theme, ThemeVerification
 
@@ -82,6 +83,19 @@ class ThemeAdmin(HubModelAdmin):
     @admin.display(description="verified", ordering="steps_done")
     def verification(self, obj: Theme) -> str:
         return f"{obj.steps_done}/{len(VerificationStep)}"
+
+    change_form_template = "admin/themes/theme/change_form.html"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        theme = self.get_object(request, object_id)
+        if theme is not None:
+            extra_context = {
+                **(extra_context or {}),
+                "verbatims": selectors.theme_verbatims(theme=theme),
+                "segments": selectors.theme_segments(theme=theme),
+                "feedback_url": reverse("admin:feedback_feedbackitem_changelist") + f"?themes__id__exact={theme.pk}",
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
