@@ -93,6 +93,7 @@ class FeedbackItem(models.Model):
                 )
             ],
             models.Index(fields=["customer", "-received_at", "-id"], name="feedback_customer_idx"),
+            models.Index(fields=["product", "status", "-received_at", "-id"], name="feedback_board_idx"),  # PM board
             models.Index(fields=["-sentiment_score"], name="feedback_sentiment_score_idx"),
             models.Index(
                 fields=["created_at"], name="feedback_untriaged_idx", condition=models.Q(triaged_at__isnull=True)
@@ -168,3 +169,30 @@ class FeedbackEmbedding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.feedback_id} in {self.space}"
+
+
+class BugReport(FeedbackItem):
+    """Engineering's view of feedback: bugs only, by severity and customer impact."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "bug"
+        verbose_name_plural = "engineering view: bugs"
+
+
+class AccountFeedback(FeedbackItem):
+    """Sales/CS's view of feedback: the items of the accounts a person owns, with the status of what they asked."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "feedback from my accounts"
+        verbose_name_plural = "sales view: my accounts' feedback"
+
+
+class ProductBoard(FeedbackItem):
+    """The PM's board: one product's feedback as a kanban by status, verbatims on the cards."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "product board"
+        verbose_name_plural = "PM view: product board"

@@ -1,6 +1,7 @@
 """The product's roles: one Django group each, with its model permissions.
 
-Created by a data migration (``feedbackhub/migrations/0002_roles.py``) so every install has them, demo or not.
+Created by data migrations (``feedbackhub/migrations/0002_roles.py``, and again whenever the roles change, e.g.
+``0003_role_views.py``) so every install has them, demo or not.
 Permissions are named by app label and model name only: this module imports nothing of the apps.
 """
 
@@ -16,19 +17,29 @@ LEADERSHIP = "Leadership"
 ROLE_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
     PRODUCT_OPS: {
         "customers": {"customer": ("view", "change"), "usagesnapshot": ("view",)},
-        "feedback": {"feedbackitem": ("view", "add", "change", "delete"), "embeddingspace": ("view",)},
-        "themes": {"theme": ("view", "add", "change", "delete"), "themeverification": ("view", "add", "change")},
+        "feedback": {
+            "feedbackitem": ("view", "add", "change", "delete"),
+            "embeddingspace": ("view",),
+            "productboard": ("view",),
+            "bugreport": ("view",),
+            "accountfeedback": ("view",),
+        },
+        "themes": {
+            "theme": ("view", "add", "change", "delete"),
+            "themeverification": ("view", "add", "change"),
+            "leadershiptheme": ("view",),
+        },
         "launches": {"launch": ("view",), "checklistitem": ("view",)},
     },
     SALES_CS: {
         "customers": {"customer": ("view",), "usagesnapshot": ("view",)},
-        "feedback": {"feedbackitem": ("view", "add")},
+        "feedback": {"feedbackitem": ("view", "add"), "accountfeedback": ("view",)},
         "themes": {"theme": ("view",)},
         "launches": {"launch": ("view",), "checklistitem": ("view",)},
     },
     ENGINEERING: {
         "customers": {"customer": ("view",)},
-        "feedback": {"feedbackitem": ("view",)},
+        "feedback": {"feedbackitem": ("view",), "bugreport": ("view",)},
         "themes": {"theme": ("view",), "themeverification": ("view",)},
         "launches": {"launch": ("view",), "checklistitem": ("view", "change")},
     },
@@ -44,17 +55,18 @@ ROLE_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
     LEADERSHIP: {
         "customers": {"customer": ("view",), "usagesnapshot": ("view",)},
         "feedback": {"feedbackitem": ("view",)},
-        "themes": {"theme": ("view",), "themeverification": ("view",)},
+        "themes": {"theme": ("view",), "themeverification": ("view",), "leadershiptheme": ("view",)},
         "launches": {"launch": ("view",), "checklistitem": ("view",)},
     },
 }
 ROLES = tuple(ROLE_PERMISSIONS)
 
 
-def sync_roles(apps) -> None:
+def sync_roles(apps, *, missing_ok: bool = False) -> None:
     """Create every role's group and set exactly its permissions (idempotent; ``apps`` may be a migration's).
 
-    Permissions are created first: on a fresh database ``post_migrate`` has not made them yet.
+    Permissions are created first: on a fresh database ``post_migrate`` has not made them yet. A permission of a
+    model that does not exist yet raises, unless ``missing_ok`` (an early migration; a later one syncs again).
     """
     from django.contrib.auth.management import create_permissions
 
@@ -77,6 +89,6 @@ def sync_roles(apps) -> None:
         ).select_related("content_type")
         found = [p for p in permissions if (p.content_type.app_label, p.codename) in codenames]
         missing = codenames - {(p.content_type.app_label, p.codename) for p in found}
-        if missing:
+        if missing and not missing_ok:
             raise LookupError(f"role {name!r} names permissions that do not exist: {sorted(missing)}")
         group.permissions.set(found)

@@ -141,6 +141,9 @@ EMBEDDING_SPACES = {
 }
 EMBEDDING_SPACE = EMBEDDING_SPACES[AI_PROVIDER]
 
+# Link of a tracker issue key (Linear, Jira, GitHub), e.g. https://linear.app/acme/issue/{key}; empty: plain keys.
+TRACKER_ISSUE_URL = os.environ.get("TRACKER_ISSUE_URL", "")
+
 # --- Notifications ---------------------------------------------------------------------------------------------
 
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")

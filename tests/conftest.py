@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,13 @@ def django_db_modify_db_settings(embedded_services, django_db_modify_db_settings
 def fast_password_hashing(settings):
     """Tests create many users: a fast hasher halves the suite's time (production keeps Django's PBKDF2)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS]
+
+
+@pytest.fixture(autouse=True)
+def own_cache_keys(settings):
+    """Each test reads and writes its own keys in the real Redis cache: nothing cached leaks between tests."""
+    default = settings.CACHES["default"]
+    settings.CACHES = {**settings.CACHES, "default": {**default, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}
 
 
 @pytest.fixture

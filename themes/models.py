@@ -113,3 +113,12 @@ class ThemeVerification(models.Model):
     def is_done(self) -> bool:
         """Whether the step has been ticked."""
         return self.done_at is not None
+
+
+class LeadershipTheme(Theme):
+    """Leadership's view of themes: by ARR impact, the top ten first, with customer counts and total ARR."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "theme by ARR impact"
+        verbose_name_plural = "leadership view: themes by ARR"

@@ -6,7 +6,7 @@ from django.db import migrations
 def create_roles(apps, schema_editor):
     from feedbackhub.roles import sync_roles
 
-    sync_roles(apps)
+    sync_roles(apps, missing_ok=True)  # models of later migrations get theirs in a later sync
 
 
 def remove_roles(apps, schema_editor):

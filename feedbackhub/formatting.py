@@ -1,0 +1,34 @@
+"""How the admin writes values people read: money with separators, statuses as coloured pills."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.utils.html import format_html
+
+PILL_COLOURS = {  # value → (background, text)
+    "red": ("#fee2e2", "#991b1b"),
+    "amber": ("#fef3c7", "#92400e"),
+    "green": ("#dcfce7", "#166534"),
+    "blue": ("#dbeafe", "#1e40af"),
+    "grey": ("#f3f4f6", "#374151"),
+}
+
+
+def money(value: Decimal | float | int | None) -> str:
+    """``$1,234,567`` (whole dollars); an em dash for nothing."""
+    if value is None:
+        return "—"
+    return f"${value:,.0f}"
+
+
+def pill(label: str, colour: str = "grey") -> str:
+    """A small coloured label (safe HTML)."""
+    background, text = PILL_COLOURS.get(colour, PILL_COLOURS["grey"])
+    return format_html(
+        '<span style="display:inline-block;padding:0 .5rem;border-radius:999px;font-size:.75rem;white-space:nowrap;'
+        'background:{};color:{}">{}</span>',
+        background,
+        text,
+        label,
+    )
