@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+import pghistory
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
@@ -28,6 +29,12 @@ class CustomerQuerySet(models.QuerySet):
         return self.filter(renewal_date__gte=today, renewal_date__lte=today + timedelta(days=days))
 
 
+@pghistory.track(
+    pghistory.UpdateEvent("before_update", row=pghistory.Old),
+    pghistory.DeleteEvent("before_delete"),
+    exclude=["updated_at", "created_at"],
+    model_name="CustomerHistory",
+)
 class Customer(models.Model):
     """An account (company) that gives feedback, enriched with the segments the loop slices by."""
 

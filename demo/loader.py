@@ -14,6 +14,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F
@@ -34,6 +35,7 @@ from themes.services import refresh_rollups
 
 DEMO_SEED = 20_240_917
 DEMO_FEEDBACK = 5_000
+HISTORY_TABLES = ("feedback.FeedbackItemHistory", "themes.ThemeHistory", "customers.CustomerHistory")
 DEMO_TABLES = (Customer, UsageSnapshot, FeedbackItem, Theme, ThemeVerification, Launch, ChecklistItem)
 
 
@@ -60,7 +62,8 @@ def reset_demo(*, force: bool = False) -> None:
     """
     if not force:
         safety.check_reset_is_safe()
-    models = [FeedbackItem.themes.through, Launch.themes.through, *DEMO_TABLES]
+    history = [apps.get_model(label) for label in HISTORY_TABLES]  # TRUNCATE fires no row trigger: empty them too
+    models = [FeedbackItem.themes.through, Launch.themes.through, *DEMO_TABLES, *history]
     truncate([model._meta.db_table for model in models])
     people.delete_demo_staff()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pghistory
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
@@ -31,6 +32,12 @@ class FeedbackQuerySet(models.QuerySet):
         return self.filter(duplicate_of__isnull=True)
 
 
+@pghistory.track(
+    pghistory.UpdateEvent("before_update", row=pghistory.Old),
+    pghistory.DeleteEvent("before_delete"),
+    exclude=["raw_payload", "updated_at", "created_at"],
+    model_name="FeedbackItemHistory",
+)
 class FeedbackItem(models.Model):
     """One piece of customer feedback, enriched by triage and linked to its customer and themes."""
 

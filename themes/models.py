@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pghistory
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
@@ -26,6 +27,21 @@ class ThemeQuerySet(models.QuerySet):
         return self.order_by("-arr_impacted", "id")
 
 
+@pghistory.track(
+    pghistory.UpdateEvent("before_update", row=pghistory.Old),
+    pghistory.DeleteEvent("before_delete"),
+    exclude=[  # the rollups change every minute by themselves: not a person's change
+        "feedback_count",
+        "unique_customers",
+        "arr_impacted",
+        "arr_at_risk",
+        "rollups_refreshed_at",
+        "rollups_dirty",
+        "updated_at",
+        "created_at",
+    ],
+    model_name="ThemeHistory",
+)
 class Theme(models.Model):
     """A group of related feedback, with its problem statement, verification and rollups."""
 

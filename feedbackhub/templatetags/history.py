@@ -1,0 +1,12 @@
+"""``{% change_history original %}``: the who-changed-what list on a change page."""
+
+from django import template
+
+from feedbackhub.history import changes_of
+
+register = template.Library()
+
+
+@register.inclusion_tag("feedbackhub/change_history.html")
+def change_history(obj, limit: int = 25):
+    return {"changes": changes_of(obj, limit=limit) if obj is not None else [], "limit": limit}
