@@ -1,34 +1,42 @@
 """Customer admin: browse and segment accounts, see their usage."""
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from unfold.contrib.filters.admin import (
-    AutocompleteSelectFilter,
     RangeDateFilter,
     RangeNumericFilter,
     RelatedDropdownFilter,
 )
 
+from customers import selectors
+from customers.filters import AtRiskFilter
 from customers.models import Customer, UsageSnapshot
-from feedbackhub.admin_tools import HubModelAdmin
+from customers.resources import CustomerResource
+from feedbackhub.admin_tools import HubModelAdmin, ScopedAutocompleteSelectFilter
+from feedbackhub.formatting import money
+from feedbackhub.sheets import SpreadsheetAdmin
 
 
 @admin.register(Customer)
-class CustomerAdmin(HubModelAdmin):
-    """Accounts with their segments; search by company, domain or CRM id."""
+class CustomerAdmin(HubModelAdmin, SpreadsheetAdmin):
+    """Accounts with their segments; search by company, domain or CRM id; export the filtered list, import a sheet."""
+
+    resource_classes = [CustomerResource]
 
     list_display = [
         "name",
         "industry",
         "region",
         "tier",
-        "arr",
+        "arr_usd",
         "plan",
         "lifecycle_stage",
         "health_score",
-        "account_owner",
+        "owner",
         "renewal_date",
     ]
     list_filter = [
+        AtRiskFilter,
         "tier",
         "industry",
         "region",
@@ -53,6 +61,20 @@ class CustomerAdmin(HubModelAdmin):
         ("Record", {"fields": ["created_at", "updated_at"]}),
     ]
 
+    def get_queryset(self, request) -> QuerySet:
+        """Sales/CS see the accounts they own; every list, search, autocomplete, export and URL goes through here."""
+        return selectors.visible_to(super().get_queryset(request), request.user)
+
+    @admin.display(description="ARR", ordering="arr")
+    def arr_usd(self, obj: Customer) -> str:
+        return money(obj.arr)
+
+    @admin.display(description="account owner", ordering="account_owner__last_name")
+    def owner(self, obj: Customer) -> str:
+        if obj.account_owner is None:
+            return "—"
+        return obj.account_owner.get_full_name() or obj.account_owner.get_username()
+
 
 @admin.register(UsageSnapshot)
 class UsageSnapshotAdmin(HubModelAdmin):
@@ -61,4 +83,7 @@ class UsageSnapshotAdmin(HubModelAdmin):
     list_display = ["customer", "taken_on", "active_users", "api_requests", "tokens_used"]
     list_select_related = ["customer"]
     autocomplete_fields = ["customer"]
-    list_filter = [("customer", AutocompleteSelectFilter), ("taken_on", RangeDateFilter)]
+    list_filter = [("customer", ScopedAutocompleteSelectFilter), ("taken_on", RangeDateFilter)]
+
+    def get_queryset(self, request) -> QuerySet:
+        return selectors.visible_to(super().get_queryset(request), request.user, prefix="customer__")

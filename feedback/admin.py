@@ -3,16 +3,23 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils.html import format_html
-from unfold.contrib.filters.admin import AutocompleteSelectFilter, RangeDateTimeFilter
+from unfold.contrib.filters.admin import RangeDateTimeFilter
 from unfold.decorators import action
 
+from customers import selectors as customer_selectors
+from customers.models import Customer
 from feedback import services
 from feedback.choices import Status
 from feedback.models import EmbeddingSpace, FeedbackItem
-from feedbackhub.admin_tools import HubModelAdmin
+from feedback.resources import FeedbackResource
+from feedbackhub.admin_tools import HubModelAdmin, ScopedAutocompleteSelectFilter
+from feedbackhub.sheets import SpreadsheetAdmin
+
+CUSTOMER_MATCHES = 200  # a search names at most this many accounts' feedback by the account's name
+SOURCE_FIELDS = ["verbatim", "source", "source_id", "source_url", "received_at", "raw_payload", "reporter_email"]
 
 
 class FeedbackItemForm(forms.ModelForm):
@@ -61,8 +68,10 @@ def _move_action(status: Status):
 
 
 @admin.register(FeedbackItem)
-class FeedbackItemAdmin(HubModelAdmin):
-    """Every feedback item: filter by taxonomy and status, search the customers' words."""
+class FeedbackItemAdmin(HubModelAdmin, SpreadsheetAdmin):
+    """Every feedback item: filter by taxonomy and status, search the customers' words; import and export sheets."""
+
+    resource_classes = [FeedbackResource]  # imports go through feedback.services too (see feedback.resources)
 
     list_display = [
         "received_at",
@@ -87,10 +96,16 @@ class FeedbackItemAdmin(HubModelAdmin):
         "severity",
         "priority",
         "sentiment_label",
-        ("customer", AutocompleteSelectFilter),
+        ("customer", ScopedAutocompleteSelectFilter),
+        ("themes", ScopedAutocompleteSelectFilter),
+        "customer__tier",
+        "customer__industry",
+        "customer__region",
+        "customer__language",
+        "customer__lifecycle_stage",
         ("received_at", RangeDateTimeFilter),
     ]
-    search_fields = ["verbatim", "summary", "=source_id"]
+    search_fields = ["verbatim", "summary", "=source_id"]  # plus the customer's name and exact tags: see below
     list_select_related = ["customer"]
     autocomplete_fields = ["customer", "themes", "duplicate_of"]
     readonly_fields = ["sentiment_label", "created_at", "updated_at", "triaged_at"]  # the label follows the score
@@ -119,11 +134,29 @@ class FeedbackItemAdmin(HubModelAdmin):
     ]
 
     def get_queryset(self, request) -> QuerySet:
-        return super().get_queryset(request).defer("raw_payload")
+        """Sales/CS see their own accounts' feedback only, in every list, search, export and URL."""
+        queryset = super().get_queryset(request).defer("raw_payload")
+        return customer_selectors.visible_to(queryset, request.user, prefix="customer__")
 
     def get_readonly_fields(self, request, obj=None):
-        # A new item starts its life as New; the workflow moves it on from there.
-        return [*self.readonly_fields, "status"] if obj is None else self.readonly_fields
+        # A new item starts its life as New; the workflow moves it on from there. Once recorded, what the customer
+        # said and where it came from are read-only: they are the evidence.
+        if obj is None:
+            return [*self.readonly_fields, "status"]
+        return [*self.readonly_fields, *SOURCE_FIELDS]
+
+    def get_search_results(self, request, queryset, search_term):
+        """One search box: the words (trigram indexes), the source id, the customer's name and exact tags."""
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if term:
+            # The matching accounts' ids as values (an IN list the feedback_customer_idx serves inside the bitmap OR;
+            # a subquery here would turn the whole search into a sequential scan).
+            customers = list(
+                Customer.objects.filter(name__icontains=term).values_list("pk", flat=True)[:CUSTOMER_MATCHES]
+            )
+            results |= queryset.filter(Q(customer__in=customers) | Q(tags__contains=[term.lower()]))
+        return results, may_have_duplicates
 
     def save_model(self, request, obj: FeedbackItem, form, change: bool) -> None:
         """Plain fields are saved as typed; status, duplicate link, customer and sentiment go through the services."""

@@ -11,6 +11,8 @@ from django.db.models import Count, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.functional import cached_property
 from unfold.admin import ModelAdmin
+from unfold.contrib.filters.admin import AutocompleteSelectFilter
+from unfold.contrib.filters.forms import AutocompleteDropdownForm
 from unfold.widgets import UnfoldAdminTextInputWidget
 
 EXACT_COUNT_BELOW = 10_000  # under this many (estimated) rows an exact COUNT(*) is cheap enough
@@ -61,6 +63,22 @@ class EstimatedCountPaginator(Paginator):
         return estimate
 
 
+class ScopedAutocompleteDropdownForm(AutocompleteDropdownForm):
+    """unfold's autocomplete filter form, choosing only among the rows the related model's admin shows the user."""
+
+    def __init__(self, request, name, label, choices, field, model_admin, *args, **kwargs):
+        super().__init__(request, name, label, choices, field, model_admin, *args, **kwargs)
+        related_admin = model_admin.admin_site._registry.get(field.remote_field.model)
+        if related_admin is not None:
+            self.fields[name].queryset = related_admin.get_queryset(request)
+
+
+class ScopedAutocompleteSelectFilter(AutocompleteSelectFilter):
+    """An autocomplete filter that never names a row the user may not see (a sales user's other accounts)."""
+
+    form_class = ScopedAutocompleteDropdownForm
+
+
 class HubModelAdmin(ModelAdmin):
     """Base admin of every FeedbackHub model: estimated counts, no full-result count, submit-once filters."""
 
@@ -68,6 +86,20 @@ class HubModelAdmin(ModelAdmin):
     show_full_result_count = False
     list_per_page = 50
     list_filter_submit = True
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        """A relation offers (and accepts) only the rows the related model's admin shows this user."""
+        kwargs.setdefault("queryset", self._related_queryset(db_field, request))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        kwargs.setdefault("queryset", self._related_queryset(db_field, request))
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def _related_queryset(self, db_field, request) -> QuerySet | None:
+        related_admin = self.admin_site._registry.get(db_field.remote_field.model)
+        return related_admin.get_queryset(request) if related_admin is not None else None
+
     formfield_overrides = {  # merged into unfold's own widget overrides
         models.URLField: {"assume_scheme": "https"},
         ArrayField: {"widget": UnfoldAdminTextInputWidget},  # tags and tracker keys: one comma-separated line

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 
 from customers.choices import Lifecycle, Tier
+from customers.selectors import sees_own_accounts_only
 from feedback.choices import Category, Status
 from insights.models import DashboardFigure
 from launches.choices import LaunchStatus, LaunchTeam
@@ -86,7 +87,7 @@ def dashboard(*, user) -> dict:
     if can["themes"]:
         context["themes"] = theme_rows(get("themes"))
     if can["customers"]:
-        context["churn"] = churn_rows(get("churn"))
+        context["churn"] = churn_rows(get("churn"), own_accounts_of=user if sees_own_accounts_only(user) else None)
     if can["launches"]:
         context["launches"] = launch_rows(get("launches"))
     if can["feedback"]:
@@ -209,7 +210,8 @@ def theme_rows(figure: Figure) -> dict:
     }
 
 
-def churn_rows(figure: Figure) -> dict:
+def churn_rows(figure: Figure, *, own_accounts_of=None) -> dict:
+    """The at-risk accounts table; for a sales/CS person, only the accounts they own."""
     data = figure.data
     rows = [
         {
@@ -219,6 +221,7 @@ def churn_rows(figure: Figure) -> dict:
             "lifecycle_label": Lifecycle(row["lifecycle_stage"]).label,
         }
         for row in data.get("rows", [])
+        if own_accounts_of is None or row.get("owner_id") == own_accounts_of.pk
     ]
     since = (data.get("since") or "")[:10]
     return {

@@ -169,6 +169,7 @@ def churn_signals(*, now: datetime) -> tuple[dict, int]:
             "account_owner__first_name",
             "account_owner__last_name",
             "account_owner__username",
+            "account_owner",
         )[:TOP]
     )
     rows = [
@@ -184,6 +185,7 @@ def churn_signals(*, now: datetime) -> tuple[dict, int]:
             or account["account_owner__username"]
             or "",
             "churn_signals": per_account.get(account["id"], 0),
+            "owner_id": account["account_owner"],
         }
         for account in accounts
     ]

@@ -91,7 +91,7 @@ class ThemeAdmin(HubModelAdmin):
         if theme is not None:
             extra_context = {
                 **(extra_context or {}),
-                "verbatims": selectors.theme_verbatims(theme=theme),
+                "verbatims": selectors.theme_verbatims(theme=theme, user=request.user),
                 "segments": selectors.theme_segments(theme=theme),
                 "feedback_url": reverse("admin:feedback_feedbackitem_changelist") + f"?themes__id__exact={theme.pk}",
             }

@@ -9,6 +9,7 @@ from django.db.models import Count
 
 from customers.choices import Industry, Language, Lifecycle, Region, Tier
 from customers.models import Customer
+from customers.selectors import account_scope
 from feedback.models import FeedbackItem
 from themes.models import Theme
 from themes.significance import Significance, significance, wilson_interval
@@ -41,10 +42,11 @@ class Segment:
         return self.customers / self.segment_size if self.segment_size else 0.0
 
 
-def theme_verbatims(*, theme: Theme, limit: int = 20):
-    """The theme's latest original feedback, with customers, for reading on the theme page."""
+def theme_verbatims(*, theme: Theme, user, limit: int = 20):
+    """The theme's latest original feedback that ``user`` may see (sales: their accounts'), for the theme page."""
     return (
         FeedbackItem.objects.filter(themes=theme, duplicate_of__isnull=True)
+        .filter(account_scope(user, prefix="customer__"))
         .select_related("customer")
         .only("id", "received_at", "verbatim", "summary", "source", "status", "category", "customer__name")
         .order_by("-received_at", "-id")[:limit]

@@ -9,61 +9,211 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0001_initial'),
-        ('pghistory', '0007_auto_20250421_0444'),
+        ("customers", "0001_initial"),
+        ("pghistory", "0007_auto_20250421_0444"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CustomerHistory',
+            name="CustomerHistory",
             fields=[
-                ('pgh_id', models.AutoField(primary_key=True, serialize=False)),
-                ('pgh_created_at', models.DateTimeField(auto_now_add=True)),
-                ('pgh_label', models.TextField(help_text='The event label.')),
-                ('id', models.BigIntegerField()),
-                ('name', models.CharField(max_length=200, verbose_name='company')),
-                ('domain', models.CharField(blank=True, help_text='Email domain used to match incoming feedback to this account.', max_length=253, null=True)),
-                ('industry', models.CharField(choices=[('financial_services', 'Financial Services'), ('healthcare', 'Healthcare'), ('technology', 'Technology'), ('manufacturing', 'Manufacturing'), ('retail', 'Retail'), ('government', 'Government')], max_length=32)),
-                ('region', models.CharField(choices=[('north_america', 'North America'), ('europe', 'Europe (GDPR)'), ('uk', 'UK'), ('apac', 'APAC'), ('latam', 'LATAM'), ('middle_east', 'Middle East')], max_length=32)),
-                ('language', models.CharField(choices=[('en', 'English'), ('fr', 'French'), ('de', 'German'), ('es', 'Spanish'), ('ja', 'Japanese'), ('zh', 'Mandarin')], default='en', max_length=8)),
-                ('tier', models.CharField(choices=[('enterprise', 'Enterprise ($100k+)'), ('mid_market', 'Mid-Market'), ('startup', 'Startup'), ('strategic_partner', 'Strategic Partner')], max_length=32)),
-                ('arr', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=14, verbose_name='ARR (USD)')),
-                ('plan', models.CharField(choices=[('free', 'Free'), ('pro', 'Pro'), ('enterprise', 'Enterprise')], default='enterprise', max_length=16)),
-                ('lifecycle_stage', models.CharField(choices=[('prospect', 'Prospect'), ('onboarding', 'Onboarding'), ('active', 'Active'), ('at_risk', 'At-Risk'), ('churned', 'Churned'), ('expansion', 'Expansion')], default='active', max_length=16)),
-                ('primary_use_case', models.CharField(blank=True, choices=[('code_generation', 'Code Generation'), ('customer_support', 'Customer Support'), ('document_analysis', 'Document Analysis'), ('data_extraction', 'Data Extraction'), ('internal_tools', 'Internal Tools'), ('research', 'Research')], max_length=32)),
-                ('customer_since', models.DateField(blank=True, null=True)),
-                ('health_score', models.PositiveSmallIntegerField(blank=True, help_text='0 (about to churn) to 100.', null=True)),
-                ('renewal_date', models.DateField(blank=True, null=True)),
-                ('crm_id', models.CharField(blank=True, help_text='External id in the CRM (e.g. Salesforce account id).', max_length=64, null=True, verbose_name='CRM id')),
+                ("pgh_id", models.AutoField(primary_key=True, serialize=False)),
+                ("pgh_created_at", models.DateTimeField(auto_now_add=True)),
+                ("pgh_label", models.TextField(help_text="The event label.")),
+                ("id", models.BigIntegerField()),
+                ("name", models.CharField(max_length=200, verbose_name="company")),
+                (
+                    "domain",
+                    models.CharField(
+                        blank=True,
+                        help_text="Email domain used to match incoming feedback to this account.",
+                        max_length=253,
+                        null=True,
+                    ),
+                ),
+                (
+                    "industry",
+                    models.CharField(
+                        choices=[
+                            ("financial_services", "Financial Services"),
+                            ("healthcare", "Healthcare"),
+                            ("technology", "Technology"),
+                            ("manufacturing", "Manufacturing"),
+                            ("retail", "Retail"),
+                            ("government", "Government"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "region",
+                    models.CharField(
+                        choices=[
+                            ("north_america", "North America"),
+                            ("europe", "Europe (GDPR)"),
+                            ("uk", "UK"),
+                            ("apac", "APAC"),
+                            ("latam", "LATAM"),
+                            ("middle_east", "Middle East"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[
+                            ("en", "English"),
+                            ("fr", "French"),
+                            ("de", "German"),
+                            ("es", "Spanish"),
+                            ("ja", "Japanese"),
+                            ("zh", "Mandarin"),
+                        ],
+                        default="en",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "tier",
+                    models.CharField(
+                        choices=[
+                            ("enterprise", "Enterprise ($100k+)"),
+                            ("mid_market", "Mid-Market"),
+                            ("startup", "Startup"),
+                            ("strategic_partner", "Strategic Partner"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "arr",
+                    models.DecimalField(
+                        decimal_places=2, default=Decimal("0"), max_digits=14, verbose_name="ARR (USD)"
+                    ),
+                ),
+                (
+                    "plan",
+                    models.CharField(
+                        choices=[("free", "Free"), ("pro", "Pro"), ("enterprise", "Enterprise")],
+                        default="enterprise",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "lifecycle_stage",
+                    models.CharField(
+                        choices=[
+                            ("prospect", "Prospect"),
+                            ("onboarding", "Onboarding"),
+                            ("active", "Active"),
+                            ("at_risk", "At-Risk"),
+                            ("churned", "Churned"),
+                            ("expansion", "Expansion"),
+                        ],
+                        default="active",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "primary_use_case",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("code_generation", "Code Generation"),
+                            ("customer_support", "Customer Support"),
+                            ("document_analysis", "Document Analysis"),
+                            ("data_extraction", "Data Extraction"),
+                            ("internal_tools", "Internal Tools"),
+                            ("research", "Research"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("customer_since", models.DateField(blank=True, null=True)),
+                (
+                    "health_score",
+                    models.PositiveSmallIntegerField(blank=True, help_text="0 (about to churn) to 100.", null=True),
+                ),
+                ("renewal_date", models.DateField(blank=True, null=True)),
+                (
+                    "crm_id",
+                    models.CharField(
+                        blank=True,
+                        help_text="External id in the CRM (e.g. Salesforce account id).",
+                        max_length=64,
+                        null=True,
+                        verbose_name="CRM id",
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='customer',
-            trigger=pgtrigger.compiler.Trigger(name='before_update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD."account_owner_id" IS DISTINCT FROM (NEW."account_owner_id") OR OLD."arr" IS DISTINCT FROM (NEW."arr") OR OLD."crm_id" IS DISTINCT FROM (NEW."crm_id") OR OLD."customer_since" IS DISTINCT FROM (NEW."customer_since") OR OLD."domain" IS DISTINCT FROM (NEW."domain") OR OLD."health_score" IS DISTINCT FROM (NEW."health_score") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."industry" IS DISTINCT FROM (NEW."industry") OR OLD."language" IS DISTINCT FROM (NEW."language") OR OLD."lifecycle_stage" IS DISTINCT FROM (NEW."lifecycle_stage") OR OLD."name" IS DISTINCT FROM (NEW."name") OR OLD."plan" IS DISTINCT FROM (NEW."plan") OR OLD."primary_use_case" IS DISTINCT FROM (NEW."primary_use_case") OR OLD."region" IS DISTINCT FROM (NEW."region") OR OLD."renewal_date" IS DISTINCT FROM (NEW."renewal_date") OR OLD."tier" IS DISTINCT FROM (NEW."tier"))', func='INSERT INTO "customers_customerhistory" ("account_owner_id", "arr", "crm_id", "customer_since", "domain", "health_score", "id", "industry", "language", "lifecycle_stage", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "plan", "primary_use_case", "region", "renewal_date", "tier") VALUES (OLD."account_owner_id", OLD."arr", OLD."crm_id", OLD."customer_since", OLD."domain", OLD."health_score", OLD."id", OLD."industry", OLD."language", OLD."lifecycle_stage", OLD."name", _pgh_attach_context(), NOW(), \'before_update\', OLD."id", OLD."plan", OLD."primary_use_case", OLD."region", OLD."renewal_date", OLD."tier"); RETURN NULL;', hash='1c73f3ae4d4d3041a4523b514903ce78e5ee83da', operation='UPDATE', pgid='pgtrigger_before_update_update_50881', table='customers_customer', when='AFTER')),
+            model_name="customer",
+            trigger=pgtrigger.compiler.Trigger(
+                name="before_update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition='WHEN (OLD."account_owner_id" IS DISTINCT FROM (NEW."account_owner_id") OR OLD."arr" IS DISTINCT FROM (NEW."arr") OR OLD."crm_id" IS DISTINCT FROM (NEW."crm_id") OR OLD."customer_since" IS DISTINCT FROM (NEW."customer_since") OR OLD."domain" IS DISTINCT FROM (NEW."domain") OR OLD."health_score" IS DISTINCT FROM (NEW."health_score") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."industry" IS DISTINCT FROM (NEW."industry") OR OLD."language" IS DISTINCT FROM (NEW."language") OR OLD."lifecycle_stage" IS DISTINCT FROM (NEW."lifecycle_stage") OR OLD."name" IS DISTINCT FROM (NEW."name") OR OLD."plan" IS DISTINCT FROM (NEW."plan") OR OLD."primary_use_case" IS DISTINCT FROM (NEW."primary_use_case") OR OLD."region" IS DISTINCT FROM (NEW."region") OR OLD."renewal_date" IS DISTINCT FROM (NEW."renewal_date") OR OLD."tier" IS DISTINCT FROM (NEW."tier"))',
+                    func='INSERT INTO "customers_customerhistory" ("account_owner_id", "arr", "crm_id", "customer_since", "domain", "health_score", "id", "industry", "language", "lifecycle_stage", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "plan", "primary_use_case", "region", "renewal_date", "tier") VALUES (OLD."account_owner_id", OLD."arr", OLD."crm_id", OLD."customer_since", OLD."domain", OLD."health_score", OLD."id", OLD."industry", OLD."language", OLD."lifecycle_stage", OLD."name", _pgh_attach_context(), NOW(), \'before_update\', OLD."id", OLD."plan", OLD."primary_use_case", OLD."region", OLD."renewal_date", OLD."tier"); RETURN NULL;',
+                    hash="1c73f3ae4d4d3041a4523b514903ce78e5ee83da",
+                    operation="UPDATE",
+                    pgid="pgtrigger_before_update_update_50881",
+                    table="customers_customer",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='customer',
-            trigger=pgtrigger.compiler.Trigger(name='before_delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "customers_customerhistory" ("account_owner_id", "arr", "crm_id", "customer_since", "domain", "health_score", "id", "industry", "language", "lifecycle_stage", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "plan", "primary_use_case", "region", "renewal_date", "tier") VALUES (OLD."account_owner_id", OLD."arr", OLD."crm_id", OLD."customer_since", OLD."domain", OLD."health_score", OLD."id", OLD."industry", OLD."language", OLD."lifecycle_stage", OLD."name", _pgh_attach_context(), NOW(), \'before_delete\', OLD."id", OLD."plan", OLD."primary_use_case", OLD."region", OLD."renewal_date", OLD."tier"); RETURN NULL;', hash='40f5cebc56ebdf2620aa4145dc85836d5d0ab88b', operation='DELETE', pgid='pgtrigger_before_delete_delete_b1520', table='customers_customer', when='AFTER')),
+            model_name="customer",
+            trigger=pgtrigger.compiler.Trigger(
+                name="before_delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "customers_customerhistory" ("account_owner_id", "arr", "crm_id", "customer_since", "domain", "health_score", "id", "industry", "language", "lifecycle_stage", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "plan", "primary_use_case", "region", "renewal_date", "tier") VALUES (OLD."account_owner_id", OLD."arr", OLD."crm_id", OLD."customer_since", OLD."domain", OLD."health_score", OLD."id", OLD."industry", OLD."language", OLD."lifecycle_stage", OLD."name", _pgh_attach_context(), NOW(), \'before_delete\', OLD."id", OLD."plan", OLD."primary_use_case", OLD."region", OLD."renewal_date", OLD."tier"); RETURN NULL;',
+                    hash="40f5cebc56ebdf2620aa4145dc85836d5d0ab88b",
+                    operation="DELETE",
+                    pgid="pgtrigger_before_delete_delete_b1520",
+                    table="customers_customer",
+                    when="AFTER",
+                ),
+            ),
         ),
         migrations.AddField(
-            model_name='customerhistory',
-            name='account_owner',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="customerhistory",
+            name="account_owner",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                related_query_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='customerhistory',
-            name='pgh_context',
-            field=models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='pghistory.context'),
+            model_name="customerhistory",
+            name="pgh_context",
+            field=models.ForeignKey(
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="pghistory.context",
+            ),
         ),
         migrations.AddField(
-            model_name='customerhistory',
-            name='pgh_obj',
-            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='events', to='customers.customer'),
+            model_name="customerhistory",
+            name="pgh_obj",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="events",
+                to="customers.customer",
+            ),
         ),
     ]

@@ -4,16 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0001_initial'),
-        ('feedback', '0002_role_views'),
-        ('themes', '0005_role_views'),
+        ("customers", "0001_initial"),
+        ("feedback", "0002_role_views"),
+        ("themes", "0005_role_views"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='feedbackitem',
-            index=models.Index(fields=['product', 'status', '-received_at', '-id'], name='feedback_board_idx'),
+            model_name="feedbackitem",
+            index=models.Index(fields=["product", "status", "-received_at", "-id"], name="feedback_board_idx"),
         ),
     ]

@@ -8,69 +8,238 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0002_history'),
-        ('feedback', '0003_board_index'),
-        ('pghistory', '0007_auto_20250421_0444'),
+        ("customers", "0002_history"),
+        ("feedback", "0003_board_index"),
+        ("pghistory", "0007_auto_20250421_0444"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='FeedbackItemHistory',
+            name="FeedbackItemHistory",
             fields=[
-                ('pgh_id', models.AutoField(primary_key=True, serialize=False)),
-                ('pgh_created_at', models.DateTimeField(auto_now_add=True)),
-                ('pgh_label', models.TextField(help_text='The event label.')),
-                ('id', models.BigIntegerField()),
-                ('received_at', models.DateTimeField(help_text='When the customer said it (not when it was imported).')),
-                ('source', models.CharField(choices=[('intercom', 'Intercom'), ('zendesk', 'Zendesk'), ('slack', 'Slack'), ('call', 'Call transcript'), ('crm', 'CRM'), ('linear', 'Linear'), ('github', 'GitHub'), ('email', 'Email'), ('in_app', 'In-app'), ('nps', 'NPS / survey'), ('usage', 'Usage analytics'), ('manual', 'Manual entry')], max_length=16)),
-                ('source_id', models.CharField(help_text='Id of the item in its source system.', max_length=255, verbose_name='source id')),
-                ('source_url', models.URLField(blank=True, max_length=500)),
-                ('verbatim', models.TextField(help_text="The customer's exact words.")),
-                ('summary', models.CharField(blank=True, help_text='One-line distillation.', max_length=300)),
-                ('reporter_email', models.EmailField(blank=True, max_length=254)),
-                ('category', models.CharField(blank=True, choices=[('bug', 'Bug'), ('feature_request', 'Feature request'), ('improvement', 'Improvement'), ('question', 'Question'), ('pain_point', 'Pain point'), ('complaint', 'Complaint'), ('praise', 'Praise'), ('churn_signal', 'Churn signal'), ('behavioral', 'Behavioural signal')], max_length=20)),
-                ('product', models.CharField(blank=True, choices=[('mistral_large', 'Mistral Large'), ('mistral_medium', 'Mistral Medium'), ('mistral_small', 'Mistral Small'), ('codestral', 'Codestral'), ('pixtral', 'Pixtral'), ('embed', 'Mistral Embed'), ('le_chat', 'Le Chat'), ('api', 'La Plateforme (API)'), ('open_weight', 'Open-weight models'), ('beta', 'Beta programs')], max_length=20, verbose_name='product / model')),
-                ('product_area', models.CharField(blank=True, choices=[('api', 'API'), ('dashboard', 'Dashboard'), ('fine_tuning', 'Fine-tuning'), ('embeddings', 'Embeddings'), ('billing', 'Billing'), ('docs', 'Docs'), ('auth', 'Authentication & SSO'), ('inference', 'Inference & deployment')], max_length=20)),
-                ('severity', models.CharField(blank=True, choices=[('critical', 'Critical'), ('high', 'High'), ('medium', 'Medium'), ('low', 'Low')], max_length=10)),
-                ('priority', models.CharField(blank=True, choices=[('critical', 'Critical'), ('high', 'High'), ('medium', 'Medium'), ('low', 'Low')], max_length=10)),
-                ('sentiment_score', models.FloatField(blank=True, help_text='-1 (very negative) to 1 (very positive).', null=True)),
-                ('sentiment_label', models.CharField(blank=True, choices=[('positive', 'Positive'), ('neutral', 'Neutral'), ('negative', 'Negative')], max_length=10)),
-                ('tags', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=50), blank=True, default=list, size=None)),
-                ('status', models.CharField(choices=[('new', 'New'), ('reviewing', 'Reviewing'), ('validated', 'Validated'), ('building', 'Building'), ('shipped', 'Shipped'), ('wont_do', "Won't do")], default='new', max_length=12)),
-                ('triaged_at', models.DateTimeField(blank=True, null=True)),
+                ("pgh_id", models.AutoField(primary_key=True, serialize=False)),
+                ("pgh_created_at", models.DateTimeField(auto_now_add=True)),
+                ("pgh_label", models.TextField(help_text="The event label.")),
+                ("id", models.BigIntegerField()),
+                (
+                    "received_at",
+                    models.DateTimeField(help_text="When the customer said it (not when it was imported)."),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("intercom", "Intercom"),
+                            ("zendesk", "Zendesk"),
+                            ("slack", "Slack"),
+                            ("call", "Call transcript"),
+                            ("crm", "CRM"),
+                            ("linear", "Linear"),
+                            ("github", "GitHub"),
+                            ("email", "Email"),
+                            ("in_app", "In-app"),
+                            ("nps", "NPS / survey"),
+                            ("usage", "Usage analytics"),
+                            ("manual", "Manual entry"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "source_id",
+                    models.CharField(
+                        help_text="Id of the item in its source system.", max_length=255, verbose_name="source id"
+                    ),
+                ),
+                ("source_url", models.URLField(blank=True, max_length=500)),
+                ("verbatim", models.TextField(help_text="The customer's exact words.")),
+                ("summary", models.CharField(blank=True, help_text="One-line distillation.", max_length=300)),
+                ("reporter_email", models.EmailField(blank=True, max_length=254)),
+                (
+                    "category",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("bug", "Bug"),
+                            ("feature_request", "Feature request"),
+                            ("improvement", "Improvement"),
+                            ("question", "Question"),
+                            ("pain_point", "Pain point"),
+                            ("complaint", "Complaint"),
+                            ("praise", "Praise"),
+                            ("churn_signal", "Churn signal"),
+                            ("behavioral", "Behavioural signal"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "product",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("mistral_large", "Mistral Large"),
+                            ("mistral_medium", "Mistral Medium"),
+                            ("mistral_small", "Mistral Small"),
+                            ("codestral", "Codestral"),
+                            ("pixtral", "Pixtral"),
+                            ("embed", "Mistral Embed"),
+                            ("le_chat", "Le Chat"),
+                            ("api", "La Plateforme (API)"),
+                            ("open_weight", "Open-weight models"),
+                            ("beta", "Beta programs"),
+                        ],
+                        max_length=20,
+                        verbose_name="product / model",
+                    ),
+                ),
+                (
+                    "product_area",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("api", "API"),
+                            ("dashboard", "Dashboard"),
+                            ("fine_tuning", "Fine-tuning"),
+                            ("embeddings", "Embeddings"),
+                            ("billing", "Billing"),
+                            ("docs", "Docs"),
+                            ("auth", "Authentication & SSO"),
+                            ("inference", "Inference & deployment"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "severity",
+                    models.CharField(
+                        blank=True,
+                        choices=[("critical", "Critical"), ("high", "High"), ("medium", "Medium"), ("low", "Low")],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "priority",
+                    models.CharField(
+                        blank=True,
+                        choices=[("critical", "Critical"), ("high", "High"), ("medium", "Medium"), ("low", "Low")],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "sentiment_score",
+                    models.FloatField(blank=True, help_text="-1 (very negative) to 1 (very positive).", null=True),
+                ),
+                (
+                    "sentiment_label",
+                    models.CharField(
+                        blank=True,
+                        choices=[("positive", "Positive"), ("neutral", "Neutral"), ("negative", "Negative")],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "tags",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=50), blank=True, default=list, size=None
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("reviewing", "Reviewing"),
+                            ("validated", "Validated"),
+                            ("building", "Building"),
+                            ("shipped", "Shipped"),
+                            ("wont_do", "Won't do"),
+                        ],
+                        default="new",
+                        max_length=12,
+                    ),
+                ),
+                ("triaged_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='feedbackitem',
-            trigger=pgtrigger.compiler.Trigger(name='before_update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD."category" IS DISTINCT FROM (NEW."category") OR OLD."customer_id" IS DISTINCT FROM (NEW."customer_id") OR OLD."duplicate_of_id" IS DISTINCT FROM (NEW."duplicate_of_id") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."priority" IS DISTINCT FROM (NEW."priority") OR OLD."product" IS DISTINCT FROM (NEW."product") OR OLD."product_area" IS DISTINCT FROM (NEW."product_area") OR OLD."received_at" IS DISTINCT FROM (NEW."received_at") OR OLD."reporter_email" IS DISTINCT FROM (NEW."reporter_email") OR OLD."sentiment_label" IS DISTINCT FROM (NEW."sentiment_label") OR OLD."sentiment_score" IS DISTINCT FROM (NEW."sentiment_score") OR OLD."severity" IS DISTINCT FROM (NEW."severity") OR OLD."source" IS DISTINCT FROM (NEW."source") OR OLD."source_id" IS DISTINCT FROM (NEW."source_id") OR OLD."source_url" IS DISTINCT FROM (NEW."source_url") OR OLD."status" IS DISTINCT FROM (NEW."status") OR OLD."summary" IS DISTINCT FROM (NEW."summary") OR OLD."tags" IS DISTINCT FROM (NEW."tags") OR OLD."triaged_at" IS DISTINCT FROM (NEW."triaged_at") OR OLD."verbatim" IS DISTINCT FROM (NEW."verbatim"))', func='INSERT INTO "feedback_feedbackitemhistory" ("category", "customer_id", "duplicate_of_id", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "priority", "product", "product_area", "received_at", "reporter_email", "sentiment_label", "sentiment_score", "severity", "source", "source_id", "source_url", "status", "summary", "tags", "triaged_at", "verbatim") VALUES (OLD."category", OLD."customer_id", OLD."duplicate_of_id", OLD."id", _pgh_attach_context(), NOW(), \'before_update\', OLD."id", OLD."priority", OLD."product", OLD."product_area", OLD."received_at", OLD."reporter_email", OLD."sentiment_label", OLD."sentiment_score", OLD."severity", OLD."source", OLD."source_id", OLD."source_url", OLD."status", OLD."summary", OLD."tags", OLD."triaged_at", OLD."verbatim"); RETURN NULL;', hash='0cdacc6f61fd5e3bc9d12d9686ac5b999db36744', operation='UPDATE', pgid='pgtrigger_before_update_update_c34cc', table='feedback_feedbackitem', when='AFTER')),
+            model_name="feedbackitem",
+            trigger=pgtrigger.compiler.Trigger(
+                name="before_update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition='WHEN (OLD."category" IS DISTINCT FROM (NEW."category") OR OLD."customer_id" IS DISTINCT FROM (NEW."customer_id") OR OLD."duplicate_of_id" IS DISTINCT FROM (NEW."duplicate_of_id") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."priority" IS DISTINCT FROM (NEW."priority") OR OLD."product" IS DISTINCT FROM (NEW."product") OR OLD."product_area" IS DISTINCT FROM (NEW."product_area") OR OLD."received_at" IS DISTINCT FROM (NEW."received_at") OR OLD."reporter_email" IS DISTINCT FROM (NEW."reporter_email") OR OLD."sentiment_label" IS DISTINCT FROM (NEW."sentiment_label") OR OLD."sentiment_score" IS DISTINCT FROM (NEW."sentiment_score") OR OLD."severity" IS DISTINCT FROM (NEW."severity") OR OLD."source" IS DISTINCT FROM (NEW."source") OR OLD."source_id" IS DISTINCT FROM (NEW."source_id") OR OLD."source_url" IS DISTINCT FROM (NEW."source_url") OR OLD."status" IS DISTINCT FROM (NEW."status") OR OLD."summary" IS DISTINCT FROM (NEW."summary") OR OLD."tags" IS DISTINCT FROM (NEW."tags") OR OLD."triaged_at" IS DISTINCT FROM (NEW."triaged_at") OR OLD."verbatim" IS DISTINCT FROM (NEW."verbatim"))',
+                    func='INSERT INTO "feedback_feedbackitemhistory" ("category", "customer_id", "duplicate_of_id", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "priority", "product", "product_area", "received_at", "reporter_email", "sentiment_label", "sentiment_score", "severity", "source", "source_id", "source_url", "status", "summary", "tags", "triaged_at", "verbatim") VALUES (OLD."category", OLD."customer_id", OLD."duplicate_of_id", OLD."id", _pgh_attach_context(), NOW(), \'before_update\', OLD."id", OLD."priority", OLD."product", OLD."product_area", OLD."received_at", OLD."reporter_email", OLD."sentiment_label", OLD."sentiment_score", OLD."severity", OLD."source", OLD."source_id", OLD."source_url", OLD."status", OLD."summary", OLD."tags", OLD."triaged_at", OLD."verbatim"); RETURN NULL;',
+                    hash="0cdacc6f61fd5e3bc9d12d9686ac5b999db36744",
+                    operation="UPDATE",
+                    pgid="pgtrigger_before_update_update_c34cc",
+                    table="feedback_feedbackitem",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='feedbackitem',
-            trigger=pgtrigger.compiler.Trigger(name='before_delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "feedback_feedbackitemhistory" ("category", "customer_id", "duplicate_of_id", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "priority", "product", "product_area", "received_at", "reporter_email", "sentiment_label", "sentiment_score", "severity", "source", "source_id", "source_url", "status", "summary", "tags", "triaged_at", "verbatim") VALUES (OLD."category", OLD."customer_id", OLD."duplicate_of_id", OLD."id", _pgh_attach_context(), NOW(), \'before_delete\', OLD."id", OLD."priority", OLD."product", OLD."product_area", OLD."received_at", OLD."reporter_email", OLD."sentiment_label", OLD."sentiment_score", OLD."severity", OLD."source", OLD."source_id", OLD."source_url", OLD."status", OLD."summary", OLD."tags", OLD."triaged_at", OLD."verbatim"); RETURN NULL;', hash='dcbfedc46f89b91e09db1d74f8cc9bd70021c363', operation='DELETE', pgid='pgtrigger_before_delete_delete_bd77c', table='feedback_feedbackitem', when='AFTER')),
+            model_name="feedbackitem",
+            trigger=pgtrigger.compiler.Trigger(
+                name="before_delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "feedback_feedbackitemhistory" ("category", "customer_id", "duplicate_of_id", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "priority", "product", "product_area", "received_at", "reporter_email", "sentiment_label", "sentiment_score", "severity", "source", "source_id", "source_url", "status", "summary", "tags", "triaged_at", "verbatim") VALUES (OLD."category", OLD."customer_id", OLD."duplicate_of_id", OLD."id", _pgh_attach_context(), NOW(), \'before_delete\', OLD."id", OLD."priority", OLD."product", OLD."product_area", OLD."received_at", OLD."reporter_email", OLD."sentiment_label", OLD."sentiment_score", OLD."severity", OLD."source", OLD."source_id", OLD."source_url", OLD."status", OLD."summary", OLD."tags", OLD."triaged_at", OLD."verbatim"); RETURN NULL;',
+                    hash="dcbfedc46f89b91e09db1d74f8cc9bd70021c363",
+                    operation="DELETE",
+                    pgid="pgtrigger_before_delete_delete_bd77c",
+                    table="feedback_feedbackitem",
+                    when="AFTER",
+                ),
+            ),
         ),
         migrations.AddField(
-            model_name='feedbackitemhistory',
-            name='customer',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to='customers.customer'),
+            model_name="feedbackitemhistory",
+            name="customer",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                related_query_name="+",
+                to="customers.customer",
+            ),
         ),
         migrations.AddField(
-            model_name='feedbackitemhistory',
-            name='duplicate_of',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to='feedback.feedbackitem'),
+            model_name="feedbackitemhistory",
+            name="duplicate_of",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                related_query_name="+",
+                to="feedback.feedbackitem",
+            ),
         ),
         migrations.AddField(
-            model_name='feedbackitemhistory',
-            name='pgh_context',
-            field=models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='pghistory.context'),
+            model_name="feedbackitemhistory",
+            name="pgh_context",
+            field=models.ForeignKey(
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="pghistory.context",
+            ),
         ),
         migrations.AddField(
-            model_name='feedbackitemhistory',
-            name='pgh_obj',
-            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='events', to='feedback.feedbackitem'),
+            model_name="feedbackitemhistory",
+            name="pgh_obj",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="events",
+                to="feedback.feedbackitem",
+            ),
         ),
     ]

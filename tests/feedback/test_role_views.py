@@ -58,7 +58,8 @@ def test_given_bugs_and_other_feedback_when_engineering_opens_its_view_then_only
 def test_given_a_matrix_cell_when_followed_then_it_lists_exactly_its_bugs(admin_client):
     bank = make_customer(tier=Tier.ENTERPRISE)
     make_feedback(customer=bank, category=Category.BUG, severity=Severity.HIGH, verbatim="Enterprise high")
-    make_feedback(customer=make_customer(tier=Tier.MID_MARKET), category=Category.BUG, severity=Severity.HIGH, verbatim="SMB")
+    mid = make_customer(tier=Tier.MID_MARKET)
+    make_feedback(customer=mid, category=Category.BUG, severity=Severity.HIGH, verbatim="SMB")
 
     url = reverse("admin:feedback_bugreport_changelist")
     response = admin_client.get(url, {"severity__exact": Severity.HIGH, "customer__tier__exact": Tier.ENTERPRISE})

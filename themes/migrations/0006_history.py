@@ -9,52 +9,120 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('pghistory', '0007_auto_20250421_0444'),
-        ('themes', '0005_role_views'),
+        ("pghistory", "0007_auto_20250421_0444"),
+        ("themes", "0005_role_views"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ThemeHistory',
+            name="ThemeHistory",
             fields=[
-                ('pgh_id', models.AutoField(primary_key=True, serialize=False)),
-                ('pgh_created_at', models.DateTimeField(auto_now_add=True)),
-                ('pgh_label', models.TextField(help_text='The event label.')),
-                ('id', models.BigIntegerField()),
-                ('name', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('problem_statement', models.TextField(blank=True, help_text='We believe [segment] struggles with [problem] when trying to [job to be done].', verbose_name='problem / JTBD statement')),
-                ('status', models.CharField(choices=[('hypothesis', 'Hypothesis'), ('validated', 'Validated'), ('in_progress', 'In progress'), ('shipped', 'Shipped')], default='hypothesis', max_length=12)),
-                ('tracker_issues', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=64), blank=True, default=list, help_text='Linear/Jira/GitHub keys, e.g. LIN-142.', size=None)),
+                ("pgh_id", models.AutoField(primary_key=True, serialize=False)),
+                ("pgh_created_at", models.DateTimeField(auto_now_add=True)),
+                ("pgh_label", models.TextField(help_text="The event label.")),
+                ("id", models.BigIntegerField()),
+                ("name", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "problem_statement",
+                    models.TextField(
+                        blank=True,
+                        help_text="We believe [segment] struggles with [problem] when trying to [job to be done].",
+                        verbose_name="problem / JTBD statement",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("hypothesis", "Hypothesis"),
+                            ("validated", "Validated"),
+                            ("in_progress", "In progress"),
+                            ("shipped", "Shipped"),
+                        ],
+                        default="hypothesis",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "tracker_issues",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=64),
+                        blank=True,
+                        default=list,
+                        help_text="Linear/Jira/GitHub keys, e.g. LIN-142.",
+                        size=None,
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='theme',
-            trigger=pgtrigger.compiler.Trigger(name='before_update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD."description" IS DISTINCT FROM (NEW."description") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."name" IS DISTINCT FROM (NEW."name") OR OLD."owner_id" IS DISTINCT FROM (NEW."owner_id") OR OLD."problem_statement" IS DISTINCT FROM (NEW."problem_statement") OR OLD."status" IS DISTINCT FROM (NEW."status") OR OLD."tracker_issues" IS DISTINCT FROM (NEW."tracker_issues"))', func='INSERT INTO "themes_themehistory" ("description", "id", "name", "owner_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "problem_statement", "status", "tracker_issues") VALUES (OLD."description", OLD."id", OLD."name", OLD."owner_id", _pgh_attach_context(), NOW(), \'before_update\', OLD."id", OLD."problem_statement", OLD."status", OLD."tracker_issues"); RETURN NULL;', hash='5bfcb0e1b10ae86b21028a316892864e83195eef', operation='UPDATE', pgid='pgtrigger_before_update_update_ba1b9', table='themes_theme', when='AFTER')),
+            model_name="theme",
+            trigger=pgtrigger.compiler.Trigger(
+                name="before_update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition='WHEN (OLD."description" IS DISTINCT FROM (NEW."description") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."name" IS DISTINCT FROM (NEW."name") OR OLD."owner_id" IS DISTINCT FROM (NEW."owner_id") OR OLD."problem_statement" IS DISTINCT FROM (NEW."problem_statement") OR OLD."status" IS DISTINCT FROM (NEW."status") OR OLD."tracker_issues" IS DISTINCT FROM (NEW."tracker_issues"))',
+                    func='INSERT INTO "themes_themehistory" ("description", "id", "name", "owner_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "problem_statement", "status", "tracker_issues") VALUES (OLD."description", OLD."id", OLD."name", OLD."owner_id", _pgh_attach_context(), NOW(), \'before_update\', OLD."id", OLD."problem_statement", OLD."status", OLD."tracker_issues"); RETURN NULL;',
+                    hash="5bfcb0e1b10ae86b21028a316892864e83195eef",
+                    operation="UPDATE",
+                    pgid="pgtrigger_before_update_update_ba1b9",
+                    table="themes_theme",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='theme',
-            trigger=pgtrigger.compiler.Trigger(name='before_delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "themes_themehistory" ("description", "id", "name", "owner_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "problem_statement", "status", "tracker_issues") VALUES (OLD."description", OLD."id", OLD."name", OLD."owner_id", _pgh_attach_context(), NOW(), \'before_delete\', OLD."id", OLD."problem_statement", OLD."status", OLD."tracker_issues"); RETURN NULL;', hash='8f778e405b84df61d59cd43eb8339fccbd29d1d5', operation='DELETE', pgid='pgtrigger_before_delete_delete_36d37', table='themes_theme', when='AFTER')),
+            model_name="theme",
+            trigger=pgtrigger.compiler.Trigger(
+                name="before_delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "themes_themehistory" ("description", "id", "name", "owner_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "problem_statement", "status", "tracker_issues") VALUES (OLD."description", OLD."id", OLD."name", OLD."owner_id", _pgh_attach_context(), NOW(), \'before_delete\', OLD."id", OLD."problem_statement", OLD."status", OLD."tracker_issues"); RETURN NULL;',
+                    hash="8f778e405b84df61d59cd43eb8339fccbd29d1d5",
+                    operation="DELETE",
+                    pgid="pgtrigger_before_delete_delete_36d37",
+                    table="themes_theme",
+                    when="AFTER",
+                ),
+            ),
         ),
         migrations.AddField(
-            model_name='themehistory',
-            name='owner',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to=settings.AUTH_USER_MODEL, verbose_name='owner (PM)'),
+            model_name="themehistory",
+            name="owner",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                related_query_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="owner (PM)",
+            ),
         ),
         migrations.AddField(
-            model_name='themehistory',
-            name='pgh_context',
-            field=models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='pghistory.context'),
+            model_name="themehistory",
+            name="pgh_context",
+            field=models.ForeignKey(
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="pghistory.context",
+            ),
         ),
         migrations.AddField(
-            model_name='themehistory',
-            name='pgh_obj',
-            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='events', to='themes.theme'),
+            model_name="themehistory",
+            name="pgh_obj",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="events",
+                to="themes.theme",
+            ),
         ),
     ]

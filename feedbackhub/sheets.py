@@ -1,0 +1,151 @@
+"""The pieces every FeedbackHub spreadsheet (django-import-export) shares.
+
+``HubResource`` is the base of every resource of the project: each exported cell goes through
+``feedbackhub.spreadsheets.escape_formula`` (CSV and XLSX alike, admin or not), an import runs in one transaction
+that a single bad row rolls back, and a row may only add or change what its user may add or change.
+``SpreadsheetAdmin`` is the admin side: CSV and XLSX, unfold's forms, export for whoever may view.
+This module imports nothing of the apps.
+"""
+
+from __future__ import annotations
+
+import numbers
+import re
+from collections.abc import Iterable, Mapping
+
+from django.core.exceptions import ValidationError
+from import_export import resources, widgets
+from import_export.admin import ImportExportModelAdmin
+from import_export.formats.base_formats import CSV, XLSX
+from unfold.contrib.import_export.forms import ImportForm, SelectableFieldsExportForm
+
+from feedbackhub.spreadsheets import escape_formula, unescape_formula
+
+SPREADSHEET_FORMATS = [CSV, XLSX]
+
+
+def _plain(text: str) -> str:
+    """Lower-case letters and digits only: how choice values and labels are compared."""
+    return re.sub(r"[^a-z0-9]+", "", text.lower())
+
+
+class ChoiceWidget(widgets.Widget):
+    """A choice column: exports the label, imports the value or the label (any case, any punctuation).
+
+    An unknown value is refused with the list of allowed ones. ``aliases`` adds other spellings (another tool's
+    vocabulary, e.g. Airtable's "Request" for a feature request). A blank cell cleans to ``blank``: with
+    ``Field(saves_null_values=False)``, ``blank=None`` leaves the record's value as it is.
+    """
+
+    def __init__(
+        self,
+        choices: Iterable[tuple[str, str]],
+        *,
+        aliases: Mapping[str, str] | None = None,
+        blank: str | None = "",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.blank = blank
+        self.choices = list(choices)
+        self.labels = dict(self.choices)
+        self.lookup: dict[str, str] = {}
+        for value, label in self.choices:
+            for spelling in (value, label, re.sub(r"\s*\(.*\)\s*$", "", label)):
+                self.lookup.setdefault(_plain(spelling), value)
+        for spelling, value in (aliases or {}).items():
+            self.lookup[_plain(spelling)] = value
+
+    def clean(self, value, row=None, **kwargs) -> str | None:
+        text = "" if value is None else str(value).strip()
+        if not text:
+            return self.blank
+        try:
+            return self.lookup[_plain(text)]
+        except KeyError:
+            allowed = ", ".join(label for _, label in self.choices)
+            raise ValueError(f"“{text}” is not an allowed value; use one of: {allowed}.") from None
+
+    def render(self, value, obj=None, **kwargs) -> str:
+        return str(self.labels.get(value, value or ""))
+
+
+class KeyWidget(widgets.CharWidget):
+    """A natural-key text column (domain, CRM id): blank is stored as NULL, so unique keys never collide on ''."""
+
+    def __init__(self, *, normalize=None, **kwargs):
+        super().__init__(allow_blank=False, **kwargs)
+        self.normalize = normalize
+
+    def clean(self, value, row=None, **kwargs) -> str | None:
+        text = "" if value is None else str(value).strip()
+        if self.normalize:
+            text = self.normalize(text)
+        return text or None
+
+
+class HubResource(resources.ModelResource):
+    """Base resource: escaped exports (unescaped on import), all-or-nothing imports, per-row permission checks."""
+
+    def export_field(self, field, instance, **kwargs):
+        """Every exported cell of every export (admin view, admin action, ``manage.py export``) passes here."""
+        value = super().export_field(field, instance, **kwargs)
+        if isinstance(field.widget, widgets.NumberWidget) and _is_number(field.get_value(instance)):
+            return value  # a number (even -1200.50, "-1200.50" in CSV) is a value, never a formula
+        return escape_formula(value)
+
+    def before_import_row(self, row, **kwargs):
+        """A cell our export escaped (``'=…``) is read back as it was written."""
+        super().before_import_row(row, **kwargs)
+        for column, cell in row.items():
+            row[column] = unescape_formula(cell)
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        """Errors are named by the file's column ("Industry"), not the model's field ("industry")."""
+        try:
+            super().validate_instance(instance, import_validation_errors, validate_unique)
+        except ValidationError as error:
+            columns = {field.attribute: field.column_name for field in self.get_import_fields() if field.attribute}
+            raise ValidationError({columns.get(key, key): value for key, value in error.error_dict.items()}) from None
+
+    def import_data(self, dataset, dry_run=False, raise_errors=False, use_transactions=None, **kwargs):
+        """Import in one transaction; any invalid row rolls back every row (unless the caller decides otherwise)."""
+        kwargs.setdefault("rollback_on_validation_errors", True)
+        return super().import_data(dataset, dry_run, raise_errors, use_transactions, **kwargs)
+
+    def after_init_instance(self, instance, new, row, **kwargs):
+        """Refuse a row that adds (or changes) a record its user may not add (or change)."""
+        super().after_init_instance(instance, new, row, **kwargs)
+        user = kwargs.get("user")
+        if user is None:  # a management command: the operator is trusted
+            return
+        opts = self._meta.model._meta
+        action = "add" if new else "change"
+        if not user.has_perm(f"{opts.app_label}.{action}_{opts.model_name}"):
+            verb = "add new" if new else "change existing"
+            raise ValidationError(f"You may not {verb} {opts.verbose_name_plural}: this row would {action} one.")
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, numbers.Number) and not isinstance(value, bool)
+
+
+class SpreadsheetAdmin(ImportExportModelAdmin):
+    """Import/export for an admin: CSV and XLSX, unfold's forms; export needs view, import needs add or change.
+
+    django-import-export lets anyone with admin access export unless IMPORT_EXPORT_EXPORT_PERMISSION_CODE is set;
+    here the model's own permissions decide (Sales / CS view customers, so they export them). Whether each row may
+    add or change is checked per row by ``HubResource``.
+    """
+
+    import_form_class = ImportForm
+    export_form_class = SelectableFieldsExportForm
+    import_formats = SPREADSHEET_FORMATS
+    export_formats = SPREADSHEET_FORMATS
+    import_error_display = ("message", "row")
+
+    def has_export_permission(self, request) -> bool:
+        return self.has_view_permission(request)
+
+    def has_import_permission(self, request) -> bool:
+        return self.has_add_permission(request) or self.has_change_permission(request)
