@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export DEBUG ?= 1
 
-.PHONY: install run test lint bench services-stop clean
+.PHONY: install chromium run test lint bench services-stop clean
 
 install: $(VENV)/.installed
 
@@ -14,10 +14,15 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+# Debian's Chromium for the browser tests (tests/browser/): apt-get installs it when missing and run as root;
+# otherwise a warning, and the browser tests fail saying how to install it. Quick and silent once it is there.
+chromium:
+	@sh tools/install_chromium.sh
+
 run: install
 	PORT=$(PORT) $(BIN)/python manage.py run_hub
 
-test: install
+test: install chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest

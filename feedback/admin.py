@@ -85,6 +85,7 @@ class FeedbackItemAdmin(HubModelAdmin, SpreadsheetAdmin):
         "status",
     ]
     list_display_links = ["received_at", "headline"]
+    sortable_by = ["received_at"]  # the one order an index serves at 1M rows (received_at, id): offer no other
     form = FeedbackItemForm
     actions = [_move_action(status) for status in Status]
     list_filter = [

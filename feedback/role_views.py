@@ -44,7 +44,9 @@ def _themes_prefetch() -> Prefetch:
 
 
 class ReadOnlyRoleAdmin(HubModelAdmin):
-    """A role view: it lists and links, it never edits."""
+    """A role view: it lists and links, it never edits; it sorts only by date (the order an index serves)."""
+
+    sortable_by = ["received_at"]
 
     def has_add_permission(self, request) -> bool:
         return False

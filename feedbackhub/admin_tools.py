@@ -16,6 +16,7 @@ from unfold.contrib.filters.forms import AutocompleteDropdownForm
 from unfold.widgets import UnfoldAdminTextInputWidget
 
 EXACT_COUNT_BELOW = 10_000  # under this many (estimated) rows an exact COUNT(*) is cheap enough
+MAX_PAGES = 100  # deeper OFFSET pages grow slow at 1M rows; past this, filters and search narrow the list
 
 
 def estimated_count(queryset: QuerySet) -> int | None:
@@ -61,6 +62,11 @@ class EstimatedCountPaginator(Paginator):
         if estimate is None or estimate < EXACT_COUNT_BELOW:
             return self.object_list.count()
         return estimate
+
+    @cached_property
+    def num_pages(self) -> int:
+        """At most ``MAX_PAGES``: the pager never links to a page that would take seconds to read."""
+        return min(super().num_pages, MAX_PAGES)
 
 
 class ScopedAutocompleteDropdownForm(AutocompleteDropdownForm):

@@ -1,0 +1,45 @@
+"""The feedback list offers only what stays fast at 1M rows: the indexed order, and pages no deeper than the cap."""
+
+import pytest
+from django.core.paginator import EmptyPage
+from django.urls import reverse
+
+from feedbackhub.admin_tools import MAX_PAGES, EstimatedCountPaginator
+from tests.factories import make_feedback
+
+pytestmark = pytest.mark.django_db
+
+
+def test_given_the_feedback_list_then_only_the_received_date_is_offered_as_a_sort(admin_client):
+    make_feedback()
+
+    response = admin_client.get(reverse("admin:feedback_feedbackitem_changelist"))
+
+    sortable = [header["text"] for header in response.context["result_headers"] if header["sortable"]]
+    assert [str(text).lower() for text in sortable] == ["received at"]
+
+
+def test_given_a_sort_on_another_column_in_the_url_then_the_indexed_order_is_kept(admin_client):
+    older, newer = make_feedback(summary="B older"), make_feedback(summary="A newer")
+
+    response = admin_client.get(reverse("admin:feedback_feedbackitem_changelist"), {"o": "2"})  # 2 = the summary
+
+    assert list(response.context["cl"].result_list) == [newer, older]
+
+
+def test_given_more_rows_than_the_cap_then_the_pager_stops_at_the_last_allowed_page():
+    paginator = EstimatedCountPaginator(range((MAX_PAGES + 5) * 10), 10)
+
+    assert paginator.num_pages == MAX_PAGES
+    assert paginator.page(MAX_PAGES).number == MAX_PAGES
+    with pytest.raises(EmptyPage):
+        paginator.page(MAX_PAGES + 1)
+
+
+def test_given_a_page_past_the_cap_in_the_url_then_the_admin_refuses_it_instead_of_reading_it(admin_client):
+    for _ in range(51):  # two pages
+        make_feedback()
+
+    response = admin_client.get(reverse("admin:feedback_feedbackitem_changelist"), {"p": str(MAX_PAGES + 1)})
+
+    assert response.status_code == 302 and "e=1" in response.url
