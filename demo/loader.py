@@ -86,6 +86,7 @@ def load_demo(
     result = DemoResult()
     users, result.admin_created = people.create_users()
     people.join_groups(users)
+    people.join_teams(users)
     customers = accounts.create_customers(rng=rng, today=today, owners_by_region=people.owners_by_region(users))
     usage = accounts.create_usage(rng=rng, today=today, customers=customers)
     themes = roadmap.create_themes(rng=rng, today=today, users=users)

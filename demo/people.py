@@ -15,6 +15,7 @@ from django.contrib.auth.models import Group
 
 from demo.vocabulary import VOCABULARY as V
 from feedbackhub.roles import ROLES
+from launches.choices import CHECKLIST_TEAM_GROUPS, ChecklistTeam
 
 ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "admin"
@@ -60,6 +61,28 @@ def join_groups(users: Mapping[str, Any]) -> None:
             for name in ROLES
             for person in V.people
             if name in person.groups
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def join_teams(users: Mapping[str, Any]) -> None:
+    """Put the people who own checklist items into their launch team's group (only a team ticks its items).
+
+    A team's named owner and its pool of people join it; launch owners join engineering, whose items they own.
+    """
+    groups = Group.objects.in_bulk(list(CHECKLIST_TEAM_GROUPS.values()), field_name="name")
+    members: set[tuple[str, str]] = set()
+    for team, username in V.checklist_owners.items():
+        members.add((team, username))
+    for team, usernames in V.checklist_team_people.items():
+        members.update((team, username) for username in usernames)
+    members.update((ChecklistTeam.ENGINEERING, spec.owner) for spec in V.launches)
+    membership = Group.user_set.through
+    membership.objects.bulk_create(
+        [
+            membership(group_id=groups[CHECKLIST_TEAM_GROUPS[ChecklistTeam(team)]].pk, user_id=users[username].pk)
+            for team, username in sorted(members)
         ],
         ignore_conflicts=True,
     )

@@ -100,7 +100,7 @@ def create_launches(
             owned.append(item)
             if not _checklist_item_done(rng=rng, spec=spec, item=item, today=today) or item is left_open:
                 continue
-            ticker = owner if item.team in V.checklist_owners else launch.owner  # launch owners tick for their teams
+            ticker = owner  # the item's owner is in its team: only a team ticks its own items
             last = launch.shipped_on or today - timedelta(days=1)
             day = min(item.due_date - timedelta(days=rng.randint(0, 4)), last)
             done_at = midnight(day) + timedelta(hours=rng.randint(8, 18), minutes=rng.randint(0, 59))

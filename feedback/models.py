@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pghistory
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
@@ -203,3 +204,30 @@ class ProductBoard(FeedbackItem):
         proxy = True
         verbose_name = "product board"
         verbose_name_plural = "PM view: product board"
+
+
+class Merge(models.Model):
+    """Duplicates merged into a parent item, with what each row was before, so the merge can be undone exactly."""
+
+    parent = models.ForeignKey(FeedbackItem, on_delete=models.CASCADE, related_name="merges")
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    before = models.JSONField(
+        default=dict, help_text="Each moved item's previous original, and the parent's themes before the merge."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["parent", "-created_at"], name="feedback_merge_parent_idx")]
+
+    def __str__(self) -> str:
+        return f"{len(self.before.get('items', {}))} item(s) merged into #{self.parent_id}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:feedback_merge_change", args=[self.pk])

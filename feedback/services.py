@@ -13,14 +13,14 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Cast
 from django.utils import timezone
 from pgvector.django import CosineDistance, VectorField
 
 from customers.models import Customer
 from feedback.choices import STATUS_TRANSITIONS, Sentiment, Status
-from feedback.models import EmbeddingSpace, FeedbackEmbedding, FeedbackItem
+from feedback.models import EmbeddingSpace, FeedbackEmbedding, FeedbackItem, Merge
 
 
 def apply_sentiment(*, item: FeedbackItem, score: float | None) -> None:
@@ -142,6 +142,90 @@ def set_themes(*, item: FeedbackItem, themes: Iterable) -> FeedbackItem:
         item.themes.set(wanted)
         _theme_model().objects.filter(pk__in=wanted ^ current).update(rollups_dirty=True)
     return item
+
+
+@transaction.atomic
+def merge_duplicates(*, parent: FeedbackItem, items: Iterable[FeedbackItem], user=None) -> Merge:
+    """Make ``items`` duplicates of ``parent``; the parent gains their themes. Recorded so ``undo_merge`` can undo it.
+
+    Items that were duplicates of a merged item follow it to the parent (chains stay one level deep).
+    """
+    if parent.duplicate_of_id is not None:
+        raise ValidationError(
+            f"“{parent}” is itself a duplicate of #{parent.duplicate_of_id}: merge into that original instead.",
+            code="parent_is_duplicate",
+        )
+    merged = [item for item in items if item.pk != parent.pk]
+    if not merged:
+        raise ValidationError("Select at least one item besides the parent to merge into it.", code="nothing_to_merge")
+    ids = [item.pk for item in merged]
+    moved = dict(
+        FeedbackItem.objects.select_for_update()
+        .filter(Q(pk__in=ids) | Q(duplicate_of_id__in=ids))
+        .exclude(pk=parent.pk)
+        .values_list("pk", "duplicate_of_id")
+    )
+    parent_themes = sorted(parent.themes.values_list("pk", flat=True))
+    gained = set(FeedbackItem.themes.through.objects.filter(feedbackitem_id__in=ids).values_list("theme_id", flat=True))
+    for item in merged:
+        item.refresh_from_db(fields=["duplicate_of"])
+        mark_duplicate(item=item, original=parent)
+    set_themes(item=parent, themes=_theme_model().objects.filter(pk__in=set(parent_themes) | gained))
+    return Merge.objects.create(
+        parent=parent,
+        merged_by=user,
+        before={"items": {str(pk): original for pk, original in moved.items()}, "parent_themes": parent_themes},
+    )
+
+
+@dataclass(frozen=True)
+class UndoResult:
+    """What an undo restored, and what it left because it changed since the merge."""
+
+    restored: int
+    skipped: list[int]
+
+
+@transaction.atomic
+def undo_merge(*, merge: Merge, user=None) -> UndoResult:
+    """Put every item back where it was before ``merge``, and the parent's themes as they were.
+
+    An item linked elsewhere since the merge is left as it is now (and named in ``skipped``): undo never overwrites
+    a later change.
+    """
+    merge = Merge.objects.select_for_update().get(pk=merge.pk)
+    if merge.undone_at is not None:
+        raise ValidationError("This merge was already undone.", code="already_undone")
+    restored, skipped = 0, []
+    for pk, original in merge.before.get("items", {}).items():
+        changed = FeedbackItem.objects.filter(pk=int(pk), duplicate_of_id=merge.parent_id).update(
+            duplicate_of_id=original, updated_at=timezone.now()
+        )
+        if changed:
+            restored += 1
+        else:
+            skipped.append(int(pk))
+    mark_rollups_stale(item_ids=[merge.parent_id, *(int(pk) for pk in merge.before.get("items", {}))])
+    parent = merge.parent
+    set_themes(item=parent, themes=_theme_model().objects.filter(pk__in=merge.before.get("parent_themes", [])))
+    merge.undone_at, merge.undone_by = timezone.now(), user
+    merge.save(update_fields=["undone_at", "undone_by"])
+    return UndoResult(restored=restored, skipped=skipped)
+
+
+def add_theme(*, items: QuerySet[FeedbackItem] | Iterable[FeedbackItem], theme) -> int:
+    """Link ``theme`` to every item of ``items`` (those already linked stay as they are); returns links added."""
+    ids = [item.pk for item in items]
+    through = FeedbackItem.themes.through
+    with transaction.atomic():
+        existing = set(
+            through.objects.filter(theme_id=theme.pk, feedbackitem_id__in=ids).values_list("feedbackitem_id", flat=True)
+        )
+        links = [through(feedbackitem_id=pk, theme_id=theme.pk) for pk in ids if pk not in existing]
+        through.objects.bulk_create(links, ignore_conflicts=True)
+        if links:
+            _theme_model().objects.filter(pk=theme.pk).update(rollups_dirty=True)
+    return len(links)
 
 
 def delete_feedback(*, items: Iterable[FeedbackItem]) -> int:

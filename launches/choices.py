@@ -57,3 +57,12 @@ class ChecklistTeam(models.TextChoices):
     SALES = "sales", "Sales"
     LEGAL = "legal", "Legal"
     SUPPORT = "support", "Support"
+
+
+TEAM_GROUP_PREFIX = "Team: "
+
+# One Django group per checklist team: its members tick that team's items (launches.services.can_tick).
+CHECKLIST_TEAM_GROUPS: dict[str, str] = {team.value: f"{TEAM_GROUP_PREFIX}{team.label}" for team in ChecklistTeam}
+
+# What a team group may do: read launches, read and tick checklist items (the team rule narrows which ones).
+TEAM_GROUP_PERMISSIONS: tuple[str, ...] = ("view_launch", "view_checklistitem", "change_checklistitem")

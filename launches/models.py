@@ -2,14 +2,41 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
-from django.db.models.functions import Upper
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Upper
 from django.urls import reverse
 
 from launches.choices import LAUNCH_TYPE_COMPLEXITY, ChecklistTeam, Complexity, LaunchStatus, LaunchTeam, LaunchType
+
+
+def _count(items: models.QuerySet) -> Coalesce:
+    """How many of ``items`` (filtered on ``OuterRef("pk")``) each launch has: a correlated subquery, no GROUP BY."""
+    counted = items.order_by().values("launch").annotate(n=Count("*")).values("n")
+    return Coalesce(Subquery(counted, output_field=models.IntegerField()), 0)
+
+
+class LaunchQuerySet(models.QuerySet):
+    """Domain filters and annotations for launches."""
+
+    def with_progress(self, *, today) -> LaunchQuerySet:
+        """Annotate checklist progress: ``items_total``, ``items_done``, ``items_overdue`` (open, due before today)."""
+        items = ChecklistItem.objects.filter(launch=OuterRef("pk"))
+        return self.annotate(
+            items_total=_count(items),
+            items_done=_count(items.filter(done_at__isnull=False)),
+            items_overdue=_count(items.overdue(today)),
+        )
+
+    def touching_year(self, year: int) -> LaunchQuerySet:
+        """Launches due in ``year``, or started by its end and due later (their span crosses into the year)."""
+        first, last = date(year, 1, 1), date(year, 12, 31)
+        return self.filter(Q(target_date__range=(first, last)) | Q(target_date__gt=last, start_date__lte=last))
 
 
 class Launch(models.Model):
@@ -32,6 +59,8 @@ class Launch(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = LaunchQuerySet.as_manager()
 
     class Meta:
         ordering = ["target_date", "id"]
@@ -67,6 +96,21 @@ class Launch(models.Model):
     def complexity(self) -> Complexity:
         """The checklist weight of this launch's type."""
         return LAUNCH_TYPE_COMPLEXITY[LaunchType(self.launch_type)]
+
+    @property
+    def items_open(self) -> int:
+        """Checklist items not ticked yet (needs ``with_progress``)."""
+        return self.items_total - self.items_done
+
+    @property
+    def progress_percent(self) -> int:
+        """Share of the checklist ticked, 0–100, rounded down (needs ``with_progress``; 0 for an empty checklist)."""
+        return self.items_done * 100 // self.items_total if self.items_total else 0
+
+    @property
+    def shipped_with_open_items(self) -> bool:
+        """Honest data: shipped while part of its checklist is still open (needs ``with_progress``)."""
+        return self.status == LaunchStatus.SHIPPED and self.items_open > 0
 
 
 class ChecklistTemplate(models.Model):

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.core.exceptions import ValidationError
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from feedbackhub.ticks import apply_tick
 from launches.checklists import DEFAULT_TEMPLATES
+from launches.choices import CHECKLIST_TEAM_GROUPS, ChecklistTeam
 from launches.models import ChecklistItem, ChecklistTemplate, ChecklistTemplateItem, Launch
+
+TICK_PERMISSION = "launches.change_checklistitem"
 
 
 def install_default_templates() -> int:
@@ -72,8 +76,59 @@ def create_launch(*, themes=(), **fields) -> Launch:
     return launch
 
 
+# --- Who ticks what: each team ticks only its own items ---------------------------------------------------------
+
+
+def user_teams(user) -> frozenset[str]:
+    """The checklist teams ``user`` is a member of (its "Team: …" groups); read once, then cached on ``user``."""
+    if user is None or not user.is_authenticated:
+        return frozenset()
+    if not hasattr(user, "_checklist_teams"):
+        team_of = {name: team for team, name in CHECKLIST_TEAM_GROUPS.items()}
+        names = user.groups.filter(name__in=list(team_of)).values_list("name", flat=True)
+        user._checklist_teams = frozenset(team_of[name] for name in names)
+    return user._checklist_teams
+
+
+def tickable_teams(user) -> frozenset[str]:
+    """The teams whose items ``user`` may tick: every team for a superuser, else the teams they are a member of.
+
+    A member also needs the permission to change checklist items (the team groups grant it); inactive users none.
+    """
+    if user is None or not user.is_active:
+        return frozenset()
+    if user.is_superuser:
+        return frozenset(ChecklistTeam.values)
+    return user_teams(user) if user.has_perm(TICK_PERMISSION) else frozenset()
+
+
+def can_tick(user, item: ChecklistItem) -> bool:
+    """Whether ``user`` may tick or untick ``item``: only members of the item's team (and superusers) may."""
+    return item.team in tickable_teams(user)
+
+
+def tick_refusal(user, item: ChecklistItem) -> str | None:
+    """Why ``user`` may not tick ``item`` (a message for them), or None if they may."""
+    if can_tick(user, item):
+        return None
+    team = ChecklistTeam(item.team)
+    return f"Only the {team.label} team can tick “{item.title}” (members of the group “{CHECKLIST_TEAM_GROUPS[team]}”)."
+
+
+def join_team(*, user, team: str) -> None:
+    """Make ``user`` a member of ``team`` (its group exists: migration 0004 creates it)."""
+    user.groups.add(Group.objects.get(name=CHECKLIST_TEAM_GROUPS[ChecklistTeam(team)]))
+    for cache in ("_checklist_teams", "_perm_cache", "_group_perm_cache"):  # what this user object remembered
+        user.__dict__.pop(cache, None)
+
+
 def set_item_done(*, item: ChecklistItem, done: bool, user, at: datetime | None = None) -> ChecklistItem:
-    """Tick (or untick) a checklist item, recording who did it and when (``at``, default now)."""
+    """Tick (or untick) a checklist item, recording who did it and when (``at``, default now).
+
+    Raises PermissionDenied, and changes nothing, when ``user`` is not in the item's team.
+    """
+    if reason := tick_refusal(user, item):
+        raise PermissionDenied(reason)
     if apply_tick(item, done=done, user=user, at=at):
         item.save(update_fields=["done_at", "done_by"])
     return item

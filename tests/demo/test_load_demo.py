@@ -29,7 +29,7 @@ from demo.vocabulary import VOCABULARY as V
 from feedback.choices import Category, Product, ProductArea, Sentiment, Source, Status
 from feedback.models import FeedbackItem
 from feedbackhub.roles import ROLES
-from launches.choices import LaunchStatus, LaunchType
+from launches.choices import CHECKLIST_TEAM_GROUPS, LaunchStatus, LaunchType
 from launches.models import ChecklistItem, ChecklistTemplateItem, Launch
 from themes.choices import ThemeStatus, VerificationStep
 from themes.models import Theme, ThemeVerification
@@ -368,11 +368,20 @@ def test_given_force_without_reset_when_loading_then_it_refuses(demo):
         load_demo("--force")
 
 
-def test_given_the_demo_then_its_people_joined_the_role_groups_and_no_other_group_exists(demo):
-    assert set(Group.objects.values_list("name", flat=True)) == set(ROLES)
+def test_given_the_demo_then_its_people_joined_the_role_and_team_groups_and_no_other_group_exists(demo):
+    teams = set(CHECKLIST_TEAM_GROUPS.values())
+    assert set(Group.objects.values_list("name", flat=True)) == set(ROLES) | teams
     for person in V.people:
         user = get_user_model().objects.get(username=person.username)
-        assert set(user.groups.values_list("name", flat=True)) == set(person.groups)
+        assert set(user.groups.values_list("name", flat=True)) - teams == set(person.groups)
+
+
+def test_given_the_demo_then_every_ticked_checklist_item_was_ticked_by_a_member_of_its_team(demo):
+    ticked = ChecklistItem.objects.filter(done_at__isnull=False).select_related("done_by")
+    assert ticked.exists()
+    for item in ticked:
+        team_group = CHECKLIST_TEAM_GROUPS[item.team]
+        assert item.done_by.groups.filter(name=team_group).exists(), (item, item.done_by)
 
 
 # -- one at-risk rule

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from launches import services
 from launches.checklists import DEFAULT_TEMPLATES
-from launches.choices import LaunchType
+from launches.choices import LaunchStatus, LaunchType
 from launches.models import ChecklistTemplate, Launch
 from tests.admin_plans import changelist_sorts, choice_filters, filter_gap, search_gaps
 from tests.factories import make_launch
@@ -32,7 +33,7 @@ def test_given_owned_launches_with_ticked_items_when_changelist_opens_then_every
     launches = [
         make_launch(name=f"Launch {n:02}", owner=owner, launch_type=LaunchType.DOCUMENTATION) for n in range(ROWS)
     ]
-    services.set_item_done(item=launches[0].checklist_items.first(), done=True, user=owner)
+    launches[0].checklist_items.filter(pk=launches[0].checklist_items.first().pk).update(done_at=timezone.now())
 
     with django_assert_max_num_queries(QUERY_BUDGET):
         response = admin_client.get(reverse("admin:launches_launch_changelist"))
@@ -140,3 +141,42 @@ def test_given_a_launch_choice_filter_then_its_index_serves_the_condition(field)
 @pytest.mark.parametrize("field", choice_filters(Launch))
 def test_given_a_launch_choice_filter_then_the_page_comes_in_index_order_without_a_sort(field):
     assert changelist_sorts(Launch, field) == []
+
+
+def changelist_row(html: str, name: str) -> str:
+    """The changelist's table row of the launch called ``name``."""
+    rows = [row for row in html.split("<tr")[1:] if f">{name}<" in row]
+    assert len(rows) == 1, name
+    return rows[0]
+
+
+def test_given_launches_when_changelist_opens_then_at_risk_is_red_shipped_green_and_progress_is_a_bar(admin_client):
+    today = timezone.localdate()
+    make_launch(name="Risky", status=LaunchStatus.AT_RISK, launch_type=LaunchType.DOCUMENTATION)
+    gaps = make_launch(name="Gaps", status=LaunchStatus.SHIPPED, shipped_on=today, launch_type=LaunchType.DOCUMENTATION)
+    gaps.checklist_items.exclude(pk=gaps.checklist_items.first().pk).update(done_at=timezone.now())
+    complete = make_launch(
+        name="Complete", status=LaunchStatus.SHIPPED, shipped_on=today, launch_type=LaunchType.DOCUMENTATION
+    )
+    complete.checklist_items.update(done_at=timezone.now())
+
+    html = admin_client.get(reverse("admin:launches_launch_changelist")).content.decode()
+
+    risky, gaps_row, complete_row = (changelist_row(html, name) for name in ("Risky", "Gaps", "Complete"))
+    assert re.search(r"bg-red-100[^>]*>\s*At Risk", risky)
+    assert re.search(r"bg-green-100[^>]*>\s*Shipped", complete_row)
+    assert 'role="progressbar"' in gaps_row and 'aria-valuenow="3"' in gaps_row and 'style="width: 75%"' in gaps_row
+    assert "shipped, 1 open" in gaps_row
+    assert "shipped," not in complete_row and "is-complete" in complete_row
+
+
+def test_given_a_launch_with_overdue_items_when_changelist_opens_then_its_progress_says_how_many(admin_client):
+    today = timezone.localdate()
+    late = make_launch(name="Late", launch_type=LaunchType.DOCUMENTATION, target_date=today + timedelta(days=1))
+    late.checklist_items.filter(pk__in=late.checklist_items.values("pk")[:2]).update(due_date=today - timedelta(days=1))
+    make_launch(name="On time", launch_type=LaunchType.DOCUMENTATION, target_date=today + timedelta(days=30))
+
+    html = admin_client.get(reverse("admin:launches_launch_changelist")).content.decode()
+
+    assert "2 overdue" in changelist_row(html, "Late")
+    assert "overdue" not in changelist_row(html, "On time")

@@ -1,15 +1,17 @@
-"""Launch checklists are generated per team from the template of the launch type."""
+"""Launch checklists are generated per team from the template of the launch type; each team ticks its own items."""
 
 from datetime import date, timedelta
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from launches import services
 from launches.checklists import DEFAULT_TEMPLATES
-from launches.choices import ChecklistTeam, LaunchType
+from launches.choices import CHECKLIST_TEAM_GROUPS, ChecklistTeam, LaunchType
 from launches.models import ChecklistItem, ChecklistTemplate, Launch
 from tests.factories import make_launch
 
@@ -57,10 +59,10 @@ def test_given_generated_checklist_when_generating_again_then_nothing_is_added()
     assert launch.checklist_items.count() == count
 
 
-def test_given_type_change_then_unticked_old_items_go_and_ticked_and_manual_ones_stay(user):
+def test_given_type_change_then_unticked_old_items_go_and_ticked_and_manual_ones_stay(marketer):
     launch = make_launch(launch_type=LaunchType.MAJOR_MODEL_RELEASE)
     ticked = launch.checklist_items.get(title="Launch blog post approved")
-    services.set_item_done(item=ticked, done=True, user=user)
+    services.set_item_done(item=ticked, done=True, user=marketer)
     manual = ChecklistItem.objects.create(launch=launch, team=ChecklistTeam.SALES, title="Brief the EMEA team")
 
     launch.launch_type = LaunchType.DOCUMENTATION
@@ -72,14 +74,14 @@ def test_given_type_change_then_unticked_old_items_go_and_ticked_and_manual_ones
     assert titles == documentation | {ticked.title, manual.title}
 
 
-def test_given_open_item_when_ticked_then_who_and_when_are_recorded_and_unticking_clears_them(user):
-    item = make_launch().checklist_items.first()
+def test_given_open_item_when_ticked_then_who_and_when_are_recorded_and_unticking_clears_them(engineer):
+    item = make_launch().checklist_items.filter(team=ChecklistTeam.ENGINEERING).first()
 
-    services.set_item_done(item=item, done=True, user=user)
+    services.set_item_done(item=item, done=True, user=engineer)
     item.refresh_from_db()
-    assert item.done_by == user and item.done_at is not None
+    assert item.done_by == engineer and item.done_at is not None
 
-    services.set_item_done(item=item, done=False, user=user)
+    services.set_item_done(item=item, done=False, user=engineer)
     item.refresh_from_db()
     assert item.done_by is None and item.done_at is None
 
@@ -92,10 +94,10 @@ def test_given_done_by_without_done_at_then_database_rejects_it(user):
         item.save()
 
 
-def test_given_target_date_moves_then_open_items_follow_and_ticked_ones_keep_their_date(user):
+def test_given_target_date_moves_then_open_items_follow_and_ticked_ones_keep_their_date(engineer):
     launch = make_launch(launch_type=LaunchType.BUG_FIX_HOTFIX, target_date=date(2027, 1, 10))
     done = launch.checklist_items.get(title="Regression test added")
-    services.set_item_done(item=done, done=True, user=user)
+    services.set_item_done(item=done, done=True, user=engineer)
 
     launch.target_date = date(2027, 1, 20)
     launch.save()
@@ -120,11 +122,86 @@ def test_given_start_after_target_when_creating_then_error_says_so_and_nothing_i
     assert not Launch.objects.exists()
 
 
-def test_given_a_past_tick_when_recorded_then_its_time_is_kept(user):
-    item = make_launch().checklist_items.first()
+def test_given_a_past_tick_when_recorded_then_its_time_is_kept(engineer):
+    item = make_launch().checklist_items.filter(team=ChecklistTeam.ENGINEERING).first()
     when = timezone.now() - timedelta(days=3)
 
-    services.set_item_done(item=item, done=True, user=user, at=when)
+    services.set_item_done(item=item, done=True, user=engineer, at=when)
 
     item.refresh_from_db()
-    assert (item.done_by, item.done_at) == (user, when)
+    assert (item.done_by, item.done_at) == (engineer, when)
+
+
+# --- Team membership: one group per checklist team; each team ticks only its own items ------------------------------
+
+
+def test_given_migrations_then_each_checklist_team_has_its_group_with_the_permissions_to_read_and_tick():
+    groups = Group.objects.filter(name__in=CHECKLIST_TEAM_GROUPS.values()).prefetch_related("permissions")
+
+    assert sorted(group.name for group in groups) == sorted(f"Team: {team.label}" for team in ChecklistTeam)
+    for group in groups:
+        assert {p.codename for p in group.permissions.all()} == {
+            "view_launch",
+            "view_checklistitem",
+            "change_checklistitem",
+        }, group.name
+
+
+def test_given_team_members_then_each_may_tick_only_items_of_their_own_team(team_member):
+    launch = make_launch(launch_type=LaunchType.MAJOR_MODEL_RELEASE)
+    items = {team: launch.checklist_items.filter(team=team).first() for team in ChecklistTeam}
+    members = {team: team_member(team) for team in ChecklistTeam}
+
+    allowed = {
+        (who, team)
+        for who, member in members.items()
+        for team, item in items.items()
+        if services.can_tick(member, item)
+    }
+
+    assert allowed == {(team, team) for team in ChecklistTeam}
+
+
+def test_given_a_member_of_two_teams_then_they_may_tick_both_teams_items(team_member):
+    launch = make_launch(launch_type=LaunchType.MAJOR_MODEL_RELEASE)
+    member = team_member(ChecklistTeam.LEGAL)
+    services.join_team(user=member, team=ChecklistTeam.SALES)
+
+    ticks = {
+        team for team in ChecklistTeam if services.can_tick(member, launch.checklist_items.filter(team=team).first())
+    }
+
+    assert ticks == {ChecklistTeam.LEGAL, ChecklistTeam.SALES}
+
+
+def test_given_a_superuser_then_they_may_tick_every_team_and_an_inactive_member_none(admin_user, team_member):
+    launch = make_launch(launch_type=LaunchType.MAJOR_MODEL_RELEASE)
+    inactive = team_member(ChecklistTeam.SUPPORT)
+    inactive.is_active = False
+
+    assert all(services.can_tick(admin_user, item) for item in launch.checklist_items.all())
+    assert not services.can_tick(inactive, launch.checklist_items.filter(team=ChecklistTeam.SUPPORT).first())
+    assert not services.can_tick(None, launch.checklist_items.first())
+
+
+def test_given_a_team_group_without_the_change_permission_then_its_members_may_not_tick(team_member):
+    item = make_launch().checklist_items.filter(team=ChecklistTeam.SUPPORT).first()
+    member = team_member(ChecklistTeam.SUPPORT)
+    Group.objects.get(name=CHECKLIST_TEAM_GROUPS[ChecklistTeam.SUPPORT]).permissions.clear()
+
+    assert not services.can_tick(get_user_model().objects.get(pk=member.pk), item)
+
+
+@pytest.mark.parametrize("done", [True, False], ids=["tick", "untick"])
+def test_given_another_teams_item_when_setting_it_done_then_permission_is_denied_and_nothing_changes(
+    done, engineer, marketer
+):
+    item = make_launch().checklist_items.filter(team=ChecklistTeam.ENGINEERING).first()
+    if not done:
+        services.set_item_done(item=item, done=True, user=engineer)
+    before = ChecklistItem.objects.values("done_at", "done_by").get(pk=item.pk)
+
+    with pytest.raises(PermissionDenied, match="Only the Engineering team can tick"):
+        services.set_item_done(item=item, done=done, user=marketer)
+
+    assert ChecklistItem.objects.values("done_at", "done_by").get(pk=item.pk) == before
