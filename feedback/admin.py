@@ -2,9 +2,14 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.contrib.admin import helpers
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
-from django.urls import reverse
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 from unfold.contrib.filters.admin import RangeDateTimeFilter
 from unfold.decorators import action
@@ -13,7 +18,7 @@ from customers import selectors as customer_selectors
 from customers.models import Customer
 from feedback import services
 from feedback.choices import Status
-from feedback.models import EmbeddingSpace, FeedbackItem
+from feedback.models import EmbeddingSpace, FeedbackItem, Merge
 from feedback.resources import FeedbackResource
 from feedbackhub.admin_tools import HubModelAdmin, ScopedAutocompleteSelectFilter
 from feedbackhub.sheets import SpreadsheetAdmin
@@ -87,7 +92,7 @@ class FeedbackItemAdmin(HubModelAdmin, SpreadsheetAdmin):
     list_display_links = ["received_at", "headline"]
     sortable_by = ["received_at"]  # the one order an index serves at 1M rows (received_at, id): offer no other
     form = FeedbackItemForm
-    actions = [_move_action(status) for status in Status]
+    actions = [*(_move_action(status) for status in Status), "merge_into_oldest", "assign_theme"]
     list_filter = [
         "status",
         "category",
@@ -213,6 +218,143 @@ class FeedbackItemAdmin(HubModelAdmin, SpreadsheetAdmin):
         return format_html(
             '<a href="{}">{}</a>', reverse("admin:customers_customer_change", args=[obj.customer_id]), obj.customer.name
         )
+
+    @action(description="Merge into the oldest selected item (undo from the message)")
+    def merge_into_oldest(self, request, queryset: QuerySet) -> None:
+        items = list(queryset.order_by("received_at", "id"))
+        parents = [item for item in items if item.duplicate_of_id is None]
+        if len(items) < 2 or not parents:
+            self.message_user(
+                request, "Select two or more items, at least one of them not a duplicate.", messages.ERROR
+            )
+            return
+        parent = parents[0]
+        try:
+            merge = services.merge_duplicates(parent=parent, items=items, user=request.user)
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            return
+        undo = reverse("admin:feedback_merge_undo", args=[merge.pk])
+        self.message_user(
+            request,
+            format_html(
+                'Merged {} item(s) into “{}”; it now carries their themes. <a href="{}">Undo this merge</a>',
+                len(items) - 1,
+                parent,
+                undo,
+            ),
+            messages.SUCCESS,
+        )
+
+    @action(description="Assign a theme…")
+    def assign_theme(self, request, queryset: QuerySet):
+        """An intermediate page picks the theme; applying it links every selected item through the service."""
+        form = AssignThemeForm(
+            request.POST if "apply" in request.POST else None, request=request, admin_site=self.admin_site
+        )
+        if "apply" in request.POST and form.is_valid():
+            theme = form.cleaned_data["theme"]
+            added = services.add_theme(items=queryset, theme=theme)
+            self.message_user(
+                request,
+                f"Linked {added:,} item(s) to “{theme}” ({queryset.count() - added:,} already were).",
+                messages.SUCCESS,
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Assign a theme",
+            "opts": self.model._meta,
+            "form": form,
+            "items": queryset[:20],
+            "count": queryset.count(),
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+            "select_across": request.POST.get("select_across", "0"),
+            "action": "assign_theme",
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/feedback/feedbackitem/assign_theme.html", context)
+
+
+class AssignThemeForm(forms.Form):
+    """The theme to link the selected feedback to (searched, not listed: there may be thousands)."""
+
+    def __init__(self, *args, request, admin_site, **kwargs):
+        super().__init__(*args, **kwargs)
+        theme_field = FeedbackItem._meta.get_field("themes")
+        related_admin = admin_site._registry.get(theme_field.related_model)
+        themes = related_admin.get_queryset(request) if related_admin else theme_field.related_model.objects.all()
+        self.fields["theme"] = forms.ModelChoiceField(
+            queryset=themes,
+            widget=AutocompleteSelect(theme_field, admin_site),
+            help_text="Type to search themes by name.",
+        )
+
+
+@admin.register(Merge)
+class MergeAdmin(HubModelAdmin):
+    """Merges of duplicates: who merged what into which parent, and the undo."""
+
+    list_display = ["created_at", "parent_link", "size", "merged_by", "undone"]
+    list_select_related = ["parent", "merged_by"]
+    readonly_fields = ["parent", "merged_by", "before", "created_at", "undone_at", "undone_by"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_urls(self):
+        undo = self.admin_site.admin_view(self.undo_view)
+        return [path("<int:merge_id>/undo/", undo, name="feedback_merge_undo"), *super().get_urls()]
+
+    def undo_view(self, request, merge_id: int):
+        """GET: what the undo will do; POST: undo it through the service."""
+        merge = get_object_or_404(Merge.objects.select_related("parent"), pk=merge_id)
+        if not request.user.has_perm("feedback.change_feedbackitem"):
+            raise PermissionDenied
+        if request.method == "POST":
+            try:
+                result = services.undo_merge(merge=merge, user=request.user)
+            except ValidationError as error:
+                self.message_user(request, " ".join(error.messages), messages.ERROR)
+            else:
+                note = (
+                    f" ({len(result.skipped)} left as they are: they were linked elsewhere since)"
+                    if result.skipped
+                    else ""
+                )
+                self.message_user(
+                    request,
+                    f"Undid the merge: {result.restored} item(s) are back where they were{note}.",
+                    messages.SUCCESS,
+                )
+            return HttpResponseRedirect(reverse("admin:feedback_feedbackitem_change", args=[merge.parent_id]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Undo this merge?",
+            "opts": self.model._meta,
+            "merge": merge,
+            "items": FeedbackItem.objects.filter(pk__in=[int(pk) for pk in merge.before.get("items", {})]).only(
+                "id", "summary", "verbatim"
+            ),
+        }
+        return TemplateResponse(request, "admin/feedback/merge/undo.html", context)
+
+    @admin.display(description="parent")
+    def parent_link(self, obj: Merge) -> str:
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:feedback_feedbackitem_change", args=[obj.parent_id]), obj.parent
+        )
+
+    @admin.display(description="items")
+    def size(self, obj: Merge) -> int:
+        return len(obj.before.get("items", {}))
+
+    @admin.display(description="undone", boolean=True)
+    def undone(self, obj: Merge) -> bool:
+        return obj.undone_at is not None
 
 
 @admin.register(EmbeddingSpace)
