@@ -35,7 +35,13 @@ from themes.services import refresh_rollups
 
 DEMO_SEED = 20_240_917
 DEMO_FEEDBACK = 5_000
-HISTORY_TABLES = ("feedback.FeedbackItemHistory", "themes.ThemeHistory", "customers.CustomerHistory")
+HISTORY_TABLES = (
+    "feedback.FeedbackItemHistory",
+    "themes.ThemeHistory",
+    "customers.CustomerHistory",
+    "launches.LaunchHistory",
+    "launches.ChecklistItemHistory",
+)
 DEMO_TABLES = (Customer, UsageSnapshot, FeedbackItem, Theme, ThemeVerification, Launch, ChecklistItem)
 
 

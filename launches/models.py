@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pghistory
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
@@ -39,6 +40,12 @@ class LaunchQuerySet(models.QuerySet):
         return self.filter(Q(target_date__range=(first, last)) | Q(target_date__gt=last, start_date__lte=last))
 
 
+@pghistory.track(
+    pghistory.UpdateEvent("before_update", row=pghistory.Old),
+    pghistory.DeleteEvent("before_delete"),
+    exclude=["updated_at", "created_at"],
+    model_name="LaunchHistory",
+)
 class Launch(models.Model):
     """Something that ships: a model, an API change, a feature; it closes the loop for its themes."""
 
@@ -161,6 +168,11 @@ class ChecklistItemQuerySet(models.QuerySet):
         return self.open().filter(due_date__lt=today)
 
 
+@pghistory.track(
+    pghistory.UpdateEvent("before_update", row=pghistory.Old),
+    pghistory.DeleteEvent("before_delete"),
+    model_name="ChecklistItemHistory",
+)
 class ChecklistItem(models.Model):
     """One item of one launch's checklist, ticked by its team."""
 

@@ -60,3 +60,15 @@ def test_given_a_theme_when_its_rollups_refresh_then_no_change_is_recorded_but_a
     theme.name = "SSO for every plan"
     theme.save()
     assert [change.fields for change in changes_of(theme)] == [[("name", "SSO", "SSO for every plan")]]
+
+
+def test_given_a_renamed_launch_then_its_page_shows_the_change(admin_client):
+    from tests.factories import make_launch
+
+    launch = make_launch(name="Codestral 3")
+    launch.name = "Codestral 3 GA"
+    launch.save()
+
+    page = admin_client.get(reverse("admin:launches_launch_change", args=[launch.pk])).content.decode()
+
+    assert "<del>Codestral 3</del> → Codestral 3 GA" in page
