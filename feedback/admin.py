@@ -5,24 +5,40 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from unfold.contrib.filters.admin import RangeDateTimeFilter
-from unfold.decorators import action
+from unfold.decorators import action, display
 
 from customers import selectors as customer_selectors
 from customers.models import Customer
 from feedback import services
-from feedback.choices import Status
+from feedback.choices import Priority, Sentiment, Status
 from feedback.models import EmbeddingSpace, FeedbackItem, Merge
 from feedback.resources import FeedbackResource
 from feedbackhub.admin_tools import HubModelAdmin, ScopedAutocompleteSelectFilter
+from feedbackhub.formatting import money
 from feedbackhub.sheets import SpreadsheetAdmin
 
+STATUS_VARIANTS = {
+    Status.NEW: "info",
+    Status.REVIEWING: "warning",
+    Status.VALIDATED: "warning",
+    Status.BUILDING: "primary",
+    Status.SHIPPED: "success",
+    Status.WONT_DO: "default",
+}
+PRIORITY_VARIANTS = {
+    Priority.CRITICAL: "danger",
+    Priority.HIGH: "warning",
+    Priority.MEDIUM: "info",
+    Priority.LOW: "default",
+}
+SENTIMENT_VARIANTS = {Sentiment.POSITIVE: "success", Sentiment.NEUTRAL: "default", Sentiment.NEGATIVE: "danger"}
 CUSTOMER_MATCHES = 200  # a search names at most this many accounts' feedback by the account's name
 SOURCE_FIELDS = ["verbatim", "source", "source_id", "source_url", "received_at", "raw_payload", "reporter_email"]
 
@@ -85,9 +101,10 @@ class FeedbackItemAdmin(HubModelAdmin, SpreadsheetAdmin):
         "source",
         "category",
         "product",
-        "priority",
-        "sentiment_label",
-        "status",
+        "priority_pill",
+        "sentiment_pill",
+        "status_pill",
+        "theme_names",
     ]
     list_display_links = ["received_at", "headline"]
     sortable_by = ["received_at"]  # the one order an index serves at 1M rows (received_at, id): offer no other
@@ -114,9 +131,9 @@ class FeedbackItemAdmin(HubModelAdmin, SpreadsheetAdmin):
     search_fields = ["verbatim", "summary", "=source_id"]  # plus the customer's name and exact tags: see below
     list_select_related = ["customer"]
     autocomplete_fields = ["customer", "themes", "duplicate_of"]
-    readonly_fields = ["sentiment_label", "created_at", "updated_at", "triaged_at"]  # the label follows the score
+    readonly_fields = ["sentiment_label", "created_at", "updated_at", "triaged_at", "customer_context"]
     fieldsets = [
-        (None, {"fields": ["verbatim", "summary", "customer", "reporter_email", "status"]}),
+        (None, {"fields": ["verbatim", "summary", "customer", "customer_context", "reporter_email", "status"]}),
         (
             "Triage",
             {
@@ -141,7 +158,9 @@ class FeedbackItemAdmin(HubModelAdmin, SpreadsheetAdmin):
 
     def get_queryset(self, request) -> QuerySet:
         """Sales/CS see their own accounts' feedback only, in every list, search, export and URL."""
-        queryset = super().get_queryset(request).defer("raw_payload")
+        theme_model = FeedbackItem.themes.field.related_model
+        themes = Prefetch("themes", queryset=theme_model.objects.only("id", "name").order_by("name"))
+        queryset = super().get_queryset(request).defer("raw_payload").prefetch_related(themes)
         return customer_selectors.visible_to(queryset, request.user, prefix="customer__")
 
     def get_readonly_fields(self, request, obj=None):
@@ -206,6 +225,40 @@ class FeedbackItemAdmin(HubModelAdmin, SpreadsheetAdmin):
 
     def delete_queryset(self, request, queryset: QuerySet) -> None:
         services.delete_feedback(items=queryset)
+
+    @display(description="priority", label=PRIORITY_VARIANTS)
+    def priority_pill(self, obj: FeedbackItem):
+        return (obj.priority, obj.get_priority_display()) if obj.priority else "—"
+
+    @display(description="sentiment", label=SENTIMENT_VARIANTS)
+    def sentiment_pill(self, obj: FeedbackItem):
+        return (obj.sentiment_label, obj.get_sentiment_label_display()) if obj.sentiment_label else "—"
+
+    @display(description="status", label=STATUS_VARIANTS)
+    def status_pill(self, obj: FeedbackItem):
+        return obj.status, obj.get_status_display()
+
+    @admin.display(description="themes")
+    def theme_names(self, obj: FeedbackItem) -> str:
+        return ", ".join(theme.name for theme in obj.themes.all()) or "—"
+
+    @admin.display(description="customer context")
+    def customer_context(self, obj: FeedbackItem) -> str:
+        """Who said it: tier, ARR, lifecycle, health and owner, without leaving the page."""
+        customer = obj.customer
+        if customer is None:
+            return "No customer attributed yet."
+        owner = customer.account_owner
+        return format_html(
+            '<a href="{}">{}</a> · {} · {} ARR · {} · health {} · owner {}',
+            reverse("admin:customers_customer_change", args=[customer.pk]),
+            customer.name,
+            customer.get_tier_display(),
+            money(customer.arr),
+            customer.get_lifecycle_stage_display(),
+            customer.health_score if customer.health_score is not None else "—",
+            (owner.get_full_name() or owner.get_username()) if owner else "nobody",
+        )
 
     @admin.display(description="feedback", ordering="summary")
     def headline(self, obj: FeedbackItem) -> str:
