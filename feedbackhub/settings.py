@@ -16,6 +16,7 @@ from django.templatetags.static import static
 
 from feedbackhub import embedded
 from feedbackhub.config import env_bool, env_int, env_list, require
+from feedbackhub.navigation import SIDEBAR
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -227,6 +228,7 @@ UNFOLD = {
     "SHOW_HISTORY": True,
     "SHOW_VIEW_ON_SITE": False,
     "DASHBOARD_CALLBACK": "insights.dashboard.dashboard_callback",
+    "SIDEBAR": SIDEBAR,
     "SITE_FAVICONS": [
         {"rel": "icon", "type": "image/svg+xml", "href": lambda request: static("feedbackhub/favicon.svg")},
     ],

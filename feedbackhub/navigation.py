@@ -1,0 +1,90 @@
+"""The admin's sidebar (unfold SIDEBAR): the hub's work first, grouped by role, each entry shown to who may use it."""
+
+from __future__ import annotations
+
+from django.urls import reverse_lazy
+
+
+def may(*permissions: str):
+    """A sidebar permission callback: the user has any of ``permissions``."""
+    return lambda request: any(request.user.has_perm(permission) for permission in permissions)
+
+
+def item(title: str, icon: str, url_name: str, *permissions: str) -> dict:
+    return {"title": title, "icon": icon, "link": reverse_lazy(url_name), "permission": may(*permissions)}
+
+
+SIDEBAR = {
+    "show_search": True,
+    "show_all_applications": True,
+    "navigation": [
+        {
+            "title": "Feedback",
+            "items": [
+                {"title": "Dashboard", "icon": "dashboard", "link": reverse_lazy("admin:index")},
+                item("Feedback items", "forum", "admin:feedback_feedbackitem_changelist", "feedback.view_feedbackitem"),
+                item(
+                    "Product board",
+                    "view_kanban",
+                    "admin:feedback_productboard_changelist",
+                    "feedback.view_productboard",
+                ),
+                item("Bugs", "bug_report", "admin:feedback_bugreport_changelist", "feedback.view_bugreport"),
+                item(
+                    "My accounts' feedback",
+                    "handshake",
+                    "admin:feedback_accountfeedback_changelist",
+                    "feedback.view_accountfeedback",
+                ),
+                item("Merges", "call_merge", "admin:feedback_merge_changelist", "feedback.view_merge"),
+            ],
+        },
+        {
+            "title": "Themes",
+            "items": [
+                item("Themes", "category", "admin:themes_theme_changelist", "themes.view_theme"),
+                item(
+                    "Themes by ARR",
+                    "leaderboard",
+                    "admin:themes_leadershiptheme_changelist",
+                    "themes.view_leadershiptheme",
+                ),
+            ],
+        },
+        {
+            "title": "Customers",
+            "items": [
+                item("Customers", "apartment", "admin:customers_customer_changelist", "customers.view_customer"),
+                item("Usage", "monitoring", "admin:customers_usagesnapshot_changelist", "customers.view_usagesnapshot"),
+            ],
+        },
+        {
+            "title": "Launches",
+            "items": [
+                item("Launches", "rocket_launch", "admin:launches_launch_changelist", "launches.view_launch"),
+                item("Calendar", "calendar_month", "admin:launches_launch_calendar", "launches.view_launch"),
+                item("Timeline", "view_timeline", "admin:launches_launch_timeline", "launches.view_launch"),
+                item(
+                    "Checklist templates",
+                    "checklist",
+                    "admin:launches_checklisttemplate_changelist",
+                    "launches.view_checklisttemplate",
+                ),
+            ],
+        },
+        {
+            "title": "Administration",
+            "collapsible": True,
+            "items": [
+                item("Users", "person", "admin:auth_user_changelist", "auth.view_user"),
+                item("Roles and teams", "groups", "admin:auth_group_changelist", "auth.view_group"),
+                item(
+                    "Scheduled jobs",
+                    "schedule",
+                    "admin:django_celery_beat_periodictask_changelist",
+                    "django_celery_beat.view_periodictask",
+                ),
+            ],
+        },
+    ],
+}
