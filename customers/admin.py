@@ -22,6 +22,8 @@ class CustomerAdmin(HubModelAdmin, SpreadsheetAdmin):
     """Accounts with their segments; search by company, domain or CRM id; export the filtered list, import a sheet."""
 
     resource_classes = [CustomerResource]
+    list_before_template = "admin/includes/phone_list.html"
+    phone_hidden = ["industry", "region", "plan", "health_score", "renewal_date"]
 
     list_display = [
         "name",
@@ -60,6 +62,9 @@ class CustomerAdmin(HubModelAdmin, SpreadsheetAdmin):
         ),
         ("Record", {"fields": ["created_at", "updated_at"]}),
     ]
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {**(extra_context or {}), "phone_hidden": self.phone_hidden})
 
     def get_queryset(self, request) -> QuerySet:
         """Sales/CS see the accounts they own; every list, search, autocomplete, export and URL goes through here."""

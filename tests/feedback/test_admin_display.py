@@ -51,3 +51,12 @@ def test_given_an_empty_list_then_it_says_why_and_what_to_do(admin_client, param
 
     assert message in page
     assert "yielded into no results" not in page
+
+
+def test_given_a_phone_then_the_list_hides_the_checkbox_row_and_secondary_columns(admin_client):
+    make_feedback()
+
+    page = admin_client.get(reverse(CHANGELIST)).content.decode()
+
+    assert "@media (max-width: 1023px)" in page
+    assert "#result_list td.field-source, #result_list td.field-product" in page
