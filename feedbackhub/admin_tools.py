@@ -3,20 +3,32 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
+from django.contrib.admin.options import IS_POPUP_VAR
+from django.contrib.admin.utils import label_for_field
+from django.contrib.admin.views.main import ERROR_FLAG, ORDER_VAR, PAGE_VAR
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connections, models
 from django.db.models import Count, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.functional import cached_property
 from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import AutocompleteSelectFilter
 from unfold.contrib.filters.forms import AutocompleteDropdownForm
+from unfold.views import ChangeList
 from unfold.widgets import UnfoldAdminTextInputWidget
+
+from feedbackhub import saved_views
+from feedbackhub.saved_views import COLUMNS_VAR, split_columns
 
 EXACT_COUNT_BELOW = 10_000  # under this many (estimated) rows an exact COUNT(*) is cheap enough
 MAX_PAGES = 100  # deeper OFFSET pages grow slow at 1M rows; past this, filters and search narrow the list
+SORT_BY_NAME_VAR = "_sort"  # the column picker's sort, by column name: changelist_view turns it into ``o`` indexes
 
 
 def estimated_count(queryset: QuerySet) -> int | None:
@@ -85,6 +97,21 @@ class ScopedAutocompleteSelectFilter(AutocompleteSelectFilter):
     form_class = ScopedAutocompleteDropdownForm
 
 
+class HubChangeList(ChangeList):
+    """unfold's changelist reading ``cols`` (and the column picker's ``_sort``) as display choices, never as filters."""
+
+    def get_filters_params(self, params=None):
+        lookup_params = super().get_filters_params(params)
+        for name in (COLUMNS_VAR, SORT_BY_NAME_VAR):
+            lookup_params.pop(name, None)
+        return lookup_params
+
+
+def requested_columns(request) -> list[str]:
+    """The column names ``?cols=a,b`` (or ``?cols=a&cols=b``, as the picker's checkboxes send them) asks for."""
+    return [name for value in request.GET.getlist(COLUMNS_VAR) for name in split_columns(value)]
+
+
 class HubModelAdmin(ModelAdmin):
     """Base admin of every FeedbackHub model: estimated counts, no full-result count, submit-once filters."""
 
@@ -92,6 +119,7 @@ class HubModelAdmin(ModelAdmin):
     show_full_result_count = False
     list_per_page = 50
     list_filter_submit = True
+    offers_saved_views = True  # its changelist has the Views control and the column picker (feedbackhub.saved_views)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         """A relation offers (and accepts) only the rows the related model's admin shows this user."""
@@ -110,3 +138,106 @@ class HubModelAdmin(ModelAdmin):
         models.URLField: {"assume_scheme": "https"},
         ArrayField: {"widget": UnfoldAdminTextInputWidget},  # tags and tracker keys: one comma-separated line
     }
+
+    # --- Columns (?cols=) and saved views: the Views control of templates/admin/change_list.html ----------------------
+
+    def get_changelist(self, request, **kwargs):
+        return HubChangeList
+
+    def get_list_display(self, request):
+        """Every column, or only those ``?cols=a,b`` names, in that order (names not in ``list_display`` ignored).
+
+        The first of ``list_display_links`` stays when none is chosen (the rows must still open), and so do editable
+        columns (a hidden one would be blanked on save). The action checkbox is added after this, as always.
+        """
+        columns = list(super().get_list_display(request))
+        chosen = list(dict.fromkeys(name for name in requested_columns(request) if name in columns))
+        if not chosen:
+            return columns
+        links = [name for name in self.list_display_links or () if name in columns]
+        if links and not set(links) & set(chosen):
+            chosen.insert(0, links[0])
+        return chosen + [name for name in self.list_editable if name not in chosen]
+
+    def changelist_view(self, request, extra_context=None):
+        """The changelist, with what the Views control and the column picker show (``saved_views_context``)."""
+        if request.method == "GET" and SORT_BY_NAME_VAR in request.GET:
+            return HttpResponseRedirect(self._sorted_by_name(request))
+        response = super().changelist_view(request, extra_context)
+        context = getattr(response, "context_data", None)
+        if context is not None and "cl" in context and IS_POPUP_VAR not in request.GET:
+            context["hub_views"] = self.saved_views_context(request, context["cl"])
+        return response
+
+    def saved_views_context(self, request, cl) -> dict:
+        """The views of this changelist the user may open, the save form and the column picker: two queries."""
+        opts = self.model._meta
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+        try:
+            current = saved_views.normalise_query(request.GET.urlencode())
+        except ValidationError:
+            current = None
+        views = [
+            {
+                "name": view.name,
+                "url": f"{url}?{view.query}" if view.query else url,
+                "current": view.query == current,
+                "mine": view.owner_id == request.user.pk,
+                "owner": view.owner.get_full_name() or view.owner.get_username(),
+                "shared_names": view.shared_names,
+            }
+            for view in saved_views.changelist_views(
+                user=request.user, app_label=opts.app_label, model_name=opts.model_name
+            )
+        ]
+        shown = set(cl.list_display)
+        columns = [
+            {"name": name, "label": label_for_field(name, self.model, self), "shown": name in shown}
+            for name in super().get_list_display(request)
+            if isinstance(name, str)
+        ]
+        kept = [
+            (key, value)
+            for key, values in request.GET.lists()
+            if key not in {COLUMNS_VAR, ORDER_VAR, PAGE_VAR, ERROR_FLAG, SORT_BY_NAME_VAR}
+            for value in values
+        ]
+        sort = []
+        if ORDER_VAR in request.GET:
+            for index, direction in cl.get_ordering_field_columns().items():
+                if 0 <= index < len(cl.list_display) and isinstance(cl.list_display[index], str):
+                    sort.append(("-" if direction == "desc" else "") + cl.list_display[index])
+        manage = reverse("admin:feedbackhub_savedview_changelist")
+        return {
+            "views": views,
+            "current": current,
+            "save_url": reverse("admin:feedbackhub_savedview_save"),
+            "manage_url": f"{manage}?app_label__exact={opts.app_label}&model_name__exact={opts.model_name}",
+            "app_label": opts.app_label,
+            "model_name": opts.model_name,
+            "query": request.GET.urlencode(),
+            "groups": list(saved_views.shareable_groups(request.user).only("id", "name")),
+            "columns": columns,
+            "columns_chosen": COLUMNS_VAR in request.GET,
+            "columns_kept": kept,
+            "columns_sort": ",".join(sort),
+            "all_columns_url": "?" + urlencode(kept + ([(SORT_BY_NAME_VAR, ",".join(sort))] if sort else []), safe=","),
+        }
+
+    def _sorted_by_name(self, request) -> str:
+        """This URL with the picker's ``_sort`` (column names) turned into ``o`` (indexes into the new columns)."""
+        params = request.GET.copy()
+        names = [name for value in params.pop(SORT_BY_NAME_VAR) for name in split_columns(value)]
+        for name in (ORDER_VAR, PAGE_VAR):
+            params.pop(name, None)
+        columns = list(self.get_list_display(request))
+        if self.get_actions(request):
+            columns = ["action_checkbox", *columns]
+        order = [
+            ("-" if name.startswith("-") else "") + str(columns.index(name.lstrip("-")))
+            for name in names
+            if name.lstrip("-") in columns
+        ]
+        if order:
+            params[ORDER_VAR] = ".".join(order)
+        return f"{request.path}?{params.urlencode()}"
