@@ -110,6 +110,8 @@ class FeedbackItemAdmin(HubModelAdmin, SpreadsheetAdmin):
     sortable_by = ["received_at"]  # the one order an index serves at 1M rows (received_at, id): offer no other
     list_before_template = "admin/includes/phone_list.html"
     phone_hidden = ["source", "product", "sentiment_pill", "theme_names", "category"]
+    grid_editable = ("status", "category", "priority")  # ?grid=edit; every row saves through save_model → services
+    grid_columns = {"status_pill": "status", "priority_pill": "priority"}
     form = FeedbackItemForm
     actions = [*(_move_action(status) for status in Status), "merge_into_oldest", "assign_theme"]
     list_filter = [
@@ -160,6 +162,10 @@ class FeedbackItemAdmin(HubModelAdmin, SpreadsheetAdmin):
 
     def changelist_view(self, request, extra_context=None):
         return super().changelist_view(request, {**(extra_context or {}), "phone_hidden": self.phone_hidden})
+
+    def get_changelist_form(self, request, **kwargs):
+        """Grid rows are checked by the same form as the change page (the workflow's allowed moves)."""
+        return super().get_changelist_form(request, **{"form": FeedbackItemForm, **kwargs})
 
     def get_queryset(self, request) -> QuerySet:
         """Sales/CS see their own accounts' feedback only, in every list, search, export and URL."""

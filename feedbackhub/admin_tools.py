@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from urllib.parse import urlencode
 
 from django.contrib.admin.options import IS_POPUP_VAR
@@ -14,6 +15,7 @@ from django.core.paginator import Paginator
 from django.db import connections, models
 from django.db.models import Count, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.forms import modelformset_factory
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -28,6 +30,7 @@ from feedbackhub.saved_views import COLUMNS_VAR, split_columns
 
 EXACT_COUNT_BELOW = 10_000  # under this many (estimated) rows an exact COUNT(*) is cheap enough
 MAX_PAGES = 100  # deeper OFFSET pages grow slow at 1M rows; past this, filters and search narrow the list
+GRID_VAR = "grid"  # ?grid=edit turns a changelist into an editable grid (HubModelAdmin.grid_editable)
 SORT_BY_NAME_VAR = "_sort"  # the column picker's sort, by column name: changelist_view turns it into ``o`` indexes
 
 
@@ -102,7 +105,7 @@ class HubChangeList(ChangeList):
 
     def get_filters_params(self, params=None):
         lookup_params = super().get_filters_params(params)
-        for name in (COLUMNS_VAR, SORT_BY_NAME_VAR):
+        for name in (COLUMNS_VAR, SORT_BY_NAME_VAR, GRID_VAR):
             lookup_params.pop(name, None)
         return lookup_params
 
@@ -144,6 +147,41 @@ class HubModelAdmin(ModelAdmin):
     def get_changelist(self, request, **kwargs):
         return HubChangeList
 
+    # --- Grid editing (?grid=edit): Airtable-like inline edits; each row still saves through save_model --------------
+
+    grid_editable: tuple[str, ...] = ()  # fields editable in the grid; each admin's save_model routes them to services
+    grid_columns: dict[str, str] = {}  # display column → the field edited in its place in the grid
+
+    def in_grid(self, request) -> bool:
+        """Whether this request shows the editable grid (asked for, and the user may change rows)."""
+        return bool(self.grid_editable) and request.GET.get(GRID_VAR) == "edit" and self.has_change_permission(request)
+
+    def grid_toggle(self, request) -> dict | None:
+        """The "Edit in grid" / "Done editing" link, for those who may edit this list's rows."""
+        if not self.grid_editable or not self.has_change_permission(request):
+            return None
+        params = request.GET.copy()
+        on = self.in_grid(request)
+        if on:
+            params.pop(GRID_VAR, None)
+        else:
+            params[GRID_VAR] = "edit"
+        params.pop(PAGE_VAR, None)
+        return {"on": on, "url": f"?{params.urlencode()}" if params else "?"}
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        if self.in_grid(request):
+            changelist.list_editable = [name for name in self.grid_editable if name in changelist.list_display]
+        return changelist
+
+    def get_changelist_formset(self, request, **kwargs):
+        if not self.in_grid(request):
+            return super().get_changelist_formset(request, **kwargs)
+        fields = [name for name in self.grid_editable if name in self.get_list_display(request)]
+        defaults = {"formfield_callback": partial(self.formfield_for_dbfield, request=request), **kwargs}
+        return modelformset_factory(self.model, self.get_changelist_form(request), extra=0, fields=fields, **defaults)
+
     def get_list_display(self, request):
         """Every column, or only those ``?cols=a,b`` names, in that order (names not in ``list_display`` ignored).
 
@@ -151,13 +189,16 @@ class HubModelAdmin(ModelAdmin):
         columns (a hidden one would be blanked on save). The action checkbox is added after this, as always.
         """
         columns = list(super().get_list_display(request))
+        if self.in_grid(request):  # the grid edits fields where the list shows their labels
+            columns = [self.grid_columns.get(name, name) for name in columns]
         chosen = list(dict.fromkeys(name for name in requested_columns(request) if name in columns))
         if not chosen:
             return columns
         links = [name for name in self.list_display_links or () if name in columns]
         if links and not set(links) & set(chosen):
             chosen.insert(0, links[0])
-        return chosen + [name for name in self.list_editable if name not in chosen]
+        editable = self.grid_editable if self.in_grid(request) else self.list_editable
+        return chosen + [name for name in editable if name not in chosen]
 
     def changelist_view(self, request, extra_context=None):
         """The changelist, with what the Views control and the column picker show (``saved_views_context``)."""
@@ -167,6 +208,7 @@ class HubModelAdmin(ModelAdmin):
         context = getattr(response, "context_data", None)
         if context is not None and "cl" in context and IS_POPUP_VAR not in request.GET:
             context["hub_views"] = self.saved_views_context(request, context["cl"])
+            context["hub_grid"] = self.grid_toggle(request)
         return response
 
     def saved_views_context(self, request, cl) -> dict:

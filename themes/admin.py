@@ -67,6 +67,7 @@ class ThemeAdmin(HubModelAdmin):
         "updated_at",
     ]
     inlines = [ThemeVerificationInline]
+    grid_editable = ("status", "owner")  # ?grid=edit
     actions = ["refresh_rollups"]
     fieldsets = [
         (None, {"fields": ["name", "status", "owner", "description", "problem_statement", "tracker_issues"]}),
