@@ -70,7 +70,7 @@ class FeedbackItemForm(forms.ModelForm):
 def _move_action(status: Status):
     """A bulk action that moves the selected items to ``status`` through the workflow service."""
 
-    @action(description=f"Move to {status.label}")
+    @action(description=f"Move to {status.label}", permissions=["change"])
     def move(modeladmin, request, queryset: QuerySet) -> None:
         result = services.change_status_bulk(items=queryset, status=status)
         if result.moved:
@@ -283,7 +283,7 @@ class FeedbackItemAdmin(HubModelAdmin, SpreadsheetAdmin):
             '<a href="{}">{}</a>', reverse("admin:customers_customer_change", args=[obj.customer_id]), obj.customer.name
         )
 
-    @action(description="Merge into the oldest selected item (undo from the message)")
+    @action(description="Merge into the oldest selected item (undo from the message)", permissions=["change"])
     def merge_into_oldest(self, request, queryset: QuerySet) -> None:
         items = list(queryset.order_by("received_at", "id"))
         parents = [item for item in items if item.duplicate_of_id is None]
@@ -302,7 +302,8 @@ class FeedbackItemAdmin(HubModelAdmin, SpreadsheetAdmin):
         self.message_user(
             request,
             format_html(
-                'Merged {} item(s) into “{}”; it now carries their themes. <a href="{}">Undo this merge</a>',
+                "Merged {} item(s) into “{}”; it now carries their themes. "
+                '<a href="{}" style="text-decoration: underline; font-weight: 600">Undo this merge</a>',
                 len(items) - 1,
                 parent,
                 undo,
@@ -310,7 +311,7 @@ class FeedbackItemAdmin(HubModelAdmin, SpreadsheetAdmin):
             messages.SUCCESS,
         )
 
-    @action(description="Assign a theme…")
+    @action(description="Assign a theme…", permissions=["change"])
     def assign_theme(self, request, queryset: QuerySet):
         """An intermediate page picks the theme; applying it links every selected item through the service."""
         form = AssignThemeForm(

@@ -85,4 +85,5 @@ class LeadershipThemeAdmin(HubModelAdmin):
 
 
 def feedback_of(theme: Theme) -> str:
-    return f"{reverse('admin:feedback_feedbackitem_changelist')}?themes__id__exact={theme.pk}"
+    """The feedback the theme's figures count: its originals (duplicates are not counted twice)."""
+    return f"{reverse('admin:feedback_feedbackitem_changelist')}?themes__id__exact={theme.pk}&duplicate_of__isnull=True"
