@@ -1,90 +1,107 @@
-"""Admin changelist pages at scale: FeedbackHub's admin (estimated counts, indexes) vs the stock behaviour.
+"""`make bench`: FeedbackHub's admin at 1M feedback items and 50k customers against Django's stock admin.
 
-"Stock" is the same admin with Django's defaults put back for the same requests: the exact-count Paginator and
-show_full_result_count=True (two COUNT(*) per page). The indexes are the same in both; the ratio shows what the
-counting strategy alone is worth at this size.
+Measures every page of ``bench.pages`` as a logged-in user through Django's test client (no network, no browser):
+our admin (unfold, estimated counts, indexes, role views) and, where one exists, its plain twin on the stock
+``AdminSite`` of ``bench.plain_admin`` over the same database in the same run. For each it prints the median and
+p95 wall time, the SQL queries and the HTML size, the ratio plain ÷ ours, and then the goals each page misses
+(``bench.report``).
+
+Requests run with DEBUG off (no query log, as in production) and ROOT_URLCONF ``bench.urls``; both are overridden
+in this process only. The plain pages take seconds each, so they get fewer samples (BENCH_PLAIN_REPEAT, default 2),
+one warm-up for all of them, and their queries and bytes are counted during their first timed request; the plain
+feedback change page gets one request, stopped at BENCH_CAP_SECONDS (default 15).
 """
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+import os
+import time
 
+from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth import get_user_model
-from django.core.management import call_command
-from django.core.paginator import Paginator
-from django.db import connection
 from django.test import Client
-from django.urls import reverse
+from django.test.utils import override_settings
+from django.utils import timezone
 
-from bench import dashboard
-from bench.__main__ import timed
+from bench import data
+from bench.pages import Page, all_pages
+from bench.plain_admin import dropped_columns, plain_engine, plain_site
+from bench.report import Row, goals_text, header, line
+from bench.timing import measure, measure_capped
 from customers.models import Customer
 from feedback.models import FeedbackItem
+from themes.models import Theme
 
-PAGES = [
-    ("feedback, default order", "admin:feedback_feedbackitem_changelist", {}),
-    ("feedback, status=new", "admin:feedback_feedbackitem_changelist", {"status__exact": "new"}),
-    (
-        "feedback, category+priority",
-        "admin:feedback_feedbackitem_changelist",
-        {"category__exact": "bug", "priority__exact": "high"},
-    ),
-    ("feedback, search 'latency'", "admin:feedback_feedbackitem_changelist", {"q": "latency"}),
-    ("feedback, page 200", "admin:feedback_feedbackitem_changelist", {"p": "200"}),
-    ("customers, default order", "admin:customers_customer_changelist", {}),
-    ("customers, tier=enterprise", "admin:customers_customer_changelist", {"tier__exact": "enterprise"}),
-]
+HOST = "localhost"  # an ALLOWED_HOSTS name
 
 
-def table_rows(model) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [model._meta.db_table])
-        return cursor.fetchone()[0]
+def logged_in(user) -> Client:
+    client = Client(HTTP_HOST=HOST)
+    client.force_login(user)
+    return client
 
 
-def ensure_data(*, feedback: int, customers: int) -> None:
-    call_command("migrate", interactive=False, verbosity=0)
-    have = table_rows(FeedbackItem)
-    if have < feedback * 0.95:
-        print(f"Seeding {feedback:,} feedback items and {customers:,} customers (once; kept in .data/bench)…")
-        call_command("seed_scale", feedback=feedback - max(have, 0), customers=customers if have <= 0 else 0)
-
-
-@contextmanager
-def stock_counting(model):
-    """Put Django's own counting back on ``model``'s admin for the duration."""
-    model_admin = admin.site._registry[model]
-    saved = model_admin.paginator, model_admin.show_full_result_count
-    model_admin.paginator, model_admin.show_full_result_count = Paginator, True
+def measure_row(page: Page, clients: dict[str, Client], *, repeat: int, plain_repeat: int, cap: float) -> Row:
+    """Both sides of one page; a side that fails is reported in the row, not raised."""
+    client = clients[page.who]
+    row = Row(page, ours=None)
     try:
-        yield
-    finally:
-        model_admin.paginator, model_admin.show_full_result_count = saved
+        row.ours = measure(client, page.ours, repeat)
+    except Exception as error:  # noqa: BLE001 - one broken page must not hide the other rows' figures
+        row.error = f"{type(error).__name__}: {error}"
+        return row
+    if page.plain is None:
+        return row
+    try:
+        if page.plain_capped:
+            row.plain = measure_capped(client, page.plain, cap)
+        else:
+            row.plain = measure(client, page.plain, plain_repeat, warm_up=False, count_apart=False)
+    except Exception as error:  # noqa: BLE001
+        row.error = f"plain: {type(error).__name__}: {error}"
+    return row
+
+
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} CPUs"
 
 
 def run(*, feedback: int, customers: int, repeat: int) -> None:
-    ensure_data(feedback=feedback, customers=customers)
-    user, _ = get_user_model().objects.get_or_create(
-        username="bench", defaults={"is_staff": True, "is_superuser": True}
-    )
-    client = Client(HTTP_HOST="localhost")  # an ALLOWED_HOSTS name
-    client.force_login(user)
+    plain_repeat = int(os.environ.get("BENCH_PLAIN_REPEAT", 2))
+    cap = float(os.environ.get("BENCH_CAP_SECONDS", 15))
+    started = time.perf_counter()
+    data.ensure_data(feedback=feedback, customers=customers)
+    data.ensure_launches(today=timezone.localdate())
+    dashboard_job_ms = data.refresh_dashboard()
+    users = {"admin": data.superuser(), "sales": data.sales_user()}
+    picks = data.pick(admin.site._registry[FeedbackItem])
+    rows: list[Row] = []
+    templates = [*settings.TEMPLATES, plain_engine()]
+    with override_settings(ROOT_URLCONF="bench.urls", DEBUG=False, TEMPLATES=templates):
+        clients = {who: logged_in(user) for who, user in users.items()}
+        pages = all_pages(picks, plain_site)
+        print(
+            f"\nAdmin at scale: {data.table_rows(FeedbackItem):,} feedback items, "
+            f"{data.table_rows(Customer):,} customers, {Theme.objects.count():,} themes; at start, {load()}.\n"
+            f"Times in ms: median and p95 of {repeat} requests for ours (after a warm-up), {plain_repeat} for plain "
+            "(p95 of fewer than 20 is the slowest).\nSQL and HTML: one more request (plain: its first timed one). "
+            "plain ÷ ours: ratio of the medians.\n"
+        )
+        print(header())
+        clients["admin"].get(pages[0].plain)  # one warm-up for every plain page: its templates, its caches
+        for page in pages:
+            row = measure_row(page, clients, repeat=repeat, plain_repeat=plain_repeat, cap=cap)
+            rows.append(row)
+            print(line(row), flush=True)
+    print(f"\n{goals_text(rows)}")
+    errors = [f"  - {row.page.label}: {row.error}" for row in rows if row.error]
+    if errors:
+        print("Failed:\n" + "\n".join(errors))
     print(
-        f"\nAdmin changelists — {table_rows(FeedbackItem):,} feedback items, {table_rows(Customer):,} customers, "
-        f"{repeat} requests each (ms)\n"
+        f"\nNotes: the dashboard job (insights.services.refresh_dashboard) took {dashboard_job_ms:,.0f} ms once; "
+        "the home page reads its figures. "
+        f"Plain columns stand in for our display methods with model fields; left out: "
+        f"{', '.join(sorted(set(dropped_columns))) or 'none'}. "
+        f"At end: {load()}. The bench took {(time.perf_counter() - started) / 60:.1f} min."
     )
-    print(f"{'page':32} {'ours p50':>9} {'ours p95':>9} {'stock p50':>10} {'stock p95':>10} {'stock/ours':>11}")
-    for label, url_name, params in PAGES:
-        url = reverse(url_name)
-        model = FeedbackItem if "feedback" in url_name else Customer
-
-        def get(url=url, params=params):
-            response = client.get(url, params)
-            assert response.status_code == 200, response.status_code
-
-        ours = timed(get, repeat)
-        with stock_counting(model):
-            stock = timed(get, repeat)
-        print(f"{label:32} {ours[0]:9.1f} {ours[1]:9.1f} {stock[0]:10.1f} {stock[1]:10.1f} {stock[0] / ours[0]:10.1f}x")
-    dashboard.run(client=client, repeat=repeat)
