@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import lookup_spawns_duplicates
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch, Q, QuerySet
@@ -20,7 +21,7 @@ from feedback import services
 from feedback.choices import Priority, Sentiment, Status
 from feedback.models import EmbeddingSpace, FeedbackItem, Merge
 from feedback.resources import FeedbackResource
-from feedbackhub.admin_tools import HubModelAdmin, ScopedAutocompleteSelectFilter
+from feedbackhub.admin_tools import HubChangeList, HubModelAdmin, ScopedAutocompleteSelectFilter
 from feedbackhub.formatting import money
 from feedbackhub.sheets import SpreadsheetAdmin
 
@@ -39,8 +40,26 @@ PRIORITY_VARIANTS = {
     Priority.LOW: "default",
 }
 SENTIMENT_VARIANTS = {Sentiment.POSITIVE: "success", Sentiment.NEUTRAL: "default", Sentiment.NEGATIVE: "danger"}
+ONE_THEME = "themes__id__exact"
 CUSTOMER_MATCHES = 200  # a search names at most this many accounts' feedback by the account's name
 SOURCE_FIELDS = ["verbatim", "source", "source_id", "source_url", "received_at", "raw_payload", "reporter_email"]
+
+
+class FeedbackChangeList(HubChangeList):
+    """The feedback list: filtering on one theme cannot repeat a row, so it runs without SELECT DISTINCT.
+
+    Django marks every many-to-many filter as one that may repeat rows and adds DISTINCT (a sort of every match
+    before the first page, 0.6 s for a big theme at 1M rows). One exact theme joins at most one link per item, as
+    (item, theme) is unique.
+    """
+
+    def get_filters(self, request):
+        specs, has_filters, remaining, may_have_duplicates, has_active = super().get_filters(request)
+        if may_have_duplicates:
+            spawning = {key for key in self.params if lookup_spawns_duplicates(self.lookup_opts, key)}
+            if spawning == {ONE_THEME} and "," not in str(self.params[ONE_THEME]):
+                may_have_duplicates = False
+        return specs, has_filters, remaining, may_have_duplicates, has_active
 
 
 class FeedbackItemForm(forms.ModelForm):
@@ -162,6 +181,9 @@ class FeedbackItemAdmin(HubModelAdmin, SpreadsheetAdmin):
 
     def changelist_view(self, request, extra_context=None):
         return super().changelist_view(request, {**(extra_context or {}), "phone_hidden": self.phone_hidden})
+
+    def get_changelist(self, request, **kwargs):
+        return FeedbackChangeList
 
     def get_changelist_form(self, request, **kwargs):
         """Grid rows are checked by the same form as the change page (the workflow's allowed moves)."""

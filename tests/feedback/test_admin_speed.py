@@ -43,3 +43,22 @@ def test_given_a_page_past_the_cap_in_the_url_then_the_admin_refuses_it_instead_
     response = admin_client.get(reverse("admin:feedback_feedbackitem_changelist"), {"p": str(MAX_PAGES + 1)})
 
     assert response.status_code == 302 and "e=1" in response.url
+
+
+def test_given_one_theme_filter_then_the_list_runs_without_distinct_and_lists_each_item_once(admin_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import make_theme
+
+    sso, audit = make_theme(name="SSO"), make_theme(name="Audit")
+    both = make_feedback(verbatim="SSO and audit logs")
+    both.themes.add(sso, audit)
+    make_feedback(verbatim="Nothing to do with it")
+
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.get(reverse("admin:feedback_feedbackitem_changelist"), {"themes__id__exact": sso.pk})
+
+    assert list(response.context["cl"].result_list) == [both]
+    listing = [q["sql"] for q in queries.captured_queries if 'FROM "feedback_feedbackitem" INNER JOIN' in q["sql"]]
+    assert listing and not any("DISTINCT" in sql for sql in listing)
