@@ -117,7 +117,6 @@ class FeedbackItemAdmin(HubModelAdmin, SpreadsheetAdmin):
         "received_at",
         "headline",
         "customer_link",
-        "source",
         "category",
         "product",
         "priority_pill",
@@ -128,7 +127,7 @@ class FeedbackItemAdmin(HubModelAdmin, SpreadsheetAdmin):
     list_display_links = ["received_at", "headline"]
     sortable_by = ["received_at"]  # the one order an index serves at 1M rows (received_at, id): offer no other
     list_before_template = "admin/includes/phone_list.html"
-    phone_hidden = ["source", "product", "sentiment_pill", "theme_names", "category"]
+    phone_hidden = ["product", "sentiment_pill", "theme_names", "category"]  # the source is on the page
     grid_editable = ("status", "category", "priority")  # ?grid=edit; every row saves through save_model → services
     grid_columns = {"status_pill": "status", "priority_pill": "priority"}
     form = FeedbackItemForm

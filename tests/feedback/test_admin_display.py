@@ -59,4 +59,4 @@ def test_given_a_phone_then_the_list_hides_the_checkbox_row_and_secondary_column
     page = admin_client.get(reverse(CHANGELIST)).content.decode()
 
     assert "@media (max-width: 1023px)" in page
-    assert "#result_list td.field-source, #result_list td.field-product" in page
+    assert "#result_list td.field-product, #result_list td.field-sentiment_pill" in page

@@ -404,10 +404,10 @@ def test_given_a_columns_parameter_with_unknown_names_then_they_are_ignored_and_
 def test_given_columns_without_a_link_column_then_the_first_link_column_and_the_action_checkbox_stay(admin_client):
     item = make_feedback(category=Category.BUG)
 
-    response = admin_client.get(FEEDBACK, {"cols": "source,category"})
+    response = admin_client.get(FEEDBACK, {"cols": "product,category"})
 
     cl = response.context["cl"]
-    assert cl.list_display == ["action_checkbox", "received_at", "source", "category"]
+    assert cl.list_display == ["action_checkbox", "received_at", "product", "category"]
     assert reverse("admin:feedback_feedbackitem_change", args=[item.pk]) in response.content.decode()
     assert 'name="_selected_action"' in response.content.decode()
 
