@@ -216,29 +216,10 @@ class FeedbackItemAdmin(HubModelAdmin, SpreadsheetAdmin):
         return results, may_have_duplicates
 
     def save_model(self, request, obj: FeedbackItem, form, change: bool) -> None:
-        """Plain fields are saved as typed; status, duplicate link, customer and sentiment go through the services."""
-        services.apply_sentiment(item=obj, score=obj.sentiment_score)
-        if not change:
-            original = obj.duplicate_of
-            obj.duplicate_of = None
-            obj.save()
-            if original is not None:
-                self._mark_duplicate(request, obj, original)
-            return
-        saved = FeedbackItem.objects.only("status", "duplicate_of", "customer").get(pk=obj.pk)
-        status, original, customer = obj.status, obj.duplicate_of, obj.customer
-        obj.status, obj.duplicate_of, obj.customer = saved.status, saved.duplicate_of, saved.customer
-        obj.save()
-        services.change_status(item=obj, status=status)
-        services.assign_customer(item=obj, customer=customer)
-        if original is None:
-            services.unmark_duplicate(item=obj)
-        elif original.pk != saved.duplicate_of_id:
-            self._mark_duplicate(request, obj, original)
-
-    def _mark_duplicate(self, request, obj: FeedbackItem, original: FeedbackItem) -> None:
-        services.mark_duplicate(item=obj, original=original)
-        if obj.duplicate_of_id != original.pk:
+        """Saved through ``services.save_feedback``: status, duplicate link, customer and sentiment follow the rules."""
+        original = obj.duplicate_of if obj.duplicate_of_id else None
+        services.save_feedback(item=obj, created=not change)
+        if original is not None and obj.duplicate_of_id != original.pk:
             self.message_user(
                 request,
                 f"“{original}” is itself a duplicate: linked to its original “{obj.duplicate_of}” instead "

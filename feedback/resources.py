@@ -319,23 +319,8 @@ class FeedbackResource(HubResource):
             )
 
     def do_instance_save(self, instance: FeedbackItem, is_create: bool) -> None:
-        """Plain fields are saved as read; status, duplicate link and customer change through the services."""
-        services.apply_sentiment(item=instance, score=instance.sentiment_score)
-        if is_create:
-            original, instance.duplicate_of = instance.duplicate_of, None
-            instance.save(force_insert=True)
-            if original is not None:
-                services.mark_duplicate(item=instance, original=original)
-            return
-        status, customer, original = instance.status, instance.customer, instance.duplicate_of
-        instance.status, instance.customer_id, instance.duplicate_of_id = instance._import_saved
-        instance.save()
-        services.change_status(item=instance, status=status)
-        services.assign_customer(item=instance, customer=customer)
-        if original is None:
-            services.unmark_duplicate(item=instance)
-        elif original.pk != instance.duplicate_of_id:
-            services.mark_duplicate(item=instance, original=original)
+        """Saved through ``services.save_feedback``: status, duplicate link and customer follow the rules."""
+        services.save_feedback(item=instance, created=is_create)
 
     def save_m2m(self, instance, row, **kwargs):
         super().save_m2m(instance, row, **kwargs)

@@ -29,6 +29,36 @@ def apply_sentiment(*, item: FeedbackItem, score: float | None) -> None:
     item.sentiment_label = Sentiment.for_score(score) if score is not None else ""
 
 
+@transaction.atomic
+def save_feedback(*, item: FeedbackItem, created: bool) -> FeedbackItem:
+    """Save ``item`` as a form or an import filled it in; the fields with rules change through their services.
+
+    Plain fields are saved as given. The status (workflow), the duplicate link (one level deep), the customer
+    (rollups go stale) and the sentiment label (follows the score) go through ``change_status``, ``mark_duplicate``
+    / ``unmark_duplicate``, ``assign_customer`` and ``apply_sentiment``. A new item starts as given but unlinked,
+    then is linked through ``mark_duplicate``. Every door that saves a whole item (admin form, grid, import) calls this.
+    """
+    apply_sentiment(item=item, score=item.sentiment_score)
+    original = item.duplicate_of if item.duplicate_of_id else None
+    if created:
+        item.duplicate_of = None
+        item.save(force_insert=True)
+        if original is not None:
+            mark_duplicate(item=item, original=original)
+        return item
+    saved = FeedbackItem.objects.select_for_update().only("status", "duplicate_of", "customer").get(pk=item.pk)
+    status, customer = item.status, item.customer
+    item.status, item.duplicate_of_id, item.customer_id = saved.status, saved.duplicate_of_id, saved.customer_id
+    item.save()
+    change_status(item=item, status=status)
+    assign_customer(item=item, customer=customer)
+    if original is None:
+        unmark_duplicate(item=item)
+    elif original.pk != saved.duplicate_of_id:
+        mark_duplicate(item=item, original=original)
+    return item
+
+
 def allowed_statuses(*, current: str) -> set[str]:
     """The statuses an item in ``current`` may move to (the workflow of ``STATUS_TRANSITIONS``)."""
     return set(STATUS_TRANSITIONS[Status(current)])

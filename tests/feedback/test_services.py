@@ -168,3 +168,32 @@ def test_given_a_space_when_searching_similar_feedback_then_the_services_query_w
     scans = [node for node in plan_of(sql, params) if node.get("Index Name") == f"embedding_hnsw_{dimensions}"]
     assert [scan["Node Type"] for scan in scans] == ["Index Scan"], json.dumps(plan_of(sql, params), indent=1)
     assert f"::vector({dimensions}) <=> " in scans[0]["Order By"]  # the index orders the rows by cosine distance
+
+
+def test_given_an_edited_item_when_saved_with_a_forbidden_status_then_nothing_of_the_edit_is_kept():
+    item = make_feedback(summary="before")
+    item.summary, item.status = "after", Status.SHIPPED
+
+    with pytest.raises(ValidationError, match="Cannot move feedback from New to Shipped"):
+        services.save_feedback(item=item, created=False)
+
+    item.refresh_from_db()
+    assert (item.summary, item.status) == ("before", Status.NEW)
+
+
+def test_given_a_new_item_pointing_at_a_duplicate_when_saved_then_it_links_to_the_root_and_its_label_follows():
+    root = make_feedback()
+    middle = make_feedback(duplicate_of=root)
+    item = FeedbackItem(
+        received_at=root.received_at,
+        source="manual",
+        source_id="M-9",
+        verbatim="Same",
+        duplicate_of=middle,
+        sentiment_score=-0.8,
+    )
+
+    services.save_feedback(item=item, created=True)
+
+    item.refresh_from_db()
+    assert (item.duplicate_of_id, item.sentiment_label) == (root.pk, "negative")
