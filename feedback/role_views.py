@@ -21,7 +21,7 @@ from customers.choices import Tier
 from feedback import services
 from feedback.choices import Category, Priority, Product, Severity, Status
 from feedback.models import AccountFeedback, BugReport, FeedbackItem, ProductBoard
-from feedbackhub.admin_tools import HubModelAdmin
+from feedbackhub.admin_tools import HubModelAdmin, ReadOnlyAdminMixin
 from feedbackhub.formatting import money, pill
 
 SEVERITY_COLOURS = {Severity.CRITICAL: "red", Severity.HIGH: "amber", Severity.MEDIUM: "blue", Severity.LOW: "grey"}
@@ -43,19 +43,10 @@ def _themes_prefetch() -> Prefetch:
     return Prefetch("themes", queryset=theme_model.objects.only("id", "name", "status", "tracker_issues"))
 
 
-class ReadOnlyRoleAdmin(HubModelAdmin):
+class ReadOnlyRoleAdmin(ReadOnlyAdminMixin, HubModelAdmin):
     """A role view: it lists and links, it never edits; it sorts only by date (the order an index serves)."""
 
     sortable_by = ["received_at"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description="feedback")
     def headline(self, obj: FeedbackItem) -> str:

@@ -115,8 +115,23 @@ def requested_columns(request) -> list[str]:
     return [name for value in request.GET.getlist(COLUMNS_VAR) for name in split_columns(value)]
 
 
+class ReadOnlyAdminMixin:
+    """An admin that lists and links but never adds, changes or deletes (the role views)."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class HubModelAdmin(ModelAdmin):
     """Base admin of every FeedbackHub model: estimated counts, no full-result count, submit-once filters."""
+
+    change_form_after_template = "feedbackhub/change_history_after.html"  # who changed what, for tracked models
 
     paginator = EstimatedCountPaginator
     show_full_result_count = False

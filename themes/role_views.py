@@ -8,7 +8,7 @@ from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils.html import format_html
 
-from feedbackhub.admin_tools import HubModelAdmin
+from feedbackhub.admin_tools import HubModelAdmin, ReadOnlyAdminMixin
 from feedbackhub.formatting import money, pill
 from themes.models import LeadershipTheme, Theme
 
@@ -17,7 +17,7 @@ STATUS_COLOURS = {"shipped": "green", "in_progress": "blue", "validated": "amber
 
 
 @admin.register(LeadershipTheme)
-class LeadershipThemeAdmin(HubModelAdmin):
+class LeadershipThemeAdmin(ReadOnlyAdminMixin, HubModelAdmin):
     """Themes ranked by ARR impacted; the first page is the top ten; every figure links to its feedback."""
 
     list_display = [
@@ -43,15 +43,6 @@ class LeadershipThemeAdmin(HubModelAdmin):
             .get_queryset(request)
             .annotate(position=Window(RowNumber(), order_by=[F("arr_impacted").desc(), F("id")]))
         )
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description="#")
     def rank(self, obj: Theme) -> str:

@@ -9,4 +9,5 @@ register = template.Library()
 
 @register.inclusion_tag("feedbackhub/change_history.html")
 def change_history(obj, limit: int = 25):
-    return {"changes": changes_of(obj, limit=limit) if obj is not None else [], "limit": limit}
+    tracked = obj is not None and hasattr(obj, "events")  # django-pghistory's relation on a tracked model
+    return {"tracked": tracked, "changes": changes_of(obj, limit=limit) if tracked else [], "limit": limit}

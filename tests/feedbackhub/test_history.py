@@ -72,3 +72,13 @@ def test_given_a_renamed_launch_then_its_page_shows_the_change(admin_client):
     page = admin_client.get(reverse("admin:launches_launch_change", args=[launch.pk])).content.decode()
 
     assert "<del>Codestral 3</del> → Codestral 3 GA" in page
+
+
+def test_given_a_model_without_history_then_its_page_shows_no_history_section(admin_client):
+    from launches.models import ChecklistTemplate
+
+    template = ChecklistTemplate.objects.first()
+
+    page = admin_client.get(reverse("admin:launches_checklisttemplate_change", args=[template.pk])).content.decode()
+
+    assert 'aria-label="History"' not in page
