@@ -19,20 +19,13 @@ from django.utils.html import format_html, format_html_join
 
 from customers.choices import Tier
 from feedback import services
+from feedback.admin import STATUS_VARIANTS
 from feedback.choices import Category, Priority, Product, Severity, Status
 from feedback.models import AccountFeedback, BugReport, FeedbackItem, ProductBoard
 from feedbackhub.admin_tools import HubModelAdmin, ReadOnlyAdminMixin
 from feedbackhub.formatting import money, pill
 
 SEVERITY_COLOURS = {Severity.CRITICAL: "red", Severity.HIGH: "amber", Severity.MEDIUM: "blue", Severity.LOW: "grey"}
-STATUS_COLOURS = {
-    Status.NEW: "blue",
-    Status.REVIEWING: "amber",
-    Status.VALIDATED: "amber",
-    Status.BUILDING: "blue",
-    Status.SHIPPED: "green",
-    Status.WONT_DO: "grey",
-}
 BUG_MATRIX_SECONDS = 300  # the severity × tier counts are cached this long
 BOARD_CARDS = 12
 BOARD_COUNT_CAP = 1000
@@ -56,7 +49,7 @@ class ReadOnlyRoleAdmin(ReadOnlyAdminMixin, HubModelAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_pill(self, obj: FeedbackItem) -> str:
-        return pill(obj.get_status_display(), STATUS_COLOURS.get(obj.status, "grey"))
+        return pill(obj.get_status_display(), STATUS_VARIANTS.get(obj.status, "grey"))
 
 
 @admin.register(BugReport)
@@ -262,7 +255,7 @@ def board_columns(*, product: str) -> list[dict]:
             "label": label,
             "count": counts[status],
             "capped": counts[status] > BOARD_COUNT_CAP,
-            "colour": STATUS_COLOURS.get(status, "grey"),
+            "colour": STATUS_VARIANTS.get(status, "grey"),
             "cards": [
                 {
                     "item": item,

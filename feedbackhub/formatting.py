@@ -13,6 +13,8 @@ PILL_COLOURS = {  # value → (background, text)
     "blue": ("#dbeafe", "#1e40af"),
     "grey": ("#f3f4f6", "#374151"),
 }
+# unfold's label variants (``@display(label=...)``) in the same colours, so one choice → variant map serves both.
+VARIANT_COLOURS = {"danger": "red", "warning": "amber", "success": "green", "info": "blue", "primary": "blue"}
 
 
 def money(value: Decimal | float | int | None) -> str:
@@ -23,7 +25,8 @@ def money(value: Decimal | float | int | None) -> str:
 
 
 def pill(label: str, colour: str = "grey") -> str:
-    """A small coloured label (safe HTML)."""
+    """A small coloured label (safe HTML); ``colour`` is a colour name or an unfold label variant."""
+    colour = VARIANT_COLOURS.get(colour, colour)
     background, text = PILL_COLOURS.get(colour, PILL_COLOURS["grey"])
     return format_html(
         '<span style="display:inline-block;padding:0 .5rem;border-radius:999px;font-size:.75rem;white-space:nowrap;'

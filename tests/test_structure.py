@@ -16,6 +16,7 @@ MAY_IMPORT = {
     "feedback": {"feedbackhub", "customers"},
     "themes": {"feedbackhub", "customers", "feedback"},
     "launches": {"feedbackhub", "customers", "feedback", "themes"},
+    "insights": {"feedbackhub", "customers", "feedback", "themes", "launches"},
 }
 PROJECT_PACKAGES = {*MAY_IMPORT, "demo"}
 
