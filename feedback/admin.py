@@ -41,6 +41,7 @@ PRIORITY_VARIANTS = {
 }
 SENTIMENT_VARIANTS = {Sentiment.POSITIVE: "success", Sentiment.NEUTRAL: "default", Sentiment.NEGATIVE: "danger"}
 ONE_THEME = "themes__id__exact"
+MERGE_MAX = 100  # a merge is a handful of duplicates of one ask; "select all" on 1M rows is a mistake
 CUSTOMER_MATCHES = 200  # a search names at most this many accounts' feedback by the account's name
 SOURCE_FIELDS = ["verbatim", "source", "source_id", "source_url", "received_at", "raw_payload", "reporter_email"]
 
@@ -287,7 +288,14 @@ class FeedbackItemAdmin(HubModelAdmin, SpreadsheetAdmin):
 
     @action(description="Merge into the oldest selected item (undo from the message)", permissions=["change"])
     def merge_into_oldest(self, request, queryset: QuerySet) -> None:
-        items = list(queryset.order_by("received_at", "id"))
+        items = list(queryset.order_by("received_at", "id")[: MERGE_MAX + 1])
+        if len(items) > MERGE_MAX:
+            self.message_user(
+                request,
+                f"Merge at most {MERGE_MAX} items at once: these are not duplicates of one ask.",
+                messages.ERROR,
+            )
+            return
         parents = [item for item in items if item.duplicate_of_id is None]
         if len(items) < 2 or not parents:
             self.message_user(

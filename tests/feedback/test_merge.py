@@ -110,3 +110,23 @@ def test_given_selected_items_when_assigning_a_theme_then_each_is_linked_once_an
     assert list(fresh.themes.all()) == [theme] and linked.themes.count() == 1
     theme.refresh_from_db()
     assert theme.rollups_dirty
+
+
+def test_given_more_items_than_a_merge_takes_when_merging_then_it_is_refused_and_nothing_changes(
+    admin_client, settings
+):
+    from feedback import admin as feedback_admin
+
+    items = [make_feedback() for _ in range(4)]
+    original_max, feedback_admin.MERGE_MAX = feedback_admin.MERGE_MAX, 3
+    try:
+        response = admin_client.post(
+            reverse(CHANGELIST),
+            {"action": "merge_into_oldest", ACTION_CHECKBOX_NAME: [item.pk for item in items]},
+            follow=True,
+        )
+    finally:
+        feedback_admin.MERGE_MAX = original_max
+
+    assert "Merge at most 3 items at once" in response.content.decode()
+    assert not Merge.objects.exists() and not FeedbackItem.objects.filter(duplicate_of__isnull=False).exists()
