@@ -13,7 +13,10 @@ from django.utils.html import format_html
 from unfold.admin import ModelAdmin
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
-from feedbackhub import saved_views
+from feedbackhub import (
+    saved_views,
+    sheet_jobs_admin,  # noqa: F401 - registers the spreadsheet jobs' admin
+)
 from feedbackhub.models import SavedView
 
 admin.site.unregister(User)

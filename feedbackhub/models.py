@@ -1,4 +1,4 @@
-"""Models of the hub itself (not of a domain app): saved views of the admin changelists."""
+"""Models of the hub itself (not of a domain app): saved views of the admin changelists, spreadsheet jobs."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from django.contrib.auth.models import Group
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import NoReverseMatch, reverse
+
+from feedbackhub.choices import SheetJobKind, SheetJobStatus
 
 NAME_MAX_LENGTH = 80
 QUERY_MAX_LENGTH = 2000  # a changelist URL's query string (filters, search, sort, columns), normalised
@@ -63,3 +65,61 @@ class SavedView(models.Model):
         except NoReverseMatch:
             return ""
         return f"{url}?{self.query}" if self.query else url
+
+
+class SheetJob(models.Model):
+    """A spreadsheet export or import too long for one request, run by a Celery worker (``feedbackhub.sheet_jobs``).
+
+    It keeps what the request asked for (the changelist's query string and the export form, or the uploaded file),
+    never which rows: the worker re-applies the admin's own queryset for the person who started the job. Files are
+    stored in the database, so any web server can hand out what any worker wrote.
+    """
+
+    kind = models.CharField(max_length=10, choices=SheetJobKind.choices)
+    status = models.CharField(max_length=10, choices=SheetJobStatus.choices, default=SheetJobStatus.QUEUED)
+    app_label = models.CharField(max_length=100)
+    model_name = models.CharField(max_length=100)
+    started_by = models.ForeignKey(  # no index of its own: the "my jobs" index starts with it
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sheet_jobs", db_index=False
+    )
+    query = models.CharField(max_length=QUERY_MAX_LENGTH, blank=True, help_text="The changelist's filters and search.")
+    form_data = models.JSONField(default=dict, blank=True, help_text="The export or import form, as posted.")
+    confirmed = models.BooleanField(default=False, help_text="An import: its owner confirmed it after the dry run.")
+    file_name = models.CharField(max_length=255, blank=True, help_text="The uploaded file's name, or the export's.")
+    upload = models.BinaryField(null=True, blank=True, editable=False)
+    result = models.BinaryField(null=True, blank=True, editable=False)
+    content_type = models.CharField(max_length=100, blank=True)
+    rows_total = models.PositiveIntegerField(null=True, blank=True)
+    rows_done = models.PositiveIntegerField(default=0)
+    summary = models.JSONField(default=dict, blank=True, help_text="An import's counts by outcome.")
+    row_errors = models.JSONField(default=list, blank=True, help_text="An import's errors, one entry per bad row.")
+    error = models.TextField(blank=True, help_text="Why the job failed.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    queued_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "import or export"
+        verbose_name_plural = "imports and exports"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["started_by", "-created_at", "-id"], name="sheetjob_mine_idx"),
+            models.Index(fields=["-created_at", "-id"], name="sheetjob_created_idx"),
+            models.Index(
+                fields=["queued_at"],
+                name="sheetjob_waiting_idx",
+                condition=models.Q(status__in=["queued", "running"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.model_name} #{self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:feedbackhub_sheetjob_change", args=[self.pk])
+
+    @property
+    def finished(self) -> bool:
+        """Whether nothing more will happen to the job without someone acting on it."""
+        return self.status in (SheetJobStatus.DONE, SheetJobStatus.FAILED, SheetJobStatus.READY)

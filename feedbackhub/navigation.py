@@ -56,6 +56,12 @@ SIDEBAR = {
             "items": [
                 item("Customers", "apartment", "admin:customers_customer_changelist", "customers.view_customer"),
                 item("Usage", "monitoring", "admin:customers_usagesnapshot_changelist", "customers.view_usagesnapshot"),
+                {  # every staff user follows the long exports and imports they start (feedbackhub.sheet_jobs)
+                    "title": "Imports and exports",
+                    "icon": "sync_alt",
+                    "link": reverse_lazy("admin:feedbackhub_sheetjob_changelist"),
+                    "permission": lambda request: request.user.is_active and request.user.is_staff,
+                },
             ],
         },
         {

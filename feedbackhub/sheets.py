@@ -3,7 +3,8 @@
 ``HubResource`` is the base of every resource of the project: each exported cell goes through
 ``feedbackhub.spreadsheets.escape_formula`` (CSV and XLSX alike, admin or not), an import runs in one transaction
 that a single bad row rolls back, and a row may only add or change what its user may add or change.
-``SpreadsheetAdmin`` is the admin side: CSV and XLSX, unfold's forms, export for whoever may view.
+``SpreadsheetAdmin`` is the admin side: CSV and XLSX, unfold's forms, export for whoever may view; an export or
+import of ``sheet_jobs.JOB_ROWS_FROM`` rows or more becomes a job with progress (``feedbackhub.sheet_jobs``).
 This module imports nothing of the apps.
 """
 
@@ -14,11 +15,13 @@ import re
 from collections.abc import Iterable, Mapping
 
 from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
 from import_export import resources, widgets
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
 from unfold.contrib.import_export.forms import ImportForm, SelectableFieldsExportForm
 
+from feedbackhub import sheet_jobs
 from feedbackhub.spreadsheets import escape_formula, unescape_formula
 
 SPREADSHEET_FORMATS = [CSV, XLSX]
@@ -85,7 +88,30 @@ class KeyWidget(widgets.CharWidget):
 
 
 class HubResource(resources.ModelResource):
-    """Base resource: escaped exports (unescaped on import), all-or-nothing imports, per-row permission checks."""
+    """Base resource: escaped exports (unescaped on import), all-or-nothing imports, per-row permission checks.
+
+    ``progress``, when given (a job's), is called with the number of rows exported or imported so far, after each.
+    """
+
+    def __init__(self, *, progress=None, **kwargs):
+        super().__init__(**kwargs)
+        self.progress = progress
+        self.rows_seen = 0
+
+    def _row_seen(self) -> None:
+        self.rows_seen += 1
+        if self.progress is not None:
+            self.progress(self.rows_seen)
+
+    def export_resource(self, instance, selected_fields=None, **kwargs):
+        row = super().export_resource(instance, selected_fields, **kwargs)
+        self._row_seen()
+        return row
+
+    def import_row(self, row, instance_loader, **kwargs):
+        row_result = super().import_row(row, instance_loader, **kwargs)
+        self._row_seen()
+        return row_result
 
     def export_field(self, field, instance, **kwargs):
         """Every exported cell of every export (admin view, admin action, ``manage.py export``) passes here."""
@@ -149,3 +175,39 @@ class SpreadsheetAdmin(ImportExportModelAdmin):
 
     def has_import_permission(self, request) -> bool:
         return self.has_add_permission(request) or self.has_change_permission(request)
+
+    def get_resource_kwargs(self, request, *args, **kwargs):
+        """A job's resources report their progress (the worker sets ``sheet_job_progress`` on its request)."""
+        kwargs = super().get_resource_kwargs(request, *args, **kwargs)
+        progress = getattr(request, "sheet_job_progress", None)
+        if progress is not None:
+            kwargs["progress"] = progress
+        return kwargs
+
+    def _do_file_export(self, file_format, request, queryset, export_form=None):
+        """A large export becomes a job (the person goes to its page); a small one is the download, as before."""
+        chosen_rows = export_form is not None and "export_items" in export_form.changed_data
+        if export_form is not None and not chosen_rows and sheet_jobs.is_large(queryset):
+            job = sheet_jobs.start_export(model_admin=self, request=request)
+            return HttpResponseRedirect(job.get_absolute_url())
+        return super()._do_file_export(file_format, request, queryset, export_form)
+
+    def import_action(self, request, **kwargs):
+        """A large upload becomes a job (dry run, then the import once confirmed); a small one runs here, as before."""
+        if (
+            request.method == "POST"
+            and self.has_import_permission(request)
+            and not self.is_skip_import_confirm_enabled()
+        ):
+            form = self.create_import_form(request)
+            if form.is_valid():
+                input_format = self.get_import_formats()[int(form.cleaned_data["format"])]()
+                upload = form.cleaned_data["import_file"]
+                data = b"".join(upload.chunks())
+                rows = sheet_jobs.rows_in_file(data, extension=input_format.get_extension())
+                if rows is None or rows >= sheet_jobs.JOB_ROWS_FROM:
+                    job = sheet_jobs.start_import(
+                        model_admin=self, request=request, data=data, file_name=upload.name, rows=rows
+                    )
+                    return HttpResponseRedirect(job.get_absolute_url())
+        return super().import_action(request, **kwargs)

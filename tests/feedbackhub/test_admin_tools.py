@@ -3,14 +3,19 @@ failing when an index is missing."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib import admin
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from customers.models import Customer
-from feedbackhub.admin_tools import EXACT_COUNT_BELOW, EstimatedCountPaginator, HubModelAdmin
+from feedback.choices import Source
+from feedback.models import FeedbackItem
+from feedbackhub.admin_tools import EXACT_COUNT_BELOW, EstimatedCountPaginator, HubModelAdmin, estimated_count
 from tests.admin_plans import HUB_APPS, SEARCH_TERM, filter_gap, registered_models, search_gaps
 from tests.factories import make_customer
 
@@ -37,7 +42,7 @@ def test_given_small_table_then_paginator_counts_exactly():
     assert any("COUNT(*)" in query["sql"].upper() for query in queries.captured_queries)
 
 
-def test_given_table_past_the_threshold_when_changelist_opens_unfiltered_or_filtered_then_it_counts_without_count_star(
+def test_given_table_past_the_threshold_when_changelist_opens_unfiltered_or_filtered_then_it_says_about_the_estimate(
     admin_client,
 ):
     rows = EXACT_COUNT_BELOW + 2000
@@ -58,7 +63,122 @@ def test_given_table_past_the_threshold_when_changelist_opens_unfiltered_or_filt
     assert (unfiltered.status_code, filtered.status_code) == (200, 200)
     assert unfiltered.context["cl"].result_count == rows  # the planner's estimate, not the exact rows + 1
     assert abs(filtered.context["cl"].result_count - startups) < startups * 0.05
-    assert [query["sql"] for query in queries.captured_queries if "COUNT(" in query["sql"].upper()] == []
+    assert result_count_text(unfiltered) == f"about {rows:,} customers"  # said as an estimate
+    said = re.fullmatch(r"about ([\d,]+) customers", result_count_text(filtered))
+    assert said and abs(int(said.group(1).replace(",", "")) - startups) < startups * 0.05
+    counts = [query["sql"] for query in queries.captured_queries if "COUNT(" in query["sql"].upper()]
+    assert counts and all("LIMIT 5001" in sql for sql in counts)  # never a count of every row: 100 pages of 50 at most
+
+
+def result_count_text(response) -> str:
+    """The count under the changelist, as the page says it ("about 12,000 customers")."""
+    found = re.search(r'id="result-count"[^>]*>(.*?)</div>', response.content.decode(), re.DOTALL)
+    assert found, "the changelist shows no result count"
+    return " ".join(found.group(1).replace("-", " ").split())
+
+
+def counts_said_elsewhere(response) -> dict[str, str]:
+    """The count as the page header and the action bar's "select all" say it."""
+    html = response.content.decode()
+    header = re.search(r'<span class="font-medium ml-2 text-subtle">\s*(.*?)\s*\(<a', html, re.DOTALL)
+    select_all = re.search(r'<span class="question hidden">\s*<a[^>]*>\s*(.*?)\s*</a>', html, re.DOTALL)
+    all_selected = re.search(r'<span class="all hidden">\s*(.*?)\s*</span>', html, re.DOTALL)
+    return {
+        name: " ".join(found.group(1).split()) if found else None
+        for name, found in {"header": header, "select all": select_all, "all selected": all_selected}.items()
+    }
+
+
+def feedback_skewed_over_customers(*, startup_items: int, enterprise_items: int, startups: int = 10) -> None:
+    """Feedback not spread evenly over customers: ``startups`` startup accounts and 2 enterprise ones, each tier with
+    its own number of items. The planner's estimate for a filter on the tier assumes each customer has as many."""
+    startup_accounts = [make_customer(tier="startup") for _ in range(startups)]
+    enterprise_accounts = [make_customer(tier="enterprise") for _ in range(2)]
+    now = timezone.now()
+    FeedbackItem.objects.bulk_create(
+        FeedbackItem(
+            received_at=now, source=Source.ZENDESK, source_id=f"SK-{n}", verbatim="Batch jobs fail", customer=account
+        )
+        for n, account in enumerate(
+            [startup_accounts[n % startups] for n in range(startup_items)]
+            + [enterprise_accounts[n % 2] for n in range(enterprise_items)]
+        )
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE customers_customer")
+        cursor.execute("ANALYZE feedback_feedbackitem")
+
+
+def test_given_feedback_skewed_over_customers_when_filtered_on_their_tier_then_the_count_is_exact_not_the_estimate(
+    admin_client,
+):
+    feedback_skewed_over_customers(startup_items=1000, enterprise_items=EXACT_COUNT_BELOW + 4000)
+    estimate = estimated_count(FeedbackItem.objects.filter(customer__tier="startup"))
+    assert estimate > EXACT_COUNT_BELOW  # the planner's figure: 10 of 12 accounts, so 10/12 of the items
+
+    response = admin_client.get(reverse("admin:feedback_feedbackitem_changelist"), {"customer__tier__exact": "startup"})
+
+    assert response.context["cl"].result_count == 1000
+    assert result_count_text(response) == "1,000 feedback items"
+    assert counts_said_elsewhere(response) == {
+        "header": "1,000 results",
+        "select all": "Select all 1,000 feedback items",
+        "all selected": "All 1,000 selected",
+    }
+
+
+def test_given_more_rows_than_the_cap_across_a_join_then_the_page_says_more_than_the_cap_not_a_figure(
+    admin_client, monkeypatch
+):
+    monkeypatch.setattr(EstimatedCountPaginator, "count_cap", 100)
+    feedback_skewed_over_customers(startup_items=150, enterprise_items=20)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.get(
+            reverse("admin:feedback_feedbackitem_changelist"), {"customer__tier__exact": "startup"}
+        )
+
+    assert result_count_text(response) == "more than 100 feedback items"
+    assert counts_said_elsewhere(response) == {  # never the pager's 101 as if it were the count
+        "header": "more than 100 results",
+        "select all": "Select all matching feedback items (more than 100)",
+        "all selected": "All matching selected (more than 100)",
+    }
+    assert response.context["cl"].paginator.count_kind == "more_than"
+    counts = [query["sql"] for query in queries.captured_queries if "COUNT(" in query["sql"].upper()]
+    assert counts and all("LIMIT 101" in sql for sql in counts)
+
+
+def test_given_exactly_the_cap_then_it_is_counted_exactly_and_one_more_is_more_than_the_cap(monkeypatch):
+    monkeypatch.setattr(EstimatedCountPaginator, "count_cap", 5)
+    for _ in range(5):
+        make_customer(name="Acme")
+    searched = Customer.objects.filter(name__icontains="acme")  # no estimate to trust
+
+    exact = EstimatedCountPaginator(searched, 2)
+    assert (exact.count, exact.count_kind, exact.count_text) == (5, "exact", "5")
+    make_customer(name="Acme")
+    more = EstimatedCountPaginator(searched.all(), 2)
+    assert (more.count, more.count_kind, more.count_text) == (6, "more_than", "more than 5")
+    assert more.num_pages == 3  # the pager still reaches every row it may show
+
+
+@pytest.mark.parametrize(
+    ("queryset", "close"),
+    [
+        (lambda: Customer.objects.all(), True),
+        (lambda: Customer.objects.filter(tier="startup"), True),
+        (lambda: Customer.objects.filter(tier__in=["startup", "enterprise"]), True),
+        (lambda: FeedbackItem.objects.select_related("customer").filter(status="new"), True),
+        (lambda: FeedbackItem.objects.filter(customer__tier="startup"), False),  # a join
+        (lambda: Customer.objects.filter(tier="startup", region="uk"), False),  # two conditions, assumed independent
+        (lambda: Customer.objects.filter(name__icontains="acme"), False),  # a pattern: no statistics
+        (lambda: Customer.objects.exclude(tier="startup"), False),
+    ],
+    ids=["table", "one-column", "in", "select-related", "join", "two-columns", "search", "exclude"],
+)
+def test_given_a_list_then_its_estimate_is_shown_only_where_the_statistics_describe_it(queryset, close):
+    assert EstimatedCountPaginator(queryset(), 50).estimate_is_close() is close
 
 
 # --- The plan checks themselves: a full index scan with a Filter must not pass ---------------------------------------
@@ -103,4 +223,4 @@ def test_given_a_project_admin_when_opening_changelist_search_and_add_form_then_
     add_form = admin_client.get(reverse(f"{prefix}_add"))
 
     assert changelist.status_code == 200
-    assert add_form.status_code == 200
+    assert add_form.status_code == (200 if changelist.context["has_add_permission"] else 403)  # jobs: never by hand
