@@ -31,6 +31,35 @@ CATEGORY_COLOURS = {
 }
 
 
+def bar_options(*, horizontal: bool = False, stacked: bool = False, legend: bool = False, **extra) -> str:
+    """Chart.js options (JSON) for a bar chart drawn to scale from its first frame.
+
+    unfold's chart component hands ``options`` to Chart.js in place of its own defaults (it does not merge them), so
+    Chart.js's defaults apply, among them a one-second grow-in animation: for that second, and in any screenshot, every
+    bar is drawn shorter than its value. Each chart therefore states what keeps it honest: no animation, a value axis
+    that starts at zero and shows its numbers.
+    """
+    value_axis, category_axis = ("x", "y") if horizontal else ("y", "x")
+    options = {
+        "animation": False,
+        "plugins": {"legend": {"display": legend}},
+        "scales": {
+            value_axis: {
+                "min": 0,
+                "beginAtZero": True,
+                "stacked": stacked,
+                "display": True,
+                "ticks": {"display": True},
+            },
+            category_axis: {"stacked": stacked},
+        },
+        **extra,
+    }
+    if horizontal:
+        options["indexAxis"] = "y"
+    return json.dumps(options)
+
+
 @dataclass
 class Figure:
     """One figure as the page shows it: its data, its sample size, its age."""
@@ -171,11 +200,10 @@ def volume_chart(figure: Figure) -> dict:
         }
         for entry in data.get("series", [])
     ]
-    options = {"plugins": {"legend": {"display": False}}, "scales": {"x": {"stacked": True}, "y": {"stacked": True}}}
     return {
         "figure": figure,
         "chart": json.dumps(chart),
-        "options": json.dumps({**options, "maxBarThickness": 28}),
+        "options": bar_options(stacked=True, maxBarThickness=28),
         "legend": legend,
         "months": len(months),
     }
@@ -199,12 +227,11 @@ def theme_rows(figure: Figure) -> dict:
         ],
     }
     oldest = min((row["refreshed"] for row in rows if row["refreshed"]), default=None)
-    options = {"indexAxis": "y", "grouped": True, "maxBarThickness": 10, "plugins": {"legend": {"display": True}}}
     return {
         "figure": figure,
         "rows": rows,
         "chart": json.dumps(chart),
-        "options": json.dumps(options),
+        "options": bar_options(horizontal=True, legend=True, grouped=True, maxBarThickness=10),
         "oldest_rollup": oldest,
         "url": changelist("themes.theme"),
     }
@@ -290,5 +317,5 @@ def coverage_charts(figure: Figure) -> dict:
                 ],
             }
         )
-    options = {"plugins": {"legend": {"display": False}}, "maxBarThickness": 18}
-    return {"figure": figure, "dimensions": dimensions, "minimum": minimum, "options": json.dumps(options)}
+    options = bar_options(maxBarThickness=18)
+    return {"figure": figure, "dimensions": dimensions, "minimum": minimum, "options": options}
