@@ -23,7 +23,7 @@ from feedback.admin import STATUS_VARIANTS
 from feedback.choices import Category, Priority, Product, Severity, Status
 from feedback.models import AccountFeedback, BugReport, FeedbackItem, ProductBoard
 from feedbackhub.admin_tools import HubModelAdmin, ReadOnlyAdminMixin
-from feedbackhub.formatting import money, pill
+from feedbackhub.formatting import THEME_STATUS_COLOURS, money, pill
 
 SEVERITY_COLOURS = {Severity.CRITICAL: "red", Severity.HIGH: "amber", Severity.MEDIUM: "blue", Severity.LOW: "grey"}
 BUG_MATRIX_SECONDS = 300  # the severity × tier counts are cached this long
@@ -175,11 +175,13 @@ class AccountFeedbackAdmin(ReadOnlyRoleAdmin):
         themes = list(obj.themes.all())
         if not themes:
             return "Not grouped into a theme yet"
-        colours = {"shipped": "green", "in_progress": "blue", "validated": "amber"}
         return format_html_join(
             " ",
             "{} {}",
-            ((theme.name, pill(theme.get_status_display(), colours.get(theme.status, "grey"))) for theme in themes),
+            (
+                (theme.name, pill(theme.get_status_display(), THEME_STATUS_COLOURS.get(theme.status, "grey")))
+                for theme in themes
+            ),
         )
 
 

@@ -15,6 +15,9 @@ PILL_COLOURS = {  # value → (background, text)
 }
 # unfold's label variants (``@display(label=...)``) in the same colours, so one choice → variant map serves both.
 VARIANT_COLOURS = {"danger": "red", "warning": "amber", "success": "green", "info": "blue", "primary": "blue"}
+# A theme's status (themes.choices.ThemeStatus's values) → pill colour. Here because feedback's role views show it
+# too and may not import themes; tests/themes checks the keys against ThemeStatus.
+THEME_STATUS_COLOURS = {"hypothesis": "grey", "validated": "amber", "in_progress": "blue", "shipped": "green"}
 
 
 def money(value: Decimal | float | int | None) -> str:

@@ -9,11 +9,10 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from feedbackhub.admin_tools import HubModelAdmin, ReadOnlyAdminMixin
-from feedbackhub.formatting import money, pill
+from feedbackhub.formatting import THEME_STATUS_COLOURS, money, pill
 from themes.models import LeadershipTheme, Theme
 
 TOP = 10
-STATUS_COLOURS = {"shipped": "green", "in_progress": "blue", "validated": "amber", "hypothesis": "grey"}
 
 
 @admin.register(LeadershipTheme)
@@ -54,7 +53,7 @@ class LeadershipThemeAdmin(ReadOnlyAdminMixin, HubModelAdmin):
 
     @admin.display(description="status")
     def status_pill(self, obj: Theme) -> str:
-        return pill(obj.get_status_display(), STATUS_COLOURS.get(obj.status, "grey"))
+        return pill(obj.get_status_display(), THEME_STATUS_COLOURS.get(obj.status, "grey"))
 
     @admin.display(description="customers")
     def customers(self, obj: Theme) -> str:

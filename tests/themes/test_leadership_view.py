@@ -39,3 +39,10 @@ def test_given_a_sales_user_then_the_leadership_view_is_forbidden(client, django
     client.force_login(seller)
 
     assert client.get(reverse("admin:themes_leadershiptheme_changelist")).status_code == 403
+
+
+def test_given_the_theme_status_colours_kept_in_feedbackhub_then_every_theme_status_has_one():
+    from feedbackhub.formatting import THEME_STATUS_COLOURS
+    from themes.choices import ThemeStatus
+
+    assert set(THEME_STATUS_COLOURS) == set(ThemeStatus.values)  # feedbackhub may not import themes: checked here
