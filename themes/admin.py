@@ -32,6 +32,7 @@ class ThemeVerificationInline(TabularInline):
 
     model = ThemeVerification
     form = ThemeVerificationForm
+    template = "admin/themes/theme/verification_inline.html"  # lean rows: unfold's took half the page's render
     fields = ["step", "done", "done_by", "done_at", "notes"]
     readonly_fields = ["step", "done_by", "done_at"]
     extra = 0
@@ -87,16 +88,22 @@ class ThemeAdmin(HubModelAdmin):
 
     change_form_template = "admin/themes/theme/change_form.html"
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        theme = self.get_object(request, object_id)
-        if theme is not None:
-            extra_context = {
-                **(extra_context or {}),
-                "verbatims": selectors.theme_verbatims(theme=theme, user=request.user),
-                "segments": selectors.theme_segments(theme=theme),
-                "feedback_url": reverse("admin:feedback_feedbackitem_changelist") + f"?themes__id__exact={theme.pk}",
-            }
-        return super().change_view(request, object_id, form_url, extra_context)
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        """The theme page: the form, plus who asked by segment and the latest verbatims (the theme loaded once)."""
+        if obj is not None and obj.pk is not None:
+            context.update(
+                verbatims=list(selectors.theme_verbatims(theme=obj, user=request.user)),
+                segments=selectors.theme_segments(theme=obj),
+                feedback_url=reverse("admin:feedback_feedbackitem_changelist") + f"?themes__id__exact={obj.pk}",
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if isinstance(inline, ThemeVerificationInline) and obj.pk is not None:
+            # Read through the theme: each step knows it (its name shows it) instead of loading it again per row.
+            kwargs["queryset"] = obj.verification_steps.select_related("done_by")
+        return kwargs
 
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)

@@ -37,6 +37,7 @@ class ThemeQuerySet(models.QuerySet):
         "arr_at_risk",
         "rollups_refreshed_at",
         "rollups_dirty",
+        "segment_rollups",
         "updated_at",
         "created_at",
     ],
@@ -73,6 +74,12 @@ class Theme(models.Model):
         "ARR at risk", max_digits=16, decimal_places=2, default=Decimal("0"), editable=False
     )
     rollups_refreshed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    segment_rollups = models.JSONField(
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text="Who asked, by customer segment (themes.segments), counted with the other rollups.",
+    )
     rollups_dirty = models.BooleanField(
         default=False, editable=False, help_text="Linked feedback changed: the rollup job recomputes this theme soon."
     )

@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count
-
-from customers.choices import Industry, Language, Lifecycle, Region, Tier
-from customers.models import Customer
 from customers.selectors import account_scope
 from feedback.models import FeedbackItem
 from themes.models import Theme
+from themes.segments import SEGMENT_DIMENSIONS, segment_counts
 from themes.significance import Significance, significance, wilson_interval
-
-SEGMENT_DIMENSIONS = [
-    ("tier", "Tier", Tier),
-    ("industry", "Industry", Industry),
-    ("region", "Region", Region),
-    ("language", "Language", Language),
-    ("lifecycle_stage", "Lifecycle", Lifecycle),
-]
 
 
 @dataclass(frozen=True)
@@ -54,30 +42,19 @@ def theme_verbatims(*, theme: Theme, user, limit: int = 20):
 
 
 def theme_segments(*, theme: Theme) -> list[dict]:
-    """Per dimension, each segment value's items, customers, ARR and significance (seed 001 + Wilson)."""
-    per_customer = dict(
-        FeedbackItem.objects.filter(themes=theme, duplicate_of__isnull=True, customer__isnull=False)
-        .values_list("customer")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    fields = [field for field, _, _ in SEGMENT_DIMENSIONS]
-    items: dict[str, Counter] = defaultdict(Counter)
-    askers: dict[str, Counter] = defaultdict(Counter)
-    arr: dict[str, Counter] = defaultdict(Counter)
-    for customer_id, customer_arr, *values in Customer.objects.filter(id__in=list(per_customer)).values_list(
-        "id", "arr", *fields
-    ):
-        for field, value in zip(fields, values, strict=True):
-            items[field][value] += per_customer[customer_id]
-            askers[field][value] += 1
-            arr[field][value] += float(customer_arr)
+    """Per dimension, each segment value's items, customers, ARR and significance (seed 001 + Wilson).
+
+    Read from the theme's rollups (``Theme.segment_rollups``, refreshed with its other figures) when they are there
+    and its linked feedback has not changed since; otherwise counted now, in one query.
+    """
+    counts = theme.segment_rollups
+    if not counts or theme.rollups_dirty:
+        counts = segment_counts([theme.pk])[theme.pk]
     dimensions = []
     for field, label, choices in SEGMENT_DIMENSIONS:
-        sizes = dict(Customer.objects.values_list(field).annotate(n=Count("id")).order_by())
         segments = []
         for value, text in choices.choices:
-            size, asked = sizes.get(value, 0), askers[field][value]
+            size, asked, items, arr = counts.get(field, {}).get(value, (0, 0, 0, 0.0))
             if not size:
                 continue
             low, high = wilson_interval(asked, size)
@@ -85,13 +62,13 @@ def theme_segments(*, theme: Theme) -> list[dict]:
                 Segment(
                     value=value,
                     label=text,
-                    items=items[field][value],
+                    items=items,
                     customers=asked,
                     segment_size=size,
-                    arr=arr[field][value],
+                    arr=arr,
                     share_low=low,
                     share_high=high,
-                    verdict=significance(segment_size=size, data_points=items[field][value]),
+                    verdict=significance(segment_size=size, data_points=items),
                 )
             )
         dimensions.append({"key": field, "label": label, "segments": segments})

@@ -15,6 +15,7 @@ from customers.rules import at_risk_q
 from feedbackhub.ticks import apply_tick
 from themes.choices import ThemeStatus, VerificationStep
 from themes.models import Theme, ThemeVerification
+from themes.segments import segment_counts
 
 
 def ensure_verification_steps(*, theme: Theme) -> None:
@@ -76,7 +77,8 @@ def _customers_with_risk_sql() -> tuple[str, tuple]:
 
 
 def refresh_rollups(*, theme_ids: Iterable[int]) -> int:
-    """Recompute feedback count, unique customers, ARR impacted and ARR at risk; returns themes updated.
+    """Recompute feedback count, unique customers, ARR impacted, ARR at risk and who asked by segment; returns
+    themes updated.
 
     Duplicates are not counted twice; a customer's ARR counts once per theme however often they asked.
     Clears the themes' stale flag.
@@ -88,6 +90,7 @@ def refresh_rollups(*, theme_ids: Iterable[int]) -> int:
     with connection.cursor() as cursor:
         cursor.execute(ROLLUP_SQL.format(customers=customers_sql), (ids, *customers_params, ids))
         rows = cursor.fetchall()
+    segments = segment_counts(ids)
     now = timezone.now()
     themes = [
         Theme(
@@ -96,6 +99,7 @@ def refresh_rollups(*, theme_ids: Iterable[int]) -> int:
             unique_customers=customers,
             arr_impacted=Decimal(arr),
             arr_at_risk=Decimal(at_risk),
+            segment_rollups=segments[theme_id],
             rollups_refreshed_at=now,
             rollups_dirty=False,
         )
@@ -103,7 +107,15 @@ def refresh_rollups(*, theme_ids: Iterable[int]) -> int:
     ]
     Theme.objects.bulk_update(
         themes,
-        ["feedback_count", "unique_customers", "arr_impacted", "arr_at_risk", "rollups_refreshed_at", "rollups_dirty"],
+        [
+            "feedback_count",
+            "unique_customers",
+            "arr_impacted",
+            "arr_at_risk",
+            "segment_rollups",
+            "rollups_refreshed_at",
+            "rollups_dirty",
+        ],
         batch_size=500,
     )
     return len(themes)
