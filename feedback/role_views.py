@@ -15,7 +15,7 @@ from django.db.models import Count, Prefetch, QuerySet
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html_join
 
 from customers.choices import Tier
 from feedback import services
@@ -23,7 +23,7 @@ from feedback.admin import STATUS_VARIANTS
 from feedback.choices import Category, Priority, Product, Severity, Status
 from feedback.models import AccountFeedback, BugReport, FeedbackItem, ProductBoard
 from feedbackhub.admin_tools import HubModelAdmin, ReadOnlyAdminMixin
-from feedbackhub.formatting import THEME_STATUS_COLOURS, money, pill
+from feedbackhub.formatting import THEME_STATUS_COLOURS, link, money, pill
 
 SEVERITY_COLOURS = {Severity.CRITICAL: "red", Severity.HIGH: "amber", Severity.MEDIUM: "blue", Severity.LOW: "grey"}
 BUG_MATRIX_SECONDS = 300  # the severity × tier counts are cached this long
@@ -43,9 +43,7 @@ class ReadOnlyRoleAdmin(ReadOnlyAdminMixin, HubModelAdmin):
 
     @admin.display(description="feedback")
     def headline(self, obj: FeedbackItem) -> str:
-        return format_html(
-            '<a href="{}">{}</a>', reverse("admin:feedback_feedbackitem_change", args=[obj.pk]), str(obj)
-        )
+        return link(FeedbackItem, obj.pk, str(obj))
 
     @admin.display(description="status", ordering="status")
     def status_pill(self, obj: FeedbackItem) -> str:
@@ -166,9 +164,7 @@ class AccountFeedbackAdmin(ReadOnlyRoleAdmin):
 
     @admin.display(description="account", ordering="customer__name")
     def customer_name(self, obj: FeedbackItem) -> str:
-        return format_html(
-            '<a href="{}">{}</a>', reverse("admin:customers_customer_change", args=[obj.customer_id]), obj.customer.name
-        )
+        return link(obj.customer, obj.customer_id, obj.customer.name)
 
     @admin.display(description="what they asked for")
     def asked_for(self, obj: FeedbackItem) -> str:

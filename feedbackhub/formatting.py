@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
+from django.contrib.admin.utils import quote
+from django.urls import reverse
 from django.utils.html import format_html
+
+PK_MARK = "__fh_pk__"
 
 PILL_COLOURS = {  # value → (background, text)
     "red": ("#fee2e2", "#991b1b"),
@@ -38,3 +43,19 @@ def pill(label: str, colour: str = "grey") -> str:
         text,
         label,
     )
+
+
+@lru_cache(maxsize=256)
+def _change_url_pattern(app_label: str, model_name: str) -> str:
+    return reverse(f"admin:{app_label}_{model_name}_change", args=[PK_MARK])
+
+
+def change_url(obj_or_model, pk) -> str:
+    """The admin change page of row ``pk`` of a model: reversed once per model, not once per row of a list."""
+    opts = obj_or_model._meta
+    return _change_url_pattern(opts.app_label, opts.model_name).replace(PK_MARK, quote(str(pk)))
+
+
+def link(obj_or_model, pk, text) -> str:
+    """``<a href="(change page)">text</a>`` (safe HTML)."""
+    return format_html('<a href="{}">{}</a>', change_url(obj_or_model, pk), text)

@@ -229,6 +229,7 @@ UNFOLD = {
     "SHOW_VIEW_ON_SITE": False,
     "DASHBOARD_CALLBACK": "insights.dashboard.dashboard_callback",
     "SIDEBAR": SIDEBAR,
+    "STYLES": [lambda request: static("feedbackhub/list.css")],  # the changelist cells (feedbackhub.result_list)
     "SITE_FAVICONS": [
         {"rel": "icon", "type": "image/svg+xml", "href": lambda request: static("feedbackhub/favicon.svg")},
     ],
