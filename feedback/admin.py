@@ -6,7 +6,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.utils import lookup_spawns_duplicates
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import BooleanField, F, Func, Prefetch, Q, QuerySet, Subquery
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -22,7 +22,7 @@ from feedback.choices import Priority, Sentiment, Status
 from feedback.models import EmbeddingSpace, FeedbackItem, Merge
 from feedback.resources import FeedbackResource
 from feedbackhub.admin_tools import HubChangeList, HubModelAdmin, ScopedAutocompleteSelectFilter
-from feedbackhub.formatting import money
+from feedbackhub.formatting import link, money
 from feedbackhub.sheets import SpreadsheetAdmin
 
 STATUS_VARIANTS = {
@@ -61,6 +61,32 @@ class FeedbackChangeList(HubChangeList):
             if spawning == {ONE_THEME} and "," not in str(self.params[ONE_THEME]):
                 may_have_duplicates = False
         return specs, has_filters, remaining, may_have_duplicates, has_active
+
+
+class ThemeFilter(ScopedAutocompleteSelectFilter):
+    """Feedback of one theme, found from the theme's links: ``id = ANY(ARRAY(links))``, not a join.
+
+    Joined, PostgreSQL walks the newest feedback and probes each item's links until it has a page: about 24,000
+    probes for a theme with 6,000 of 1M items, 40-100 ms (parallel workers included). From the links, it reads the
+    theme's items by primary key and keeps the newest 50: 3-20 ms. The ORM's ``pk__in=subquery`` is planned as the
+    join again, hence the array. Several themes, or none, filter as usual.
+    """
+
+    def queryset(self, request, queryset):
+        values = self.used_parameters.get(self.lookup_kwarg)
+        values = values if isinstance(values, list) else [values]
+        if len(values) != 1 or self.lookup_val_isnull or not str(values[0]).isdigit():
+            return super().queryset(request, queryset)
+        links = FeedbackItem.themes.through.objects.filter(theme_id=int(values[0])).values("feedbackitem_id")
+        return queryset.filter(IsAnyOf(F("pk"), Subquery(links)))
+
+
+class IsAnyOf(Func):
+    """``value = ANY(ARRAY(subquery))``: the subquery read first, as one array (not planned as a join)."""
+
+    arg_joiner = " = ANY(ARRAY("
+    template = "%(expressions)s))"
+    output_field = BooleanField()
 
 
 class FeedbackItemForm(forms.ModelForm):
@@ -129,8 +155,8 @@ class FeedbackItemAdmin(HubModelAdmin, SpreadsheetAdmin):
     sortable_by = ["received_at"]  # the one order an index serves at 1M rows (received_at, id): offer no other
     list_before_template = "admin/includes/phone_list.html"
     phone_hidden = ["product", "sentiment_pill", "theme_names", "category"]  # the source is on the page
-    grid_editable = ("status", "category", "priority")  # ?grid=edit; every row saves through save_model → services
-    grid_columns = {"status_pill": "status", "priority_pill": "priority"}
+    grid_editable = ("status", "category", "priority", "themes")  # ?grid=edit; each row saves through the services
+    grid_columns = {"status_pill": "status", "priority_pill": "priority", "theme_names": "themes"}
     form = FeedbackItemForm
     actions = [*(_move_action(status) for status in Status), "merge_into_oldest", "assign_theme"]
     list_filter = [
@@ -143,7 +169,7 @@ class FeedbackItemAdmin(HubModelAdmin, SpreadsheetAdmin):
         "priority",
         "sentiment_label",
         ("customer", ScopedAutocompleteSelectFilter),
-        ("themes", ScopedAutocompleteSelectFilter),
+        ("themes", ThemeFilter),
         "customer__tier",
         "customer__industry",
         "customer__region",
@@ -282,9 +308,7 @@ class FeedbackItemAdmin(HubModelAdmin, SpreadsheetAdmin):
     def customer_link(self, obj: FeedbackItem) -> str:
         if obj.customer is None:
             return "—"
-        return format_html(
-            '<a href="{}">{}</a>', reverse("admin:customers_customer_change", args=[obj.customer_id]), obj.customer.name
-        )
+        return link(Customer, obj.customer_id, obj.customer.name)
 
     @action(description="Merge into the oldest selected item (undo from the message)", permissions=["change"])
     def merge_into_oldest(self, request, queryset: QuerySet) -> None:
