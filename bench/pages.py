@@ -121,6 +121,7 @@ def other_pages(picks: Picks) -> list[Page]:
             url("plain:feedback_feedbackitem_change", item),
             plain_capped=True,
         ),
+        Page("feedback: edit in grid", VIEW, url("admin:feedback_feedbackitem_changelist", grid="edit")),
         Page("leadership view", VIEW, url("admin:themes_leadershiptheme_changelist")),
         Page("engineering bugs view", VIEW, url("admin:feedback_bugreport_changelist")),
         Page(
