@@ -20,6 +20,7 @@ def grid_post(items, **changes_by_pk) -> dict:
     }
     for index, item in enumerate(items):
         values = {"id": item.pk, "status": item.status, "category": item.category, "priority": item.priority}
+        values["themes"] = [theme.pk for theme in item.themes.all()]
         values.update(changes_by_pk.get(f"i{item.pk}", {}))
         data.update({f"form-{index}-{key}": value for key, value in values.items()})
     return data
@@ -81,3 +82,47 @@ def test_given_a_user_who_may_only_view_then_no_grid_is_offered(client, django_u
     page = client.get(URL, {"grid": "edit"}).content.decode()
 
     assert 'name="form-0-status"' not in page and "Edit in grid" not in page
+
+
+def test_given_items_with_themes_when_opening_the_grid_then_their_themes_are_chosen_without_a_query_per_row(
+    admin_client,
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import make_theme
+
+    sso, audit = make_theme(name="SSO"), make_theme(name="Audit logs")
+
+    def grid_queries() -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as queries:
+            html = admin_client.get(URL, {"grid": "edit"}).content.decode()
+        return len(queries.captured_queries), html
+
+    make_feedback().themes.add(sso)
+    one_row, _ = grid_queries()
+    for _ in range(4):
+        make_feedback().themes.add(sso, audit)
+    five_rows, html = grid_queries()
+
+    assert five_rows == one_row  # the theme names come from the rows' prefetched themes
+    assert 'name="form-0-themes"' in html
+    assert html.count(f'<option value="{audit.pk}" selected>Audit logs</option>') == 4
+
+
+def test_given_the_grid_when_a_rows_themes_change_then_they_are_linked_through_the_service(admin_client):
+    from tests.factories import make_theme
+
+    sso, audit = make_theme(name="SSO"), make_theme(name="Audit logs")
+    item = make_feedback()
+    item.themes.add(sso)
+    type(sso).objects.filter(pk__in=[sso.pk, audit.pk]).update(rollups_dirty=False)
+
+    data = grid_post([item])
+    data["form-0-themes"] = [audit.pk]
+    admin_client.post(f"{URL}?grid=edit", data)
+
+    assert list(item.themes.all()) == [audit]
+    sso.refresh_from_db()
+    audit.refresh_from_db()
+    assert sso.rollups_dirty and audit.rollups_dirty  # set_themes marks both themes' rollups stale
