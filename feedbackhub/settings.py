@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "themes",
     "launches",
     "insights",
+    "integrations",
     "demo",
 ]
 
@@ -206,12 +207,16 @@ X_FRAME_OPTIONS = "DENY"
 
 # --- API -------------------------------------------------------------------------------------------------------
 
-REST_FRAMEWORK = {
+REST_FRAMEWORK = {  # integrations send a token (integrations.auth); admin users browsing the docs use their session
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "integrations.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.DjangoModelPermissions"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "integrations.auth.HasScope",
+        "rest_framework.permissions.DjangoModelPermissions",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,

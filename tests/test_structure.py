@@ -16,7 +16,8 @@ MAY_IMPORT = {
     "feedback": {"feedbackhub", "customers"},
     "themes": {"feedbackhub", "customers", "feedback"},
     "launches": {"feedbackhub", "customers", "feedback", "themes"},
-    "insights": {"feedbackhub", "customers", "feedback", "themes", "launches"},
+    "integrations": {"feedbackhub", "customers", "feedback", "themes", "launches"},
+    "insights": {"feedbackhub", "customers", "feedback", "themes", "launches", "integrations"},
 }
 PROJECT_PACKAGES = {*MAY_IMPORT, "demo"}
 
