@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.db.models import Q
 
 from integrations.choices import Scope
 
@@ -30,6 +31,12 @@ class ApiToken(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = "API token"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(scopes__contained_by=Scope.values) & ~Q(scopes=[]), name="apitoken_scopes_known"
+            ),
+        ]
+        indexes = [models.Index(fields=["-created_at", "-id"], name="apitoken_created_idx")]
 
     def __str__(self) -> str:
         return f"{self.name} (fbh_{self.prefix}_…)"
