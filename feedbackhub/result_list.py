@@ -8,8 +8,11 @@ field up again, and renders a template for every label pill, boolean icon and ac
 - per distinct value, once: a label pill or boolean icon (a page holds a handful of statuses, not fifty);
 - per row: the value, escaped into the column's precomputed cell.
 
-Lists that use what this does not draw — an editable grid (a formset), row actions, expandable sections, drag
-ordering, popups — keep unfold's renderer (``fast_rows_apply``).
+The editable grid's fields are drawn once per distinct value too: a row's select differs from another row's with the
+same value only by its form prefix (``form-7-status``), so 200 widget templates become a dozen.
+
+Lists that use what this does not draw — row actions, expandable sections, drag ordering, popups — keep unfold's
+renderer (``fast_rows_apply``).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from django.contrib.admin.utils import FieldIsAForeignKeyColumnName, _get_non_gf
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db import models
 from django.db.models.constants import LOOKUP_SEP
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -36,6 +40,7 @@ ROW_OPEN = (
 )
 BODY_CLASSES = ("", "bg-base-50 dark:bg-white/[.02]")  # unfold's {% cycle %} of row backgrounds
 PK_MARK = "__fh_pk__"
+FIELD_MARK = "__fh_field__"
 CELL_CLASS = "fh-td"  # unfold's 25 cell utility classes as one (feedbackhub/static/feedbackhub/list.css)
 CHECKBOX_CLASS = "action-checkbox fh-cb"
 
@@ -44,8 +49,7 @@ def fast_rows_apply(cl, actions_row=None) -> bool:
     """Whether this changelist's rows can be drawn here (nothing on it that only unfold's renderer draws)."""
     admin = cl.model_admin
     return not (
-        getattr(cl, "formset", None)
-        or cl.is_popup
+        cl.is_popup
         or actions_row
         or getattr(admin, "ordering_field", None)
         or getattr(admin, "list_sections", None)
@@ -167,10 +171,20 @@ def result_rows(cl) -> list[SafeString]:
     row_url = _row_url(cl)
     link_classes = " ".join(LINK_CLASSES)
     checkbox = None
+    forms = list(cl.formset.forms) if getattr(cl, "formset", None) else [None] * len(cl.result_list)
+    widgets = {column.name: {} for column in columns}  # the grid's widget HTML by column and value
     rows = []
-    for number, obj in enumerate(cl.result_list):
+    for number, (obj, form) in enumerate(zip(cl.result_list, forms, strict=True)):
         cells = []
+        errors_row = ""
+        if form is not None and form.non_field_errors():
+            errors_row = f'<tr><td class="text-left" colspan="{len(columns)}">{form.non_field_errors()}</td></tr>'
         for column in columns:
+            if form is not None and column.name in form.fields and not column.link:
+                content, failed = _field(form, column.name, widgets[column.name])
+                classes = f"{column.classes} group errors" if failed else column.classes
+                cells.append(f'<td class="{classes}" data-label="{column.header}">{content}</td>')
+                continue
             if column.kind == "checkbox":
                 if checkbox is None:
                     checkbox = str(admin.action_checkbox(_PkOnly(PK_MARK)))
@@ -184,10 +198,24 @@ def result_rows(cl) -> list[SafeString]:
         rows.append(
             mark_safe(
                 f'<tbody class="block relative lg:table-row-group {BODY_CLASSES[number % 2]}" '
-                f'x-data="{{rowOpen: false}}" >{ROW_OPEN}{"".join(cells)}</tr></tbody>'
+                f'x-data="{{rowOpen: false}}" >{errors_row}{ROW_OPEN}{"".join(cells)}</tr></tbody>'
             )
         )
     return rows
+
+
+def _field(form, name: str, drawn: dict) -> tuple[str, bool]:
+    """A grid row's field (widget, and errors if any) and whether it has errors; drawn once per value per column."""
+    bound = form[name]
+    if bound.errors:
+        errors = render_to_string("unfold/helpers/form_errors.html", {"errors": bound.errors})
+        return str(bound) + errors, True
+    value = bound.value()
+    key = repr(tuple(value) if isinstance(value, list) else value)
+    own = f"{form.prefix}-{name}"  # in the field's name, id and label: the only per-row part
+    if key not in drawn:
+        drawn[key] = str(bound).replace(own, FIELD_MARK)
+    return drawn[key].replace(FIELD_MARK, own), False
 
 
 def _attribute(obj, name: str):

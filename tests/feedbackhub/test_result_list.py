@@ -83,13 +83,44 @@ def test_given_the_feedback_list_then_labels_links_and_escaping_are_there(admin_
     assert Sentiment.NEGATIVE.label in html
 
 
-def test_given_the_grid_then_unfolds_renderer_draws_the_editable_rows(admin_client, rows):
+def test_given_the_grid_then_each_rows_fields_are_unfolds_with_the_rows_own_names(admin_client, rows):
+    sso = rows.themes.get()
+    for _ in range(3):
+        make_feedback(status=Status.REVIEWING).themes.add(sso)
+
     response = admin_client.get(reverse("admin:feedback_feedbackitem_changelist"), {"grid": "edit"})
 
+    cl = response.context["cl"]
     html = response.content.decode()
-    assert response.status_code == 200
-    assert 'name="form-0-status"' in html  # the grid's form fields, which only unfold's renderer draws
-    assert "fh-td" not in html
+    ours = re.findall(r"<tbody class=\"block relative lg:table-row-group.*?</tbody>", html, re.S)
+    assert [cells(row) for row in ours] == [cells(row) for row in unfold_rows(cl)]
+    for index, item in enumerate(cl.result_list):  # each row's widgets carry its own form prefix and value
+        assert f'name="form-{index}-status" ' in ours[index] and f'id="id_form-{index}-status"' in ours[index]
+        assert f'<option value="{item.status}" selected>' in ours[index]
+    assert "fh-td" in ours[0]
+
+
+def test_given_a_grid_row_with_an_error_then_that_row_shows_it_and_keeps_the_posted_values(admin_client, rows):
+    url = reverse("admin:feedback_feedbackitem_changelist") + "?grid=edit"
+    items = list(response_items := admin_client.get(url).context["cl"].result_list)
+    data = {
+        "form-TOTAL_FORMS": str(len(items)),
+        "form-INITIAL_FORMS": str(len(items)),
+        "form-MIN_NUM_FORMS": "0",
+        "form-MAX_NUM_FORMS": "1000",
+        "_save": "Save",
+    }
+    for index, item in enumerate(response_items):
+        data |= {f"form-{index}-id": item.pk, f"form-{index}-status": item.status}
+        data |= {f"form-{index}-category": item.category, f"form-{index}-priority": item.priority}
+        data[f"form-{index}-themes"] = [theme.pk for theme in item.themes.all()]
+    data["form-0-status"] = Status.SHIPPED  # New → Shipped skips the workflow
+
+    html = admin_client.post(url, data).content.decode()
+
+    first = re.findall(r"<tbody class=\"block relative lg:table-row-group.*?</tbody>", html, re.S)[0]
+    assert "group errors" in first and "Cannot move feedback from New to Shipped" in first
+    assert '<option value="shipped" selected>' in first  # the posted value stays, to be corrected
 
 
 def test_given_an_admin_with_row_actions_or_sections_then_this_renderer_steps_aside(rf, admin_user):
