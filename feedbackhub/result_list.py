@@ -49,10 +49,7 @@ def fast_rows_apply(cl, actions_row=None) -> bool:
     """Whether this changelist's rows can be drawn here (nothing on it that only unfold's renderer draws)."""
     admin = cl.model_admin
     return not (
-        cl.is_popup
-        or actions_row
-        or getattr(admin, "ordering_field", None)
-        or getattr(admin, "list_sections", None)
+        cl.is_popup or actions_row or getattr(admin, "ordering_field", None) or getattr(admin, "list_sections", None)
     )
 
 
