@@ -14,6 +14,7 @@ feedback change page gets one request, stopped at BENCH_CAP_SECONDS (default 15)
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 
@@ -90,6 +91,8 @@ def run(*, feedback: int, customers: int, repeat: int) -> None:
         )
         print(header())
         clients["admin"].get(pages[0].plain)  # one warm-up for every plain page: its templates, its caches
+        clients["admin"].get(pages[0].ours)
+        gc.freeze()  # as feedbackhub/wsgi.py does in each web worker: what loading made is never collected again
         for page in pages:
             row = measure_row(page, clients, repeat=repeat, plain_repeat=plain_repeat, cap=cap)
             rows.append(row)
