@@ -1,4 +1,4 @@
-"""Integration records: the API tokens integrations authenticate with."""
+"""Integration records: the API tokens integrations authenticate with, and the webhook deliveries they send."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 
-from integrations.choices import Scope
+from integrations.choices import DeliveryStatus, Scope, WebhookSource
 
 TOKEN_PREFIX_LENGTH = 8
 
@@ -45,3 +45,40 @@ class ApiToken(models.Model):
     def is_active(self) -> bool:
         """Whether the token still opens the API (not revoked)."""
         return self.revoked_at is None
+
+
+class WebhookDelivery(models.Model):
+    """One webhook as a source sent it: stored on arrival (signature checked), then processed by a worker.
+
+    ``(source, delivery_id)`` is unique: a delivery sent again (a vendor's retry or a replay) is recognised and not
+    processed twice. The raw body is kept byte for byte, so a delivery can be processed again after a fix.
+    """
+
+    source = models.CharField(max_length=16, choices=WebhookSource.choices)
+    delivery_id = models.CharField(max_length=255, help_text="The vendor's id of this delivery or event.")
+    event = models.CharField(max_length=100, blank=True, help_text="What happened, e.g. issues.closed.")
+    received_at = models.DateTimeField(auto_now_add=True)
+    headers = models.JSONField(default=dict, blank=True, help_text="The delivery headers worth keeping (no secrets).")
+    body = models.TextField(blank=True, help_text="The raw body as received.")
+    payload = models.JSONField(default=dict, blank=True, help_text="The body parsed (JSON, or a Slack form).")
+    status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    result = models.JSONField(default=dict, blank=True, help_text="What processing did: items taken in, updates.")
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name_plural = "webhook deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["source", "delivery_id"], name="webhook_delivery_unique_id"),
+        ]
+        indexes = [
+            models.Index(fields=["-received_at", "-id"], name="webhook_delivery_received_idx"),
+            models.Index(
+                fields=["received_at"], name="webhook_delivery_queued_idx", condition=models.Q(status="queued")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} {self.event or 'delivery'} {self.delivery_id}"
