@@ -215,14 +215,21 @@ REST_FRAMEWORK = {  # integrations send a token (integrations.auth); admin users
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
         "integrations.auth.HasScope",
-        "rest_framework.permissions.DjangoModelPermissions",
+        "feedbackhub.api.ModelPermissions",  # Django's model permissions, reads included (view_<model>)
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
+    "DEFAULT_PAGINATION_CLASS": "feedbackhub.api.KeysetCursorPagination",  # views name their indexed orderings
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "feedbackhub.api.exception_handler",  # a service's refusal is a 400 naming the field
 }
-SPECTACULAR_SETTINGS = {"TITLE": "FeedbackHub API", "VERSION": "1.0.0", "SERVE_INCLUDE_SCHEMA": False}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "FeedbackHub API",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # One name per choice set: severity and priority share theirs; three models have a "status".
+    "ENUM_NAME_OVERRIDES": {"LevelEnum": "feedback.choices.Priority", "FeedbackStatusEnum": "feedback.choices.Status"},
+}
 
 # --- Admin -----------------------------------------------------------------------------------------------------
 

@@ -1,9 +1,9 @@
-"""URLs: the admin is the app; the API and its schema come with the integrations issue."""
+"""URLs: the admin is the app; the REST API, its schema and docs live under /api/ (feedbackhub.api_urls)."""
 
 from django.contrib import admin
 from django.http import HttpResponsePermanentRedirect
 from django.templatetags.static import static
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 
@@ -16,4 +16,5 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
+    path("api/", include("feedbackhub.api_urls")),
 ]

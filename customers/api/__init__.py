@@ -1,0 +1,1 @@
+"""The customers REST API: serializers, viewsets and routes (mounted under /api/ by feedbackhub.api_urls)."""

@@ -1,0 +1,40 @@
+"""Customer API: accounts and their usage, narrowed to the accounts the caller may see (sales: their own)."""
+
+from __future__ import annotations
+
+from rest_framework import viewsets
+
+from customers.api.serializers import CustomerSerializer, UsageSnapshotSerializer
+from customers.filtersets import CustomerFilterSet, UsageSnapshotFilterSet
+from customers.models import Customer, UsageSnapshot
+from customers.selectors import visible_to
+from feedbackhub.api import HubViewSetMixin
+
+
+class CustomerViewSet(HubViewSetMixin, viewsets.ModelViewSet):
+    """Accounts. Deleting one that still has feedback is refused (409): move or delete its feedback first."""
+
+    queryset = Customer.objects.all()
+    serializer_class = CustomerSerializer
+    filterset_class = CustomerFilterSet
+    orderings = {  # customer_name_idx (name, id); customer_arr_idx (-arr)
+        "name": ("name", "id"),
+        "-name": ("-name", "-id"),
+        "-arr": ("-arr", "-id"),
+        "arr": ("arr", "id"),
+    }
+
+    def get_queryset(self):
+        return visible_to(super().get_queryset(), self.request.user)
+
+
+class UsageSnapshotViewSet(HubViewSetMixin, viewsets.ModelViewSet):
+    """Daily usage per account, newest first."""
+
+    queryset = UsageSnapshot.objects.all()
+    serializer_class = UsageSnapshotSerializer
+    filterset_class = UsageSnapshotFilterSet
+    orderings = {"-taken_on": ("-taken_on", "-id"), "taken_on": ("taken_on", "id")}  # usage_taken_on_idx
+
+    def get_queryset(self):
+        return visible_to(super().get_queryset(), self.request.user, prefix="customer__")

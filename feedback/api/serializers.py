@@ -1,0 +1,128 @@
+"""Feedback API serializers: every write goes through ``feedback.services``, as the admin's forms do.
+
+The status follows the workflow (a refused move is a 400 naming the allowed ones), a duplicate link stays one level
+deep, themes are linked through ``set_themes`` (their rollups go stale), the sentiment label follows the score, and
+what the customer said and where it came from cannot change once recorded: it is the evidence.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from customers.models import Customer
+from customers.selectors import visible_to
+from feedback import services
+from feedback.choices import Status
+from feedback.models import FeedbackItem
+from feedbackhub.api import HubModelSerializer, scoped_queryset
+
+# Read-only once recorded (the admin's SOURCE_FIELDS): sending the same value back is fine, a change is a 400.
+EVIDENCE_FIELDS = ["verbatim", "source", "source_id", "source_url", "received_at", "raw_payload", "reporter_email"]
+LIST_FIELDS = [
+    "id",
+    "received_at",
+    "source",
+    "source_id",
+    "source_url",
+    "verbatim",
+    "summary",
+    "reporter_email",
+    "customer",
+    "category",
+    "product",
+    "product_area",
+    "severity",
+    "priority",
+    "sentiment_score",
+    "sentiment_label",
+    "tags",
+    "status",
+    "themes",
+    "duplicate_of",
+    "triaged_at",
+    "created_at",
+    "updated_at",
+]
+
+
+def _messages(error: DjangoValidationError) -> list[str]:
+    return error.messages
+
+
+class FeedbackItemSerializer(HubModelSerializer):
+    """A feedback item in full (with the payload its source sent)."""
+
+    class Meta:
+        model = FeedbackItem
+        fields = [*LIST_FIELDS, "raw_payload"]
+        read_only_fields = ["sentiment_label", "triaged_at", "created_at", "updated_at"]
+        extra_kwargs = {
+            "sentiment_score": {"min_value": -1, "max_value": 1},
+            "status": {"help_text": "New items start as new; then the workflow's moves (feedback.choices)."},
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is None:
+            return
+        if "customer" in self.fields:
+            scoped_queryset(self.fields["customer"], visible_to(Customer.objects.all(), request.user))
+        if "duplicate_of" in self.fields:
+            items = visible_to(FeedbackItem.objects.all(), request.user, prefix="customer__")
+            scoped_queryset(self.fields["duplicate_of"], items)
+
+    def validate_status(self, value: str) -> str:
+        if self.instance is None:
+            if value != Status.NEW:
+                raise serializers.ValidationError(
+                    f"A new item starts as {Status.NEW.label}; move it on through the workflow afterwards."
+                )
+            return value
+        try:
+            services.check_status_change(item=self.instance, status=value)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(_messages(error)) from error
+        return value
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        item = self.instance
+        if item is None:
+            return attrs
+        changed = [name for name in EVIDENCE_FIELDS if name in attrs and attrs[name] != getattr(item, name)]
+        if changed:
+            raise serializers.ValidationError(
+                {name: ["Cannot change once recorded: it is the customer's evidence."] for name in changed}
+            )
+        original = attrs.get("duplicate_of")
+        if original is not None and original.pk != item.duplicate_of_id:
+            try:
+                services.duplicate_root(item=item, original=original)
+            except DjangoValidationError as error:
+                raise serializers.ValidationError({"duplicate_of": _messages(error)}) from error
+        return attrs
+
+    def create(self, validated_data):
+        themes = validated_data.pop("themes", None)
+        item = services.save_feedback(item=FeedbackItem(**validated_data), created=True)
+        if themes:
+            services.set_themes(item=item, themes=themes)
+        return item
+
+    def update(self, instance, validated_data):
+        themes = validated_data.pop("themes", None)
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        services.save_feedback(item=instance, created=False)
+        if themes is not None:
+            services.set_themes(item=instance, themes=themes)
+        return instance
+
+
+class FeedbackItemListSerializer(FeedbackItemSerializer):
+    """A feedback item in a list: without the source's raw payload (read one item for it)."""
+
+    class Meta(FeedbackItemSerializer.Meta):
+        fields = LIST_FIELDS

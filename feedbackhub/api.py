@@ -1,0 +1,366 @@
+"""The API's shared shape: keyset cursor pages on indexed orderings, ``?fields=`` lists, errors that name the field.
+
+Each app's ``api/views.py`` declares a viewset in a few lines (queryset, serializer, filterset, ``orderings``) with
+``HubViewSetMixin``; its serializers derive from ``HubModelSerializer``. This module imports nothing of the apps.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import CheckConstraint, ProtectedError, Q, QuerySet, RestrictedError
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
+from rest_framework import exceptions, permissions, serializers, status
+from rest_framework.filters import BaseFilterBackend
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+
+ORDERING_PARAM = "ordering"
+FIELDS_PARAM = "fields"
+MAX_PAGE_SIZE = 200
+
+
+# --- Permissions ---------------------------------------------------------------------------------------------------
+
+
+class ModelPermissions(permissions.DjangoModelPermissions):
+    """Django's model permissions, reads included: reading a table needs its ``view`` permission (as in the admin)."""
+
+    perms_map = {
+        **permissions.DjangoModelPermissions.perms_map,
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+        "HEAD": ["%(app_label)s.view_%(model_name)s"],
+    }
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    """The schema's name for the API token (``Authorization: Bearer fbh_…``); named by path, not imported."""
+
+    target_class = "integrations.auth.TokenAuthentication"
+    name = "apiToken"
+
+    def get_security_definition(self, auto_schema):
+        return build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Bearer")
+
+
+# --- Ordering and cursor pages -------------------------------------------------------------------------------------
+
+
+def _ordering_choices(view) -> dict[str, tuple[str, ...]]:
+    """The view's ``orderings``: each ``?ordering=`` value → the whole ORDER BY an index serves (unique, ends on id)."""
+    orderings = getattr(view, "orderings", None)
+    assert orderings, f"{type(view).__name__} needs an `orderings` dict (first entry: the default)."
+    return orderings
+
+
+class IndexedOrderingFilter(BaseFilterBackend):
+    """``?ordering=`` among the view's ``orderings`` only: each is served by an index, so every page stays fast.
+
+    An unknown value is a 400 naming the allowed ones (DRF's OrderingFilter would ignore it silently).
+    """
+
+    def get_ordering(self, request, queryset, view) -> tuple[str, ...]:
+        choices = _ordering_choices(view)
+        value = request.query_params.get(ORDERING_PARAM, "").strip()
+        if not value:
+            return next(iter(choices.values()))
+        if value not in choices:
+            raise exceptions.ValidationError(
+                {ORDERING_PARAM: [f"Unknown ordering “{value}”: use one of {', '.join(choices)}."]}
+            )
+        return choices[value]
+
+    def filter_queryset(self, request, queryset, view):
+        return queryset.order_by(*self.get_ordering(request, queryset, view))
+
+    def get_schema_operation_parameters(self, view):
+        if getattr(view, "action", None) != "list":
+            return []
+        choices = list(_ordering_choices(view))
+        return [
+            {
+                "name": ORDERING_PARAM,
+                "required": False,
+                "in": "query",
+                "description": f"Order of the list (each served by an index). Default: {choices[0]}.",
+                "schema": {"type": "string", "enum": choices},
+            }
+        ]
+
+
+class KeysetCursorPagination(CursorPagination):
+    """Cursor pages by position in the whole ordering (keyset), so a page costs the same at any depth.
+
+    DRF's cursor keeps only the first ordering column and skips ties with an OFFSET (capped at 1,000): lists
+    with many equal values (themes at 0 ARR, accounts of one ARR band) would repeat or lose rows. Here the
+    cursor holds every column of the ordering (which ends on the primary key, so positions are unique) and the
+    next page starts with ``col1 >= v1 AND (col1 > v1 OR (col1 = v1 AND col2 > v2) …)``: an index range scan.
+    """
+
+    page_size = api_settings.PAGE_SIZE
+    page_size_query_param = "page_size"
+    max_page_size = MAX_PAGE_SIZE
+    ordering = ("-id",)  # the views' ``orderings`` (through IndexedOrderingFilter) decide
+
+    def _get_position_from_instance(self, instance, ordering) -> str:
+        values = []
+        for field in ordering:
+            name = field.lstrip("-")
+            value = instance[name] if isinstance(instance, dict) else getattr(instance, name)
+            values.append(None if value is None else str(value))
+        return json.dumps(values, separators=(",", ":"))
+
+    def paginate_queryset(self, queryset, request, view=None):
+        return super().paginate_queryset(_KeysetQuerySet.wrap(queryset, self), request, view)
+
+    def after(self, queryset: QuerySet, position: str, *, reverse: bool) -> QuerySet:
+        """``queryset`` narrowed to the rows after ``position`` in the ordering (before it when ``reverse``)."""
+        try:
+            values = json.loads(position)
+        except ValueError as error:
+            raise exceptions.NotFound(self.invalid_cursor_message) from error
+        if not isinstance(values, list) or len(values) != len(self.ordering) or None in values:
+            raise exceptions.NotFound(self.invalid_cursor_message)
+        columns = []
+        for field, value in zip(self.ordering, values, strict=True):
+            descending = field.startswith("-") != reverse
+            columns.append((field.lstrip("-"), "lt" if descending else "gt", value))
+        later, equal = Q(), Q()
+        for name, lookup, value in columns:
+            later |= equal & Q(**{f"{name}__{lookup}": value})
+            equal &= Q(**{name: value})
+        first, lookup, value = columns[0]
+        try:  # values that do not fit their columns (a forged cursor) fail here, not in the database
+            narrowed = queryset.filter(Q(**{f"{first}__{lookup}e": value}) & later)
+        except (DjangoValidationError, ValueError, TypeError) as error:
+            raise exceptions.NotFound(self.invalid_cursor_message) from error
+        return narrowed
+
+
+class _KeysetQuerySet:
+    """A queryset stand-in for DRF's cursor code: its single-column ``filter(col__lt=pos)`` becomes the keyset one.
+
+    Everything else is the real queryset's (ordering, slicing, evaluation).
+    """
+
+    def __init__(self, queryset: QuerySet, paginator: KeysetCursorPagination, reverse: bool = False):
+        self._queryset, self._paginator, self._reverse = queryset, paginator, reverse
+
+    @classmethod
+    def wrap(cls, queryset: QuerySet, paginator: KeysetCursorPagination) -> _KeysetQuerySet:
+        return cls(queryset, paginator)
+
+    def order_by(self, *fields) -> _KeysetQuerySet:
+        reverse = tuple(fields) != tuple(self._paginator.ordering)
+        return type(self)(self._queryset.order_by(*fields), self._paginator, reverse)
+
+    def filter(self, **kwargs):
+        (position,) = kwargs.values()
+        return self._paginator.after(self._queryset, position, reverse=self._reverse)
+
+    def __getitem__(self, item):
+        return self._queryset[item]
+
+
+# --- Compact lists: ?fields= ---------------------------------------------------------------------------------------
+
+
+def requested_fields(request) -> set[str] | None:
+    """The field names a ``?fields=a,b`` read asks for, or None for all of them (writes always answer in full)."""
+    if request is None or request.method not in permissions.SAFE_METHODS:
+        return None
+    raw = request.query_params.get(FIELDS_PARAM, "")
+    names = {name.strip() for name in raw.split(",") if name.strip()}
+    return names or None
+
+
+def wants(request, field: str) -> bool:
+    """Whether the response includes ``field`` (views skip a prefetch nobody reads)."""
+    names = requested_fields(request)
+    return names is None or field in names
+
+
+class SparseFieldsParameter(BaseFilterBackend):
+    """Documents ``?fields=`` in the schema; the serializers do the narrowing (``HubModelSerializer``)."""
+
+    def filter_queryset(self, request, queryset, view):
+        return queryset
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": FIELDS_PARAM,
+                "required": False,
+                "in": "query",
+                "description": "Comma-separated fields to return (a compact list), e.g. `id,status`. Default: all.",
+                "schema": {"type": "string"},
+            }
+        ]
+
+
+# --- Serializers ---------------------------------------------------------------------------------------------------
+
+
+def _condition_fields(condition) -> list[str]:
+    """The model fields a CheckConstraint's Q names, in order (``health_score__lte`` → ``health_score``)."""
+    names = []
+    for child in getattr(condition, "children", []):
+        for name in [child[0].split("__")[0]] if isinstance(child, tuple) else _condition_fields(child):
+            if name not in names:
+                names.append(name)
+    return names
+
+
+class HubModelSerializer(serializers.ModelSerializer):
+    """A model serializer that answers ``?fields=``, refuses unknown input keys and checks the model's constraints.
+
+    Unknown keys (a typo: ``categroy``) are a 400 naming them instead of being dropped. Check constraints are
+    checked before anything is written, each error under the field it names, so the database never answers 500.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        names = requested_fields(request)
+        if names is None or self.parent is not None:
+            return
+        unknown = names - set(self.fields)
+        if unknown:
+            raise exceptions.ValidationError(
+                {FIELDS_PARAM: [f"Unknown field(s): {', '.join(sorted(unknown))}. Known: {', '.join(self.fields)}."]}
+            )
+        for name in set(self.fields) - names:
+            self.fields.pop(name)
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields) - {"csrfmiddlewaretoken"})  # the browsable API's form
+            if unknown:
+                raise exceptions.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        self.check_constraints(attrs)
+        return attrs
+
+    def check_constraints(self, attrs) -> None:
+        """Raise a 400 under the field it names when ``attrs`` (over the saved row) break one of the model's checks.
+
+        The error goes under the last field the condition names (``shipped_on`` for "shipped needs shipped_on").
+        Conditions on expressions (a vector's size) are left to the database.
+        """
+        model = self.Meta.model
+        fields = {field.name: field for field in model._meta.concrete_fields}
+        values = {}
+        if self.instance is not None:
+            values = {field.attname: getattr(self.instance, field.attname) for field in fields.values()}
+        for name, value in attrs.items():
+            if (field := fields.get(name)) is not None:
+                values[field.attname] = value.pk if field.is_relation and value is not None else value
+        candidate = model(**values)
+        errors: dict[str, list[str]] = {}
+        for constraint in model._meta.constraints:
+            if not isinstance(constraint, CheckConstraint):
+                continue
+            names = [name for name in _condition_fields(constraint.condition) if name not in {"id", "pk"}]
+            if not names or any(name not in fields for name in names):
+                continue
+            try:
+                constraint.validate(model, candidate)
+            except DjangoValidationError as error:
+                errors.setdefault(names[-1], []).extend(error.messages)
+        if errors:
+            raise serializers.ValidationError(errors)
+
+
+def scoped_queryset(field: serializers.Field, queryset: QuerySet) -> None:
+    """Point a related field (one or many) at ``queryset``: ids outside it are "does not exist", not a leak."""
+    target = getattr(field, "child_relation", field)
+    target.queryset = queryset
+
+
+# --- Viewsets ------------------------------------------------------------------------------------------------------
+
+
+class HubViewSetMixin:
+    """Before a ModelViewSet: keyset pages, filters, ``?ordering=`` and ``?fields=``; each write in one transaction.
+
+    Views declare ``queryset``, ``serializer_class``, ``filterset_class`` and ``orderings``. A mixin, not a viewset:
+    the settings name this module (permissions, pagination), so it must not import DRF's views (an import cycle).
+    """
+
+    filter_backends = [DjangoFilterBackend, IndexedOrderingFilter, SparseFieldsParameter]
+    pagination_class = KeysetCursorPagination
+    lookup_value_regex = r"\d+"  # /api/feedback/ingest/ and other named routes never look like a row
+    orderings: dict[str, tuple[str, ...]] = {}
+
+    def perform_create(self, serializer):
+        with transaction.atomic():
+            serializer.save()
+        self.reread(serializer)
+
+    def perform_update(self, serializer):
+        with transaction.atomic():
+            serializer.save()
+        self.reread(serializer)
+
+    def reread(self, serializer) -> None:
+        """Answer a write with the row as a read shows it (its annotations and prefetched links)."""
+        fresh = self.get_queryset().filter(pk=serializer.instance.pk).first()
+        if fresh is not None:  # None: the caller may write a row they cannot read (sales, feedback of no account)
+            serializer.instance = fresh
+
+    def perform_destroy(self, instance):
+        with transaction.atomic():
+            self.destroy_instance(instance)
+
+    def destroy_instance(self, instance) -> None:
+        """Delete one row (apps with a delete service override this)."""
+        instance.delete()
+
+
+# --- Errors --------------------------------------------------------------------------------------------------------
+
+
+def _django_errors(error: DjangoValidationError) -> dict[str, list[str]]:
+    """A Django ValidationError (a service's refusal) as the API's field → messages."""
+    if hasattr(error, "error_dict"):
+        return {
+            (api_settings.NON_FIELD_ERRORS_KEY if field == "__all__" else field): messages
+            for field, messages in error.message_dict.items()
+        }
+    return {api_settings.NON_FIELD_ERRORS_KEY: error.messages}
+
+
+def exception_handler(exc, context):
+    """DRF's handler, plus the errors the domain raises: never a 500 for something the client can fix.
+
+    A service's ValidationError is a 400 under the field it names; a row that other rows still need (a customer
+    with feedback) is a 409 saying which; a constraint the database refused is a 409 naming the constraint.
+    """
+    from rest_framework.views import exception_handler as drf_exception_handler  # see HubViewSetMixin
+    from rest_framework.views import set_rollback
+
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(_django_errors(exc))
+    elif isinstance(exc, ProtectedError | RestrictedError):
+        blockers = getattr(exc, "protected_objects", None) or getattr(exc, "restricted_objects", None) or []
+        kinds = sorted({str(obj._meta.verbose_name_plural) for obj in blockers})
+        set_rollback()
+        return Response(
+            {"detail": f"Cannot delete: other records still point to it ({', '.join(kinds)}). Remove or move them."},
+            status=status.HTTP_409_CONFLICT,
+        )
+    elif isinstance(exc, IntegrityError):
+        cause = getattr(exc, "__cause__", None)
+        constraint = getattr(getattr(cause, "diag", None), "constraint_name", None)
+        detail = f"The change conflicts with constraint “{constraint}”." if constraint else "The change conflicts."
+        set_rollback()
+        return Response({"detail": detail}, status=status.HTTP_409_CONFLICT)
+    return drf_exception_handler(exc, context)

@@ -1,0 +1,6 @@
+"""Ingestion and webhook routes under /api/ (included first by feedbackhub.api_urls, before the resource routers).
+
+The integrations work fills this in, e.g. ``path("feedback/ingest/", ...)`` and the webhook receivers.
+"""
+
+urlpatterns = []

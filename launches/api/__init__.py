@@ -1,0 +1,1 @@
+"""The launches REST API: serializers, viewsets and routes (mounted under /api/ by feedbackhub.api_urls)."""
