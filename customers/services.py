@@ -6,11 +6,17 @@ is matched the same way wherever its rows come from.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q, Value
 from django.db.models.functions import Concat, Lower
 
+from customers.choices import Plan, Tier
 from customers.models import Customer
 
 
@@ -75,3 +81,121 @@ def user_label(*, user) -> str:
     if user is None:
         return ""
     return user.get_full_name() or user.get_username()
+
+
+# --- CRM account sync: the enrichment the CRM owns ----------------------------------------------------------------
+
+
+@dataclass
+class EnrichmentReport:
+    """What a CRM sync did: accounts updated, unchanged, and each row or cell it could not apply (row number, why)."""
+
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _choice(value: str, choices, label: str) -> str:
+    """The choice ``value`` names by its value or its label (case, spaces, dashes and a ``($…)`` note ignored)."""
+
+    def plain(text: str) -> str:
+        return "".join(ch for ch in text.split("(")[0].lower() if ch.isalnum())
+
+    wanted = plain(value)
+    for choice_value, choice_label in choices.choices:
+        if wanted in (plain(choice_value), plain(str(choice_label))):
+            return choice_value
+    raise ValidationError(f"{label} “{value}” is not one of {', '.join(choices.values)}.")
+
+
+def _date(value: str) -> date:
+    for fmt in ("%Y-%m-%d", "%m/%d/%Y", "%d.%m.%Y"):
+        try:
+            return datetime.strptime(value[:10] if fmt == "%Y-%m-%d" else value, fmt).date()
+        except ValueError:
+            continue
+    raise ValidationError(f"renewal date “{value}” is not a date (YYYY-MM-DD or MM/DD/YYYY).")
+
+
+def _arr(value: str) -> Decimal:
+    try:
+        arr = Decimal(value.replace(",", "").replace("$", ""))
+    except InvalidOperation:
+        raise ValidationError(f"ARR “{value}” is not a number.") from None
+    if arr < 0:
+        raise ValidationError(f"ARR {arr} is negative.")
+    return arr.quantize(Decimal("0.01"))
+
+
+def _health(value: str) -> int:
+    try:
+        health = round(float(value))
+    except ValueError:
+        raise ValidationError(f"health score “{value}” is not a number.") from None
+    if not 0 <= health <= 100:
+        raise ValidationError(f"health score {health} is outside 0–100.")
+    return health
+
+
+# Row key → (customer field, parser of the cell's text).
+ENRICHMENT_CELLS = {
+    "arr": ("arr", _arr),
+    "tier": ("tier", lambda value: _choice(value, Tier, "tier")),
+    "plan": ("plan", lambda value: _choice(value, Plan, "plan")),
+    "health_score": ("health_score", _health),
+    "renewal_date": ("renewal_date", _date),
+    "owner_email": ("account_owner", lambda value: user_by_name(name=value)),
+}
+
+
+def enrichment_changes(*, row: dict) -> tuple[dict, list[str]]:
+    """The customer fields a CRM row sets, and the problem of each cell that cannot be applied.
+
+    Each cell is checked on its own: a blank cell changes nothing, a bad one is reported and leaves its field as it
+    was, and the row's other cells still apply.
+    """
+    changes, problems = {}, []
+    for key, (name, parse) in ENRICHMENT_CELLS.items():
+        value = row.get(key)
+        if value is None or str(value).strip() == "":
+            continue
+        try:
+            changes[name] = parse(str(value).strip())
+        except ValidationError as exc:
+            problems.append(" ".join(exc.messages))
+    return changes, problems
+
+
+def update_enrichment(*, rows: Iterable[dict], progress=None) -> EnrichmentReport:
+    """Apply a CRM export to the accounts it names: ARR, tier, plan, health, renewal date, owner (by e-mail).
+
+    Each row names its account by ``crm_id`` or ``domain`` (``customer_by_key``) and is applied on its own: a row
+    naming no known account, or a bad cell (``enrichment_changes``), is reported with its number; the rest applies.
+    Accounts the hub does not know are reported, not created (creating accounts is the customer import's job).
+    Matched by domain, an account learns its CRM id. ``progress`` gets ``update(1)`` per row.
+    """
+    report = EnrichmentReport()
+    for number, row in enumerate(rows, start=1):
+        try:
+            customer = customer_by_key(domain=row.get("domain"), crm_id=row.get("crm_id"))
+            if customer is None:
+                raise ValidationError(
+                    f"no account has CRM id “{row.get('crm_id') or ''}” or domain “{row.get('domain') or ''}”."
+                )
+            changes, problems = enrichment_changes(row=row)
+            report.errors += [(number, problem) for problem in problems]
+            changed = [name for name, value in changes.items() if getattr(customer, name) != value]
+            if not customer.crm_id and row.get("crm_id"):  # matched by domain: remember the CRM's id from now on
+                changes["crm_id"], changed = str(row["crm_id"]).strip(), [*changed, "crm_id"]
+            if changed:
+                for name in changed:
+                    setattr(customer, name, changes[name])
+                customer.save(update_fields=[*changed, "updated_at"])
+                report.updated += 1
+            else:
+                report.unchanged += 1
+        except ValidationError as exc:
+            report.errors.append((number, " ".join(exc.messages)))
+        if progress is not None:
+            progress.update(1)
+    return report

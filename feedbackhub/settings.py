@@ -150,6 +150,34 @@ EMBEDDING_SPACE = EMBEDDING_SPACES[AI_PROVIDER]
 # Link of a tracker issue key (Linear, Jira, GitHub), e.g. https://linear.app/acme/issue/{key}; empty: plain keys.
 TRACKER_ISSUE_URL = os.environ.get("TRACKER_ISSUE_URL", "")
 
+# --- Integrations: webhook secrets (an unset one closes its endpoint: 503) and what the connectors fetch with ------
+
+WEBHOOK_SECRETS = {
+    "slack": os.environ.get("SLACK_SIGNING_SECRET", ""),
+    "github": os.environ.get("GITHUB_WEBHOOK_SECRET", ""),
+    "intercom": os.environ.get("INTERCOM_CLIENT_SECRET", ""),
+    "zendesk": os.environ.get("ZENDESK_WEBHOOK_SECRET", ""),
+    "linear": os.environ.get("LINEAR_WEBHOOK_SECRET", ""),
+    "call": os.environ.get("CALL_WEBHOOK_SECRET", ""),
+    "crm": os.environ.get("CRM_WEBHOOK_SECRET", ""),
+}
+CONNECTORS = {
+    "intercom": {"token": os.environ.get("INTERCOM_ACCESS_TOKEN", ""), "app_id": os.environ.get("INTERCOM_APP_ID", "")},
+    "zendesk": {
+        "base_url": f"https://{os.environ['ZENDESK_SUBDOMAIN']}.zendesk.com"
+        if os.environ.get("ZENDESK_SUBDOMAIN")
+        else "",
+        "subdomain": os.environ.get("ZENDESK_SUBDOMAIN", ""),
+        "email": os.environ.get("ZENDESK_EMAIL", ""),
+        "token": os.environ.get("ZENDESK_API_TOKEN", ""),
+    },
+    "slack": {"token": os.environ.get("SLACK_BOT_TOKEN", ""), "channels": env_list("SLACK_FEEDBACK_CHANNELS", [])},
+    "github": {"token": os.environ.get("GITHUB_TOKEN", ""), "repositories": env_list("GITHUB_REPOSITORIES", [])},
+    "linear": {"token": os.environ.get("LINEAR_API_KEY", "")},
+    "call": {"base_url": os.environ.get("CALL_API_URL", ""), "token": os.environ.get("CALL_API_TOKEN", "")},
+    "crm": {"base_url": os.environ.get("SALESFORCE_INSTANCE_URL", ""), "token": os.environ.get("SALESFORCE_TOKEN", "")},
+}
+
 # --- Notifications ---------------------------------------------------------------------------------------------
 
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")

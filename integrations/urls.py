@@ -3,4 +3,10 @@
 The integrations work fills this in, e.g. ``path("feedback/ingest/", ...)`` and the webhook receivers.
 """
 
-urlpatterns = []
+from django.urls import path
+
+from integrations import webhooks
+
+urlpatterns = [
+    path("webhooks/<slug:source>/", webhooks.receive, name="webhook"),  # signed by the vendor: no token, no CSRF
+]

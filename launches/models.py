@@ -43,7 +43,7 @@ class LaunchQuerySet(models.QuerySet):
 @pghistory.track(
     pghistory.UpdateEvent("before_update", row=pghistory.Old),
     pghistory.DeleteEvent("before_delete"),
-    exclude=["updated_at", "created_at"],
+    exclude=["tracker_states", "updated_at", "created_at"],
     model_name="LaunchHistory",
 )
 class Launch(models.Model):
@@ -63,6 +63,12 @@ class Launch(models.Model):
     themes = models.ManyToManyField("themes.Theme", blank=True, related_name="launches")
     tracker_keys = ArrayField(
         models.CharField(max_length=64), default=list, blank=True, help_text="Linear/Jira/GitHub keys, e.g. LIN-142."
+    )
+    tracker_states = models.JSONField(
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text="Each tracker issue's state as its tracker last reported it: {key: {state, at}}.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from launches import services
-from launches.choices import ChecklistTeam
+from launches.choices import ChecklistTeam, LaunchStatus
 from launches.models import ChecklistItem, Launch
+from themes.choices import TrackerState
 
 CALENDAR_LIMIT = 500  # a year of launches is a few dozen; the cap keeps a runaway table from filling the page
 DUE_SOON_DAYS = 7  # an open item due within this many days is "due soon"
@@ -205,3 +206,22 @@ def launch_checklist(*, launch: Launch, user, today: date) -> list[TeamChecklist
         item.due_soon = is_open and today <= item.due_date <= soon
         sections[ChecklistTeam(item.team)].items.append(item)
     return [section for section in sections.values() if section.items]
+
+
+# --- What the trackers say about a launch ------------------------------------------------------------------------
+
+
+def tracker_flag(launch: Launch) -> str:
+    """A warning when the launch's tracker issues disagree with its status, else blank.
+
+    Every listed issue closed (done or canceled, one at least done) while the launch is not shipped: it may be
+    ready to ship. An issue open or started again while the launch is shipped: something was reopened after it.
+    """
+    states = [launch.tracker_states.get(key, {}).get("state") for key in launch.tracker_keys]
+    closed = {TrackerState.DONE, TrackerState.CANCELED}
+    if launch.status != LaunchStatus.SHIPPED:
+        if states and all(state in closed for state in states) and TrackerState.DONE in states:
+            return "Every tracker issue is done: ready to ship?"
+        return ""
+    reopened = [key for key, state in zip(launch.tracker_keys, states, strict=True) if state in {"open", "started"}]
+    return f"Reopened after shipping: {', '.join(reopened)}" if reopened else ""

@@ -7,11 +7,13 @@ from datetime import datetime, timedelta
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from feedbackhub.ticks import apply_tick
 from launches.checklists import DEFAULT_TEMPLATES
 from launches.choices import CHECKLIST_TEAM_GROUPS, ChecklistTeam
 from launches.models import ChecklistItem, ChecklistTemplate, ChecklistTemplateItem, Launch
+from themes.choices import TrackerState
 
 TICK_PERMISSION = "launches.change_checklistitem"
 
@@ -147,3 +149,23 @@ def shift_due_dates(*, launch: Launch) -> int:
                 changed.append(item)
     ChecklistItem.objects.bulk_update(changed, ["due_date"])
     return len(changed)
+
+
+# --- Closing the loop: tracker issues (Linear, GitHub) moving ------------------------------------------------------
+
+
+@transaction.atomic
+def tracker_issue_changed(*, key: str, state: str, at: datetime | None = None) -> list[Launch]:
+    """Record that tracker issue ``key`` is now ``state`` on every launch that lists it; returns those launches.
+
+    A launch's status is never moved by a tracker: shipping takes its checklist and a person. What the states mean
+    for it is flagged instead (``launches.selectors.tracker_flag``): all issues done but not shipped, or an issue
+    reopened after shipping.
+    """
+    state = TrackerState(state)
+    launches = list(Launch.objects.select_for_update().filter(tracker_keys__contains=[key]).order_by("id"))
+    for launch in launches:
+        when = (at or timezone.now()).isoformat()
+        launch.tracker_states = {**launch.tracker_states, key: {"state": state.value, "at": when}}
+        launch.save(update_fields=["tracker_states", "updated_at"])
+    return launches

@@ -23,3 +23,12 @@ class VerificationStep(models.TextChoices):
     SEGMENT_COVERAGE = "segment_coverage", "Checked segment representation is adequate"
     IMPACT_QUANTIFIED = "impact_quantified", "Quantified impact (users affected × frequency × severity)"
     SOLUTION_FITS = "solution_fits", "Solution addresses the real problem (may differ from request)"
+
+
+class TrackerState(models.TextChoices):
+    """A tracker issue's state as the hub reads it from Linear or GitHub (integrations.connectors)."""
+
+    OPEN = "open", "Open"
+    STARTED = "started", "In progress"
+    DONE = "done", "Done"
+    CANCELED = "canceled", "Canceled"

@@ -38,6 +38,7 @@ class ThemeQuerySet(models.QuerySet):
         "rollups_refreshed_at",
         "rollups_dirty",
         "segment_rollups",
+        "tracker_states",  # written by the trackers' webhooks; the status change they cause is tracked
         "updated_at",
         "created_at",
     ],
@@ -64,6 +65,12 @@ class Theme(models.Model):
     )
     tracker_issues = ArrayField(
         models.CharField(max_length=64), default=list, blank=True, help_text="Linear/Jira/GitHub keys, e.g. LIN-142."
+    )
+    tracker_states = models.JSONField(
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text="Each tracker issue's state as its tracker last reported it: {key: {state, at}}.",
     )
     feedback_count = models.PositiveIntegerField(default=0, editable=False)
     unique_customers = models.PositiveIntegerField(default=0, editable=False)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from customers.models import Customer
 from customers.rules import at_risk_q
 from feedbackhub.ticks import apply_tick
-from themes.choices import ThemeStatus, VerificationStep
+from themes.choices import ThemeStatus, TrackerState, VerificationStep
 from themes.models import Theme, ThemeVerification
 from themes.segments import segment_counts
 
@@ -145,3 +145,44 @@ def refresh_all_rollups(*, batch_size: int = 500) -> int:
     """Recompute every theme's rollups in batches (the periodic full refresh); returns themes refreshed."""
     ids = list(Theme.objects.order_by("id").values_list("id", flat=True))
     return sum(refresh_rollups(theme_ids=ids[i : i + batch_size]) for i in range(0, len(ids), batch_size))
+
+
+# --- Closing the loop: tracker issues (Linear, GitHub) moving ------------------------------------------------------
+
+CLOSED_STATES = {TrackerState.DONE, TrackerState.CANCELED}
+
+
+def status_for_trackers(*, theme: Theme) -> str:
+    """The status a theme's tracker issues call for (its current one when they call for none).
+
+    - Every linked issue closed (done or canceled, at least one done) → shipped: the work behind the theme is out.
+    - An issue started while the theme is validated → in progress. A hypothesis is never moved: verify first.
+    - Anything else (an issue reopened after shipping, one not heard of yet) is recorded only: a PM decides.
+    """
+    states = [theme.tracker_states.get(key, {}).get("state") for key in theme.tracker_issues]
+    if states and all(state in CLOSED_STATES for state in states) and TrackerState.DONE in states:
+        return ThemeStatus.SHIPPED
+    if TrackerState.STARTED in states and theme.status == ThemeStatus.VALIDATED:
+        return ThemeStatus.IN_PROGRESS
+    return theme.status
+
+
+@transaction.atomic
+def tracker_issue_changed(*, key: str, state: str, at: datetime | None = None) -> list[Theme]:
+    """Record that tracker issue ``key`` is now ``state`` on every theme linking it, and move those whose issues
+    call for it (``status_for_trackers``); returns the themes whose status changed."""
+    state = TrackerState(state)
+    moved = []
+    for theme in Theme.objects.select_for_update().filter(tracker_issues__contains=[key]).order_by("id"):
+        theme.tracker_states = {
+            **theme.tracker_states,
+            key: {"state": state.value, "at": (at or timezone.now()).isoformat()},
+        }
+        fields = ["tracker_states", "updated_at"]
+        status = status_for_trackers(theme=theme)
+        if status != theme.status:
+            theme.status = status
+            fields.append("status")
+            moved.append(theme)
+        theme.save(update_fields=fields)
+    return moved

@@ -1,0 +1,38 @@
+"""Integration background jobs (thin: they call ``integrations.deliveries``)."""
+
+from celery import shared_task
+
+from integrations import deliveries
+
+MAX_RETRIES = 6  # backoff 1, 2, 4 … 64 s (jittered, capped at 10 min): a vendor's short outage passes
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(deliveries.RetryLater,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=MAX_RETRIES,
+)
+def process_delivery(self, delivery_id: int) -> str:
+    """Process one stored webhook delivery (idempotent: a delivery no longer queued is skipped)."""
+    return deliveries.process_delivery(delivery_id=delivery_id, final_attempt=self.request.retries >= MAX_RETRIES)
+
+
+@shared_task(ignore_result=True, expires=55)
+def requeue_waiting_deliveries() -> int:
+    """Periodic (every minute): send again the deliveries left queued (broker lost them, or a retry was lost)."""
+    ids = deliveries.waiting_deliveries()
+    for delivery_id in ids:
+        process_delivery.delay(delivery_id)
+    return len(ids)
+
+
+@shared_task(ignore_result=True, expires=55)
+def send_pending_triage() -> int:
+    """Periodic (every minute): queue for triage the ingested items whose message never reached the broker."""
+    from integrations import ingest
+
+    return ingest.send_pending_triage()
