@@ -84,6 +84,7 @@ SIDEBAR = {
             "items": [
                 item("Users", "person", "admin:auth_user_changelist", "auth.view_user"),
                 item("Roles and teams", "groups", "admin:auth_group_changelist", "auth.view_group"),
+                item("API tokens", "key", "admin:integrations_apitoken_changelist", "integrations.view_apitoken"),
                 item(
                     "Scheduled jobs",
                     "schedule",

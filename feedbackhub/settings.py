@@ -250,6 +250,10 @@ REST_FRAMEWORK = {  # integrations send a token (integrations.auth); admin users
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "feedbackhub.api.exception_handler",  # a service's refusal is a 400 naming the field
+    # JSON only: a body past DATA_UPLOAD_MAX_MEMORY_SIZE is a 413, bad UTF-8 or JSON a 400 naming the problem
+    "DEFAULT_PARSER_CLASSES": ["integrations.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["integrations.throttles.TokenRateThrottle"],  # per token, in Redis: 429 + Retry-After
+    "DEFAULT_THROTTLE_RATES": {"token": os.environ.get("API_TOKEN_RATE", "1200/min")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "FeedbackHub API",

@@ -1,7 +1,8 @@
 """How integrations authenticate (``Authorization: Bearer fbh_…``) and what their token's scopes let them do.
 
 A bad, unknown or revoked token is a 401, never data; a good token without the scope an endpoint needs is a 403.
-The token's owner is ``request.user``, so the owner's own permissions and row scoping apply as well.
+The token's owner is ``request.user``, so the owner's own model permissions (``feedbackhub.api.ModelPermissions``:
+reading needs "view") and row scoping apply as well: a token never reads more than its owner could in the admin.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from rest_framework import authentication, exceptions, permissions
 
 from integrations.choices import Scope
 from integrations.models import ApiToken
-from integrations.services import KEY_PREFIX, hash_key
+from integrations.services import hash_key, parse_key
 
 LAST_USED_EVERY = 60  # seconds: last_used_at is written at most this often per token
+NO_SUCH_HASH = "0" * 64  # compared against when no token has the prefix, so a miss takes as long as a wrong secret
 
 
 class TokenAuthentication(authentication.BaseAuthentication):
@@ -29,15 +31,12 @@ class TokenAuthentication(authentication.BaseAuthentication):
             return None
         if len(header) != 2:
             raise exceptions.AuthenticationFailed("Send one token: 'Authorization: Bearer fbh_…'.")
-        try:
-            key = header[1].decode()
-        except UnicodeDecodeError as error:
-            raise exceptions.AuthenticationFailed("The token is not valid text.") from error
-        parts = key.split("_")
-        if len(parts) != 3 or parts[0] != KEY_PREFIX:
+        key = header[1].decode("latin-1")  # the header's own encoding: never fails; a non-ASCII key fails the pattern
+        prefix = parse_key(key)
+        if prefix is None:
             raise exceptions.AuthenticationFailed("Invalid token.")
-        token = ApiToken.objects.select_related("owner").filter(prefix=parts[1]).first()
-        if token is None or not hmac.compare_digest(token.key_hash, hash_key(key)):
+        token = ApiToken.objects.select_related("owner").filter(prefix=prefix).first()
+        if not hmac.compare_digest(token.key_hash if token else NO_SUCH_HASH, hash_key(key)) or token is None:
             raise exceptions.AuthenticationFailed("Invalid token.")
         if not token.is_active:
             raise exceptions.AuthenticationFailed("This token was revoked.")
@@ -49,7 +48,7 @@ class TokenAuthentication(authentication.BaseAuthentication):
         return token.owner, token
 
     def authenticate_header(self, request) -> str:
-        return self.keyword  # makes DRF answer 401 (with WWW-Authenticate), not 403, to a missing or bad token
+        return f'{self.keyword} realm="api"'  # makes DRF answer 401 (with WWW-Authenticate), not 403, to a bad token
 
 
 class HasScope(permissions.BasePermission):
@@ -64,10 +63,13 @@ class HasScope(permissions.BasePermission):
         token = request.auth
         if not isinstance(token, ApiToken):
             return True
-        needed = getattr(view, "required_scope", None) or (
-            Scope.READ if request.method in permissions.SAFE_METHODS else Scope.WRITE
-        )
+        needed = required_scope(view, request.method)
         if needed not in token.scopes:
             self.message = f"This token lacks the '{needed}' scope (it has: {', '.join(token.scopes) or 'none'})."
             return False
         return True
+
+
+def required_scope(view, method: str) -> str:
+    """The scope a token needs to call ``view`` with ``method``."""
+    return getattr(view, "required_scope", None) or (Scope.READ if method in permissions.SAFE_METHODS else Scope.WRITE)
