@@ -8,6 +8,7 @@ from django.db.models import Q
 from customers.choices import Industry, Language, Lifecycle, Plan, Region, Tier, UseCase
 from customers.models import Customer, UsageSnapshot
 from customers.rules import at_risk_q
+from feedbackhub.api import IdFilter, NumberRangeFilter
 
 
 class CustomerFilterSet(django_filters.FilterSet):
@@ -21,9 +22,9 @@ class CustomerFilterSet(django_filters.FilterSet):
     plan = django_filters.MultipleChoiceFilter(choices=Plan.choices, distinct=False)
     lifecycle_stage = django_filters.MultipleChoiceFilter(choices=Lifecycle.choices, distinct=False)
     primary_use_case = django_filters.MultipleChoiceFilter(choices=UseCase.choices, distinct=False)
-    account_owner = django_filters.NumberFilter(field_name="account_owner_id", label="Account owner id")
-    arr = django_filters.RangeFilter(label="ARR range (arr_min, arr_max)")
-    health_score = django_filters.RangeFilter(label="Health score range (health_score_min, health_score_max)")
+    account_owner = IdFilter(field_name="account_owner_id", label="Account owner id")
+    arr = NumberRangeFilter(label="ARR range (arr_min, arr_max)")
+    health_score = NumberRangeFilter(label="Health score range (health_score_min, health_score_max)")
     renewal_date = django_filters.DateFromToRangeFilter(label="Renewal date (renewal_date_after, renewal_date_before)")
     customer_since = django_filters.DateFromToRangeFilter()
     at_risk = django_filters.BooleanFilter(method="filter_at_risk", label="At risk (customers.rules)")
@@ -45,7 +46,7 @@ class CustomerFilterSet(django_filters.FilterSet):
 class UsageSnapshotFilterSet(django_filters.FilterSet):
     """Usage by account and day."""
 
-    customer = django_filters.NumberFilter(field_name="customer_id", label="Customer id")
+    customer = IdFilter(field_name="customer_id", label="Customer id")
     taken_on = django_filters.DateFromToRangeFilter(label="Day (taken_on_after, taken_on_before)")
 
     class Meta:

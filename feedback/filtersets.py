@@ -13,6 +13,7 @@ from customers.choices import Industry, Language, Lifecycle, Plan, Region, Tier
 from customers.models import Customer
 from feedback.choices import Category, Priority, Product, ProductArea, Sentiment, Severity, Source, Status
 from feedback.models import FeedbackItem
+from feedbackhub.api import DateTimeRangeFilter, IdFilter, NumberRangeFilter
 
 CUSTOMER_MATCHES = 200  # a search names at most this many accounts' feedback by the account's name (as the admin)
 
@@ -43,11 +44,11 @@ class FeedbackFilterSet(django_filters.FilterSet):
     priority = choices(Priority)
     sentiment_label = choices(Sentiment)
     tag = django_filters.CharFilter(method="filter_tag", label="Exact tag")
-    customer = django_filters.NumberFilter(field_name="customer_id")
-    theme = django_filters.NumberFilter(method="filter_theme", label="Theme id")
+    customer = IdFilter(field_name="customer_id")
+    theme = IdFilter(method="filter_theme", label="Theme id")
     is_duplicate = django_filters.BooleanFilter(field_name="duplicate_of", lookup_expr="isnull", exclude=True)
     triaged = django_filters.BooleanFilter(field_name="triaged_at", lookup_expr="isnull", exclude=True)
-    received_at = django_filters.DateTimeFromToRangeFilter(
+    received_at = DateTimeRangeFilter(
         label="Received (received_at_after, received_at_before; dates or ISO 8601 date-times)"
     )
     customer_tier = choices(Tier, "customer__tier")
@@ -56,8 +57,8 @@ class FeedbackFilterSet(django_filters.FilterSet):
     customer_language = choices(Language, "customer__language")
     customer_plan = choices(Plan, "customer__plan")
     customer_lifecycle_stage = choices(Lifecycle, "customer__lifecycle_stage")
-    account_owner = django_filters.NumberFilter(field_name="customer__account_owner_id", label="Account owner id")
-    arr = django_filters.RangeFilter(field_name="customer__arr", label="Customer ARR range (arr_min, arr_max)")
+    account_owner = IdFilter(field_name="customer__account_owner_id", label="Account owner id")
+    arr = NumberRangeFilter(field_name="customer__arr", label="Customer ARR range (arr_min, arr_max)")
 
     class Meta:
         model = FeedbackItem

@@ -7,13 +7,20 @@ Each app's ``api/views.py`` declares a viewset in a few lines (queryset, seriali
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
+from decimal import Decimal
 
+import django_filters
+from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import CheckConstraint, ProtectedError, Q, QuerySet, RestrictedError
+from django.db.models import CheckConstraint, DecimalField, ProtectedError, Q, QuerySet, RestrictedError
+from django_filters.fields import DateTimeRangeField, RangeField
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.filters import BaseFilterBackend
 from rest_framework.pagination import CursorPagination
@@ -23,6 +30,8 @@ from rest_framework.settings import api_settings
 ORDERING_PARAM = "ordering"
 FIELDS_PARAM = "fields"
 MAX_PAGE_SIZE = 200
+BIGINT_MAX = 2**63 - 1
+NUMBER_LIMIT = 10**15  # range filters: far past any ARR or count, and never a number PostgreSQL cannot hold
 
 
 # --- Permissions ---------------------------------------------------------------------------------------------------
@@ -129,17 +138,41 @@ class KeysetCursorPagination(CursorPagination):
         columns = []
         for field, value in zip(self.ordering, values, strict=True):
             descending = field.startswith("-") != reverse
-            columns.append((field.lstrip("-"), "lt" if descending else "gt", value))
+            name = field.lstrip("-")
+            try:
+                value = _cursor_value(queryset.model, name, value)
+            except (DjangoValidationError, ValueError, TypeError, OverflowError) as error:
+                raise exceptions.NotFound(self.invalid_cursor_message) from error
+            columns.append((name, "lt" if descending else "gt", value))
         later, equal = Q(), Q()
         for name, lookup, value in columns:
             later |= equal & Q(**{f"{name}__{lookup}": value})
             equal &= Q(**{name: value})
         first, lookup, value = columns[0]
-        try:  # values that do not fit their columns (a forged cursor) fail here, not in the database
-            narrowed = queryset.filter(Q(**{f"{first}__{lookup}e": value}) & later)
-        except (DjangoValidationError, ValueError, TypeError) as error:
-            raise exceptions.NotFound(self.invalid_cursor_message) from error
-        return narrowed
+        return queryset.filter(Q(**{f"{first}__{lookup}e": value}) & later)
+
+
+def _cursor_value(model, name: str, raw):
+    """A cursor's value for column ``name`` as the database can compare it; raises on one it could not hold.
+
+    A forged cursor fails here (a 404 "Invalid cursor"), never in PostgreSQL: a NUL in a text, an id past bigint,
+    a time zone offset past ±16 h (PostgreSQL's limit: the value is compared in UTC).
+    """
+    if not isinstance(raw, str) or "\x00" in raw:
+        raise ValueError("not a text")
+    field = model._meta.get_field(name)
+    value = field.to_python(raw)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    elif isinstance(value, int) and not -BIGINT_MAX - 1 <= value <= BIGINT_MAX:
+        raise ValueError("past bigint")
+    elif isinstance(value, Decimal) and isinstance(field, DecimalField) and not _fits(value, field):
+        raise ValueError("past the column's digits")
+    return value
+
+
+def _fits(value: Decimal, field: DecimalField) -> bool:
+    return value.is_finite() and abs(value) < 10 ** (field.max_digits - field.decimal_places)
 
 
 class _KeysetQuerySet:
@@ -165,6 +198,57 @@ class _KeysetQuerySet:
 
     def __getitem__(self, item):
         return self._queryset[item]
+
+
+# --- Filters every filterset shares ------------------------------------------------------------------------------
+
+
+class IdField(forms.IntegerField):
+    """A row id: a whole number an id column can hold (anything else is a 400, never a database error)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **{"min_value": 1, "max_value": BIGINT_MAX, **kwargs})
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IdFilter(django_filters.NumberFilter):
+    """Rows linked to one row, by its id (``?customer=12``)."""
+
+    field_class = IdField
+
+
+class NumberRangeField(RangeField):
+    """``<name>_min`` / ``<name>_max``: numbers within ±10^15 (a huge exponent would overflow PostgreSQL)."""
+
+    def __init__(self, fields=None, *args, **kwargs):
+        bounded = {"min_value": -NUMBER_LIMIT, "max_value": NUMBER_LIMIT}
+        super().__init__(fields or (forms.DecimalField(**bounded), forms.DecimalField(**bounded)), *args, **kwargs)
+
+
+class NumberRangeFilter(django_filters.RangeFilter):
+    """A numeric range (ARR, counts, scores): ``?arr_min=10000&arr_max=50000``, either end optional."""
+
+    field_class = NumberRangeField
+
+
+class UtcDateTimeRangeField(DateTimeRangeField):
+    """A date-time range compared in UTC: an offset PostgreSQL refuses (past ±16 h) is never sent to it."""
+
+    def compress(self, data_list):
+        value = super().compress(data_list)
+        if value is None:
+            return None
+        try:
+            start, stop = (None if end is None else end.astimezone(UTC) for end in (value.start, value.stop))
+        except OverflowError as error:
+            raise forms.ValidationError("Enter a date/time between the years 1 and 9999.", code="invalid") from error
+        return slice(start, stop)
+
+
+class DateTimeRangeFilter(django_filters.DateTimeFromToRangeFilter):
+    """``<name>_after`` / ``<name>_before``: a date (midnight) or an ISO 8601 date-time, both ends inclusive."""
+
+    field_class = UtcDateTimeRangeField
 
 
 # --- Compact lists: ?fields= ---------------------------------------------------------------------------------------

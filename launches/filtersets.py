@@ -6,6 +6,7 @@ import django_filters
 from django.db.models import Q
 from django.utils import timezone
 
+from feedbackhub.api import IdFilter
 from launches.choices import ChecklistTeam, LaunchStatus, LaunchTeam, LaunchType
 from launches.models import ChecklistItem, Launch
 
@@ -17,10 +18,10 @@ class LaunchFilterSet(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=LaunchStatus.choices, distinct=False)
     team = django_filters.MultipleChoiceFilter(choices=LaunchTeam.choices, distinct=False)
     launch_type = django_filters.MultipleChoiceFilter(choices=LaunchType.choices, distinct=False)
-    owner = django_filters.NumberFilter(field_name="owner_id", label="Owner id")
+    owner = IdFilter(field_name="owner_id", label="Owner id")
     target_date = django_filters.DateFromToRangeFilter(label="Target date (target_date_after, target_date_before)")
     shipped_on = django_filters.DateFromToRangeFilter(label="Shipped on (shipped_on_after, shipped_on_before)")
-    theme = django_filters.NumberFilter(field_name="themes", label="Linked theme id")
+    theme = IdFilter(field_name="themes", label="Linked theme id")
 
     class Meta:
         model = Launch
@@ -34,9 +35,9 @@ class LaunchFilterSet(django_filters.FilterSet):
 class ChecklistItemFilterSet(django_filters.FilterSet):
     """Checklist items by launch, team (repeatable), owner, done, due date and overdue."""
 
-    launch = django_filters.NumberFilter(field_name="launch_id", label="Launch id")
+    launch = IdFilter(field_name="launch_id", label="Launch id")
     team = django_filters.MultipleChoiceFilter(choices=ChecklistTeam.choices, distinct=False)
-    owner = django_filters.NumberFilter(field_name="owner_id", label="Owner id")
+    owner = IdFilter(field_name="owner_id", label="Owner id")
     done = django_filters.BooleanFilter(field_name="done_at", lookup_expr="isnull", exclude=True)
     due_date = django_filters.DateFromToRangeFilter(label="Due date (due_date_after, due_date_before)")
     overdue = django_filters.BooleanFilter(method="filter_overdue", label="Open and past its due date")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 
+from feedbackhub.api import IdFilter, NumberRangeFilter
 from themes.choices import ThemeStatus
 from themes.models import Theme
 
@@ -14,11 +15,11 @@ class ThemeFilterSet(django_filters.FilterSet):
 
     q = django_filters.CharFilter(method="search", label="Name or description")
     status = django_filters.MultipleChoiceFilter(choices=ThemeStatus.choices, distinct=False)
-    owner = django_filters.NumberFilter(field_name="owner_id", label="Owner (PM) id")
-    arr_impacted = django_filters.RangeFilter(label="ARR impacted (arr_impacted_min, arr_impacted_max)")
-    arr_at_risk = django_filters.RangeFilter(label="ARR at risk (arr_at_risk_min, arr_at_risk_max)")
-    feedback_count = django_filters.RangeFilter(label="Feedback count (feedback_count_min, feedback_count_max)")
-    launch = django_filters.NumberFilter(field_name="launches", label="Linked launch id")
+    owner = IdFilter(field_name="owner_id", label="Owner (PM) id")
+    arr_impacted = NumberRangeFilter(label="ARR impacted (arr_impacted_min, arr_impacted_max)")
+    arr_at_risk = NumberRangeFilter(label="ARR at risk (arr_at_risk_min, arr_at_risk_max)")
+    feedback_count = NumberRangeFilter(label="Feedback count (feedback_count_min, feedback_count_max)")
+    launch = IdFilter(field_name="launches", label="Linked launch id")
 
     class Meta:
         model = Theme

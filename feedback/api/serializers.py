@@ -13,7 +13,7 @@ from rest_framework import serializers
 from customers.models import Customer
 from customers.selectors import visible_to
 from feedback import services
-from feedback.choices import Status
+from feedback.choices import Sentiment, Status
 from feedback.models import FeedbackItem
 from feedbackhub.api import HubModelSerializer, scoped_queryset
 
@@ -46,17 +46,17 @@ LIST_FIELDS = [
 ]
 
 
-def _messages(error: DjangoValidationError) -> list[str]:
-    return error.messages
-
-
 class FeedbackItemSerializer(HubModelSerializer):
     """A feedback item in full (with the payload its source sent)."""
+
+    sentiment_label = serializers.ChoiceField(  # read-only, and blank until scored (the schema says both)
+        choices=Sentiment.choices, allow_blank=True, read_only=True, help_text="Follows sentiment_score."
+    )
 
     class Meta:
         model = FeedbackItem
         fields = [*LIST_FIELDS, "raw_payload"]
-        read_only_fields = ["sentiment_label", "triaged_at", "created_at", "updated_at"]
+        read_only_fields = ["triaged_at", "created_at", "updated_at"]
         extra_kwargs = {
             "sentiment_score": {"min_value": -1, "max_value": 1},
             "status": {"help_text": "New items start as new; then the workflow's moves (feedback.choices)."},
@@ -83,7 +83,7 @@ class FeedbackItemSerializer(HubModelSerializer):
         try:
             services.check_status_change(item=self.instance, status=value)
         except DjangoValidationError as error:
-            raise serializers.ValidationError(_messages(error)) from error
+            raise serializers.ValidationError(error.messages) from error
         return value
 
     def validate(self, attrs):
@@ -101,7 +101,7 @@ class FeedbackItemSerializer(HubModelSerializer):
             try:
                 services.duplicate_root(item=item, original=original)
             except DjangoValidationError as error:
-                raise serializers.ValidationError({"duplicate_of": _messages(error)}) from error
+                raise serializers.ValidationError({"duplicate_of": error.messages}) from error
         return attrs
 
     def create(self, validated_data):

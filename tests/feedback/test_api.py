@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from base64 import b64encode
 from datetime import timedelta
 from urllib.parse import urlencode
@@ -164,7 +165,15 @@ def test_given_feedback_when_filtered_then_only_the_matching_items(api, admin_us
 
 @pytest.mark.parametrize(
     ("params", "field"),
-    [({"status": "done"}, "status"), ({"received_at_after": "yesterday"}, "received_at"), ({"theme": "x"}, "theme")],
+    [
+        ({"status": "done"}, "status"),
+        ({"received_at_after": "yesterday"}, "received_at"),
+        ({"received_at_before": "9999-12-31T23:00:00-05:00"}, "received_at"),  # past year 9999 in UTC
+        ({"theme": "x"}, "theme"),
+        ({"customer": "1.5"}, "customer"),
+        ({"customer": str(2**63)}, "customer"),  # past bigint
+        ({"arr_min": "1e1000000"}, "arr"),  # past numeric
+    ],
 )
 def test_given_a_bad_filter_then_400_naming_it(api, params, field):
     response = api.get(FEEDBACK, params)
@@ -184,7 +193,18 @@ def test_given_items_at_one_instant_when_paged_both_ways_then_each_once(api):
     assert [row["id"] for row in back["results"]] == [row["id"] for row in last["results"]]
 
 
-@pytest.mark.parametrize("position", ['["yesterday","7"]', '["2026-01-01T00:00:00Z","x"]', '["1"]', "{", "[null,1]"])
+@pytest.mark.parametrize(
+    "position",
+    [
+        '["yesterday","7"]',
+        '["2026-01-01T00:00:00Z","x"]',
+        '["1"]',
+        "{",
+        "[null,1]",
+        '["2026-01-01T00:00:00Z","9223372036854775808"]',
+        '["2026-01-01T00:00:00Z\\u0000","1"]',
+    ],
+)
 def test_given_a_forged_cursor_then_404_not_500(api, position):
     make_feedback()
     cursor = b64encode(urlencode({"p": position}).encode()).decode()
@@ -192,6 +212,16 @@ def test_given_a_forged_cursor_then_404_not_500(api, position):
     response = api.get(FEEDBACK, {"cursor": cursor})
 
     assert response.status_code == 404 and response.json()["detail"] == "Invalid cursor"
+
+
+def test_given_an_offset_postgresql_refuses_then_it_is_compared_in_utc_not_sent(api):
+    make_feedback()
+    offset = "0722-10-19T19:56:20-18:19"  # -18:19: past PostgreSQL's ±16 h
+    cursor = b64encode(urlencode({"p": json.dumps([offset, "1"])}).encode()).decode()
+
+    assert ids(api.get(FEEDBACK, {"received_at_after": offset})) != []
+    assert api.get(FEEDBACK, {"received_at_before": offset}).json()["results"] == []
+    assert api.get(FEEDBACK, {"cursor": cursor}).status_code == 200
 
 
 def test_when_asking_for_a_compact_list_then_only_those_fields_and_no_theme_query(api, django_assert_num_queries):
