@@ -341,3 +341,26 @@ def similar_feedback(
         rows = rows.exclude(feedback_id=exclude_id)
     rows = rows.annotate(distance=CosineDistance(cast, list(vector))).order_by("distance")[:limit]
     return [(row.feedback_id, 1.0 - row.distance) for row in rows.only("feedback_id")]
+
+
+def triage_items(*, item_ids: Iterable[int]) -> int:
+    """What the hub can tell of new items without AI: the sentiment label of the score their source sent.
+
+    Ingestion queues every item it stores here (``feedback.tasks.triage_items``). This does not set ``triaged_at``:
+    the AI triage (categories, priority, duplicates) is still to come, and it will take the untriaged items
+    (``FeedbackQuerySet.untriaged``, served by the ``feedback_untriaged_idx`` partial index). Returns items changed.
+    """
+    items = list(
+        FeedbackItem.objects.filter(pk__in=list(item_ids), sentiment_score__isnull=False).only(
+            "pk", "sentiment_score", "sentiment_label"
+        )
+    )
+    changed = []
+    for item in items:
+        label = item.sentiment_label
+        apply_sentiment(item=item, score=item.sentiment_score)
+        if item.sentiment_label != label:
+            item.updated_at = timezone.now()
+            changed.append(item)
+    FeedbackItem.objects.bulk_update(changed, ["sentiment_label", "updated_at"], batch_size=500)
+    return len(changed)

@@ -37,6 +37,12 @@ SIDEBAR = {
                     "feedback.view_accountfeedback",
                 ),
                 item("Merges", "call_merge", "admin:feedback_merge_changelist", "feedback.view_merge"),
+                item(  # ingested feedback no account matched (integrations.role_views)
+                    "Needs a customer",
+                    "person_search",
+                    "admin:integrations_unmatchedfeedback_changelist",
+                    "feedback.change_feedbackitem",
+                ),
             ],
         },
         {

@@ -6,7 +6,9 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
+from feedback.models import FeedbackItem
 from integrations.choices import DeliveryStatus, Scope, WebhookSource
 
 TOKEN_PREFIX_LENGTH = 8
@@ -82,3 +84,30 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_source_display()} {self.event or 'delivery'} {self.delivery_id}"
+
+
+class PendingTriage(models.Model):
+    """An ingested item whose triage message has not reached the broker yet: the ingestion's outbox.
+
+    Written in the ingest transaction, deleted once the message is sent (``integrations.ingest.queue_triage``); the
+    rows left when the broker was down are sent by the minute sweep (``integrations.tasks.send_pending_triage``).
+    """
+
+    item = models.OneToOneField("feedback.FeedbackItem", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    queued_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["item"]
+        verbose_name_plural = "pending triage"
+
+    def __str__(self) -> str:
+        return f"Feedback #{self.item_id}, waiting since {self.queued_at:%Y-%m-%d %H:%M}"
+
+
+class UnmatchedFeedback(FeedbackItem):
+    """Product ops' queue: ingested feedback no customer was found for, until someone assigns one."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "feedback needing a customer"
+        verbose_name_plural = "product ops: needs a customer"

@@ -1,0 +1,11 @@
+"""Feedback background jobs (thin: they call ``feedback.services``)."""
+
+from celery import shared_task
+
+from feedback import services
+
+
+@shared_task(ignore_result=True, acks_late=True, reject_on_worker_lost=True)
+def triage_items(item_ids: list[int]) -> int:
+    """Triage the given items as far as the hub can today (``services.triage_items``); idempotent."""
+    return services.triage_items(item_ids=item_ids)
