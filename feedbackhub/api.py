@@ -13,7 +13,7 @@ from decimal import Decimal
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.db.models import CheckConstraint, DecimalField, ProtectedError, Q, QuerySet, RestrictedError
 from django_filters.fields import DateTimeRangeField, RangeField
 from django_filters.rest_framework import DjangoFilterBackend
@@ -426,7 +426,8 @@ def exception_handler(exc, context):
     """DRF's handler, plus the errors the domain raises: never a 500 for something the client can fix.
 
     A service's ValidationError is a 400 under the field it names; a row that other rows still need (a customer
-    with feedback) is a 409 saying which; a constraint the database refused is a 409 naming the constraint.
+    with feedback) is a 409 saying which; a constraint the database refused is a 409 naming the constraint; a value
+    the column cannot hold is a 400 (the serializers and filters check first: this is the net under them).
     """
     from rest_framework.views import exception_handler as drf_exception_handler  # see HubViewSetMixin
     from rest_framework.views import set_rollback
@@ -441,6 +442,10 @@ def exception_handler(exc, context):
             {"detail": f"Cannot delete: other records still point to it ({', '.join(kinds)}). Remove or move them."},
             status=status.HTTP_409_CONFLICT,
         )
+    elif isinstance(exc, DataError):  # a value the checks above let through but the column cannot hold
+        set_rollback()
+        detail = str(getattr(exc, "__cause__", None) or exc).splitlines()[0]
+        return Response({"detail": f"A value cannot be stored: {detail}."}, status=status.HTTP_400_BAD_REQUEST)
     elif isinstance(exc, IntegrityError):
         cause = getattr(exc, "__cause__", None)
         constraint = getattr(getattr(cause, "diag", None), "constraint_name", None)

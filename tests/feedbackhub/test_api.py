@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.db import IntegrityError
+from django.db import DataError, IntegrityError
 from django.db.models import ProtectedError
 from django.urls import Resolver404, resolve
 
@@ -30,7 +30,13 @@ def test_given_a_token_then_the_schema_lists_every_resource_with_its_orderings(a
 
 @pytest.mark.django_db
 def test_given_an_admin_session_then_the_docs_open_and_strangers_get_401(admin_user, client):
-    assert session_client(admin_user).get("/api/docs/").status_code == 200
+    make_feedback(customer=make_customer())
+    browser = session_client(admin_user)
+
+    assert browser.get("/api/docs/").status_code == 200
+    assert browser.get("/api/redoc/").status_code == 200
+    for url in [*RESOURCES, "/api/checklist-items/"]:  # the browsable API, with its filter and write forms
+        assert browser.get(url, HTTP_ACCEPT="text/html").status_code == 200, url
     assert client.get("/api/schema/").status_code == 401
     assert client.get("/api/customers/").status_code == 401
 
@@ -65,3 +71,9 @@ def test_given_a_row_others_need_or_a_refused_constraint_then_409():
 
     assert protected.status_code == 409 and "feedback items" in protected.data["detail"]
     assert conflict.status_code == 409
+
+
+def test_given_a_value_the_column_cannot_hold_then_400_not_500():
+    response = exception_handler(DataError("value out of range for type bigint\nDETAIL: …"), {})
+
+    assert response.status_code == 400 and response.data["detail"].endswith("out of range for type bigint.")
