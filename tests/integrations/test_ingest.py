@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from celery import current_app
@@ -16,6 +18,7 @@ from django_celery_beat.models import PeriodicTask
 
 from feedback.choices import Category, Priority
 from feedback.models import FeedbackItem
+from feedbackhub.settings import kombu_url
 from integrations import ingest
 from integrations.api import views
 from integrations.models import PendingTriage
@@ -405,6 +408,27 @@ def test_given_the_broker_down_then_items_are_stored_and_the_sweep_queues_them_o
     assert (young, swept) == (0, 2)
     assert triage_sends == [ids]
     assert not PendingTriage.objects.exists()
+
+
+def test_given_a_live_broker_then_one_triage_message_carries_the_ids(monkeypatch, settings):
+    """The real send, into a database of the test Redis nobody else reads (db 15), emptied afterwards."""
+    import redis
+
+    parts = urlsplit(settings.REDIS_URL)
+    url = f"unix://{parts.path}?db=15" if parts.scheme == "unix" else urlunsplit(parts._replace(path="/15"))
+    monkeypatch.setitem(current_app.conf, "broker_write_url", kombu_url(url))
+    spy = redis.Redis.from_url(url)
+    spy.delete("celery")
+    try:
+        REAL_PUBLISH([3, 1, 2])
+
+        messages = spy.lrange("celery", 0, -1)
+    finally:
+        spy.delete("celery")
+    assert len(messages) == 1
+    message = json.loads(messages[0])
+    assert message["headers"]["task"] == "feedback.tasks.triage_items"
+    assert json.loads(base64.b64decode(message["body"]))[0] == [[3, 1, 2]]
 
 
 @pytest.mark.django_db
