@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.views import APIView
 
-from integrations.auth import TokenAuthentication, required_scope
+from integrations.auth import TokenAuthentication
 
 API_PREFIX = "/api/"
 WRITE_METHODS = ("post", "put", "patch", "delete")
@@ -37,9 +37,12 @@ class Route:
         return reverse(self.name, kwargs={name: kwargs.get(name, "1") for name in self.kwargs})
 
     def scope(self, method: str) -> str:
-        """The scope a token needs for ``method`` here (the view's ``required_scope``, else read or write)."""
+        """The scope a token should need for ``method`` here: the view's ``required_scope``, else read or write.
+
+        Said here again, not asked of ``integrations.auth``: the tests check that rule, they do not borrow it.
+        """
         view = self.view(**self.initkwargs, **({"action": dict(self.actions).get(method)} if self.actions else {}))
-        return required_scope(view, method.upper())
+        return getattr(view, "required_scope", None) or ("read" if method == "get" else "write")
 
     def __str__(self) -> str:
         return self.url()

@@ -48,6 +48,14 @@ def test_given_the_project_urls_then_the_api_routes_are_found_by_the_walk():
     assert ROUTES, "no token-authenticated route under /api/: is feedbackhub.api_urls included in feedbackhub.urls?"
 
 
+def test_given_the_ingest_endpoint_then_it_needs_the_ingest_scope_not_write():
+    ingest = [route for route in ROUTES if route.url() == "/api/feedback/ingest/"]
+    if not ingest:
+        pytest.skip("POST /api/feedback/ingest/ has not landed yet")
+
+    assert ingest[0].scope("post") == Scope.INGEST
+
+
 @pytest.mark.parametrize(("route", "method"), cases(ROUTES), ids=case_id)
 def test_given_an_endpoint_then_only_a_token_with_its_scope_gets_through(
     route, method, client, make_key, django_user_model, api_rows
@@ -63,9 +71,9 @@ def test_given_an_endpoint_then_only_a_token_with_its_scope_gets_through(
         seen[kind] = response.status_code
         assert set(response.json()) == {"detail"}, f"{kind}: an error, never data"
         assert response["WWW-Authenticate"].startswith("Bearer")
-    seen["without the scope"] = call(
-        client, method, url, key=make_key([s for s in ALL_SCOPES if s != needed]), body=body
-    ).status_code
+    without = call(client, method, url, key=make_key([s for s in ALL_SCOPES if s != needed]), body=body)
+    seen["without the scope"] = without.status_code
+    assert set(without.json()) == {"detail"}, "without the scope: an error, never data"
     with_scope = call(client, method, url, key=make_key([needed]), body=body)
 
     assert seen == {
