@@ -12,9 +12,10 @@ from decimal import Decimal
 
 import django_filters
 from django import forms
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError, transaction
-from django.db.models import CheckConstraint, DecimalField, ProtectedError, Q, QuerySet, RestrictedError
+from django.db.models import CheckConstraint, DecimalField, OuterRef, ProtectedError, Q, QuerySet, RestrictedError
 from django_filters.fields import DateTimeRangeField, RangeField
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -24,6 +25,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.filters import BaseFilterBackend
 from rest_framework.pagination import CursorPagination
+from rest_framework.relations import MANY_RELATION_KWARGS, ManyRelatedField, PrimaryKeyRelatedField
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
@@ -300,12 +302,46 @@ def _condition_fields(condition) -> list[str]:
     return names
 
 
+def linked_ids(model, relation: str) -> dict:
+    """``annotate(**linked_ids(Model, "themes"))``: each row's linked ids as one array, ``themes_ids``.
+
+    A subquery on the link table's index inside the page's own query: no prefetch query and no related objects
+    built (at 1M rows, prefetching the themes of a page of 50 items cost as much as the page itself).
+    """
+    field = model._meta.get_field(relation)
+    through, source, target = field.remote_field.through, field.m2m_field_name(), field.m2m_reverse_field_name()
+    links = through.objects.filter(**{source: OuterRef("pk")}).order_by(target).values(target)
+    return {f"{relation}_ids": ArraySubquery(links)}
+
+
+class LinkedIdsField(ManyRelatedField):
+    """A many-to-many as a list of ids, read from the ``<name>_ids`` annotation when the view made one."""
+
+    def get_attribute(self, instance):
+        ids = getattr(instance, f"{self.field_name}_ids", None)
+        return ids if ids is not None else super().get_attribute(instance)
+
+    def to_representation(self, iterable):
+        return [item if isinstance(item, int) else self.child_relation.to_representation(item) for item in iterable]
+
+
+class IdRelatedField(PrimaryKeyRelatedField):
+    """A relation by id; its many form is a ``LinkedIdsField``."""
+
+    @classmethod
+    def many_init(cls, *args, **kwargs):
+        many = {key: value for key, value in kwargs.items() if key in MANY_RELATION_KWARGS}
+        return LinkedIdsField(child_relation=cls(*args, **kwargs), **many)
+
+
 class HubModelSerializer(serializers.ModelSerializer):
     """A model serializer that answers ``?fields=``, refuses unknown input keys and checks the model's constraints.
 
     Unknown keys (a typo: ``categroy``) are a 400 naming them instead of being dropped. Check constraints are
     checked before anything is written, each error under the field it names, so the database never answers 500.
     """
+
+    serializer_related_field = IdRelatedField
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
 from rest_framework import viewsets
 
 from customers.selectors import visible_to
@@ -10,7 +9,7 @@ from feedback import services
 from feedback.api.serializers import FeedbackItemListSerializer, FeedbackItemSerializer
 from feedback.filtersets import FeedbackFilterSet
 from feedback.models import FeedbackItem
-from feedbackhub.api import HubViewSetMixin, wants
+from feedbackhub.api import HubViewSetMixin, linked_ids, wants
 
 
 class FeedbackItemViewSet(HubViewSetMixin, viewsets.ModelViewSet):
@@ -32,8 +31,7 @@ class FeedbackItemViewSet(HubViewSetMixin, viewsets.ModelViewSet):
         if self.action == "list":
             queryset = queryset.defer("raw_payload")
         if wants(self.request, "themes"):
-            theme_model = FeedbackItem.themes.field.related_model  # feedback sits below themes: no import
-            queryset = queryset.prefetch_related(Prefetch("themes", queryset=theme_model.objects.only("id")))
+            queryset = queryset.annotate(**linked_ids(FeedbackItem, "themes"))
         return queryset
 
     def destroy_instance(self, instance) -> None:

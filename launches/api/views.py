@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
 from django.utils import timezone
 from rest_framework import viewsets
 
-from feedbackhub.api import HubViewSetMixin, wants
+from feedbackhub.api import HubViewSetMixin, linked_ids, wants
 from launches.api.serializers import ChecklistItemSerializer, LaunchSerializer
 from launches.filtersets import ChecklistItemFilterSet, LaunchFilterSet
 from launches.models import ChecklistItem, Launch
@@ -23,8 +22,7 @@ class LaunchViewSet(HubViewSetMixin, viewsets.ModelViewSet):
     def get_queryset(self):
         queryset = super().get_queryset().with_progress(today=timezone.localdate())
         if wants(self.request, "themes"):
-            theme_model = Launch.themes.field.related_model
-            queryset = queryset.prefetch_related(Prefetch("themes", queryset=theme_model.objects.only("id")))
+            queryset = queryset.annotate(**linked_ids(Launch, "themes"))
         return queryset
 
 
