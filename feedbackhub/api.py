@@ -63,7 +63,10 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
 
 
 def _ordering_choices(view) -> dict[str, tuple[str, ...]]:
-    """The view's ``orderings``: each ``?ordering=`` value → the whole ORDER BY an index serves (unique, ends on id)."""
+    """The view's ``orderings``: each ``?ordering=`` value → the whole ORDER BY an index serves.
+
+    Each names non-null columns and ends on a unique one (usually the id), so a cursor position names one row.
+    """
     orderings = getattr(view, "orderings", None)
     assert orderings, f"{type(view).__name__} needs an `orderings` dict (first entry: the default)."
     return orderings
@@ -107,10 +110,11 @@ class IndexedOrderingFilter(BaseFilterBackend):
 class KeysetCursorPagination(CursorPagination):
     """Cursor pages by position in the whole ordering (keyset), so a page costs the same at any depth.
 
-    DRF's cursor keeps only the first ordering column and skips ties with an OFFSET (capped at 1,000): lists
-    with many equal values (themes at 0 ARR, accounts of one ARR band) would repeat or lose rows. Here the
-    cursor holds every column of the ordering (which ends on the primary key, so positions are unique) and the
-    next page starts with ``col1 >= v1 AND (col1 > v1 OR (col1 = v1 AND col2 > v2) …)``: an index range scan.
+    DRF's cursor keeps only the first ordering column and steps over equal values with an OFFSET capped at
+    1,000: the OFFSET grows with the ties, and past 1,000 equal values (new themes at 0 ARR, accounts of one ARR)
+    pages repeat rows. Here the cursor holds every column of the ordering (non-null columns ending on a unique one,
+    so positions are unique) and the next page starts with ``col1 >= v1 AND (col1 > v1 OR (col1 = v1 AND col2 > v2)
+    …)``: an index range scan, whatever the depth.
     """
 
     page_size = api_settings.PAGE_SIZE
