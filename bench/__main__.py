@@ -3,7 +3,9 @@
 Uses its own embedded servers in .data/bench, seeds them once with `seed_scale` (BENCH_FEEDBACK, default 1,000,000
 feedback items; BENCH_CUSTOMERS, default 50,000 customers) and keeps the data for the next run. Prints, per page,
 the median and p95 over BENCH_REPEAT requests (default 15), the queries, the HTML size and the ratio plain ÷ ours,
-then the goals missed (see bench/admin_changelists.py). Stops the servers afterwards if it started them.
+then the goals missed (see bench/admin_changelists.py); then the REST API under gunicorn (bench/api.py: ingest rate,
+list latency at shallow and deep cursors, list throughput). BENCH_ONLY=admin or BENCH_ONLY=api runs one part.
+Stops the servers afterwards if it started them.
 """
 
 from __future__ import annotations
@@ -27,13 +29,24 @@ def main() -> None:
         import django
 
         django.setup()
-        from bench.admin_changelists import run
+        from bench import admin_changelists, api
 
-        run(
-            feedback=int(os.environ.get("BENCH_FEEDBACK", 1_000_000)),
-            customers=int(os.environ.get("BENCH_CUSTOMERS", 50_000)),
-            repeat=int(os.environ.get("BENCH_REPEAT", 15)),
-        )
+        only = os.environ.get("BENCH_ONLY", "")  # "admin" or "api"; both by default
+        if only != "api":
+            admin_changelists.run(
+                feedback=int(os.environ.get("BENCH_FEEDBACK", 1_000_000)),
+                customers=int(os.environ.get("BENCH_CUSTOMERS", 50_000)),
+                repeat=int(os.environ.get("BENCH_REPEAT", 15)),
+            )
+        if only != "admin":
+            if only == "api":
+                from bench import data
+
+                data.ensure_data(
+                    feedback=int(os.environ.get("BENCH_FEEDBACK", 1_000_000)),
+                    customers=int(os.environ.get("BENCH_CUSTOMERS", 50_000)),
+                )
+            api.run(repeat=max(20, int(os.environ.get("BENCH_REPEAT", 15)) * 3))
     finally:
         if started:
             embedded.stop_services()
