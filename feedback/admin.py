@@ -6,7 +6,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.utils import lookup_spawns_duplicates
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import BooleanField, F, Func, Prefetch, Q, QuerySet, Subquery
+from django.db.models import F, Prefetch, Q, QuerySet, Subquery
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -19,6 +19,7 @@ from customers import selectors as customer_selectors
 from customers.models import Customer
 from feedback import services
 from feedback.choices import Priority, Sentiment, Status
+from feedback.filtersets import IsAnyOf
 from feedback.models import EmbeddingSpace, FeedbackItem, Merge
 from feedback.resources import FeedbackResource
 from feedbackhub.admin_tools import HubChangeList, HubModelAdmin, ScopedAutocompleteSelectFilter
@@ -79,14 +80,6 @@ class ThemeFilter(ScopedAutocompleteSelectFilter):
             return super().queryset(request, queryset)
         links = FeedbackItem.themes.through.objects.filter(theme_id=int(values[0])).values("feedbackitem_id")
         return queryset.filter(IsAnyOf(F("pk"), Subquery(links)))
-
-
-class IsAnyOf(Func):
-    """``value = ANY(ARRAY(subquery))``: the subquery read first, as one array (not planned as a join)."""
-
-    arg_joiner = " = ANY(ARRAY("
-    template = "%(expressions)s))"
-    output_field = BooleanField()
 
 
 class FeedbackItemForm(forms.ModelForm):

@@ -187,11 +187,11 @@ class LaunchAdmin(HubModelAdmin):
 
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)
-        launch = form.instance
-        if not change or "launch_type" in form.changed_data:
-            services.generate_checklist(launch=launch)
-        elif "target_date" in form.changed_data:
-            services.shift_due_dates(launch=launch)
+        services.launch_changed(
+            launch=form.instance,
+            type_changed=not change or "launch_type" in form.changed_data,
+            target_moved="target_date" in form.changed_data,
+        )
 
     def save_formset(self, request, form, formset, change) -> None:
         items = formset.save()

@@ -66,6 +66,15 @@ def generate_checklist(*, launch: Launch) -> int:
     return len(new_items)
 
 
+def launch_changed(*, launch: Launch, type_changed: bool, target_moved: bool) -> None:
+    """Keep a saved launch's checklist in step with it, for every door (admin form, API): a new type regenerates the
+    checklist from that type's template; a moved target date shifts the open items' due dates."""
+    if type_changed:
+        generate_checklist(launch=launch)
+    elif target_moved:
+        shift_due_dates(launch=launch)
+
+
 @transaction.atomic
 def create_launch(*, themes=(), **fields) -> Launch:
     """Create a launch with its checklist generated from its type's template."""

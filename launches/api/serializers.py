@@ -46,10 +46,8 @@ class LaunchSerializer(HubModelSerializer):
         """As the admin: a new type regenerates the checklist, a moved target date shifts the open items' due dates."""
         launch_type, target_date = instance.launch_type, instance.target_date
         launch = super().update(instance, validated_data)
-        if launch.launch_type != launch_type:
-            services.generate_checklist(launch=launch)
-        elif launch.target_date != target_date:
-            services.shift_due_dates(launch=launch)
+        moved = launch.target_date != target_date
+        services.launch_changed(launch=launch, type_changed=launch.launch_type != launch_type, target_moved=moved)
         return launch
 
 
