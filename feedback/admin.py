@@ -6,7 +6,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.utils import lookup_spawns_duplicates
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import F, Prefetch, Q, QuerySet, Subquery
+from django.db.models import F, Prefetch, QuerySet, Subquery
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -17,7 +17,7 @@ from unfold.decorators import action, display
 
 from customers import selectors as customer_selectors
 from customers.models import Customer
-from feedback import services
+from feedback import filtersets, services
 from feedback.choices import Priority, Sentiment, Status
 from feedback.filtersets import IsAnyOf
 from feedback.models import EmbeddingSpace, FeedbackItem, Merge
@@ -43,7 +43,6 @@ PRIORITY_VARIANTS = {
 SENTIMENT_VARIANTS = {Sentiment.POSITIVE: "success", Sentiment.NEUTRAL: "default", Sentiment.NEGATIVE: "danger"}
 ONE_THEME = "themes__id__exact"
 MERGE_MAX = 100  # a merge is a handful of duplicates of one ask; "select all" on 1M rows is a mistake
-CUSTOMER_MATCHES = 200  # a search names at most this many accounts' feedback by the account's name
 SOURCE_FIELDS = ["verbatim", "source", "source_id", "source_url", "received_at", "raw_payload", "reporter_email"]
 
 
@@ -223,17 +222,9 @@ class FeedbackItemAdmin(HubModelAdmin, SpreadsheetAdmin):
         return [*self.readonly_fields, *SOURCE_FIELDS]
 
     def get_search_results(self, request, queryset, search_term):
-        """One search box: the words (trigram indexes), the source id, the customer's name and exact tags."""
-        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        term = search_term.strip()
-        if term:
-            # The matching accounts' ids as values (an IN list the feedback_customer_idx serves inside the bitmap OR;
-            # a subquery here would turn the whole search into a sequential scan).
-            customers = list(
-                Customer.objects.filter(name__icontains=term).values_list("pk", flat=True)[:CUSTOMER_MATCHES]
-            )
-            results |= queryset.filter(Q(customer__in=customers) | Q(tags__contains=[term.lower()]))
-        return results, may_have_duplicates
+        """One search box, the same as the API's ``q`` (``feedback.filtersets.search``): words, summary, source id,
+        tags and the customer's name."""
+        return filtersets.search(queryset, search_term), False
 
     def save_model(self, request, obj: FeedbackItem, form, change: bool) -> None:
         """Saved through ``services.save_feedback``: status, duplicate link, customer and sentiment follow the rules."""

@@ -15,7 +15,8 @@ from feedback.choices import Category, Priority, Product, ProductArea, Sentiment
 from feedback.models import FeedbackItem
 from feedbackhub.api import DateTimeRangeFilter, IdFilter, NumberRangeFilter
 
-CUSTOMER_MATCHES = 200  # a search names at most this many accounts' feedback by the account's name (as the admin)
+CUSTOMER_MATCHES = 200  # a search names at most this many accounts' feedback by the account's name
+MAX_WORDS = 8  # words of one search that are matched (each is one more condition)
 
 
 class IsAnyOf(Func):
@@ -24,6 +25,25 @@ class IsAnyOf(Func):
     arg_joiner = " = ANY(ARRAY("
     template = "%(expressions)s))"
     output_field = BooleanField()
+
+
+def search(queryset, term: str):
+    """The one search box, the admin's and the API's: every word of ``term`` is in the customer's words, the summary
+    or the customer's name, or is the source id or a tag (each word served by a trigram or GIN index).
+
+    The accounts whose name matches go in as an id list (the customer index serves it inside the bitmap OR; a
+    subquery there would turn the whole search into a sequential scan).
+    """
+    for word in term.split()[:MAX_WORDS]:
+        customers = list(Customer.objects.filter(name__icontains=word).values_list("pk", flat=True)[:CUSTOMER_MATCHES])
+        queryset = queryset.filter(
+            Q(verbatim__icontains=word)
+            | Q(summary__icontains=word)
+            | Q(source_id__iexact=word)
+            | Q(tags__contains=[word.lower()])
+            | Q(customer__in=customers)
+        )
+    return queryset
 
 
 def choices(options, field_name: str | None = None) -> django_filters.MultipleChoiceFilter:
@@ -65,18 +85,7 @@ class FeedbackFilterSet(django_filters.FilterSet):
         fields = []
 
     def search(self, queryset, name, value):
-        """The admin's one search box: words (trigram indexes), the source id, an exact tag, the customer's name."""
-        term = value.strip()
-        if not term:
-            return queryset
-        customers = list(Customer.objects.filter(name__icontains=term).values_list("pk", flat=True)[:CUSTOMER_MATCHES])
-        return queryset.filter(
-            Q(verbatim__icontains=term)
-            | Q(summary__icontains=term)
-            | Q(source_id__iexact=term)
-            | Q(tags__contains=[term.lower()])
-            | Q(customer__in=customers)
-        )
+        return search(queryset, value)
 
     def filter_tag(self, queryset, name, value):
         return queryset.filter(tags__contains=[value.strip().lower()]) if value.strip() else queryset

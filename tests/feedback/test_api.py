@@ -320,3 +320,26 @@ def test_given_a_service_failing_halfway_then_nothing_of_the_write_is_kept(api, 
     assert response.status_code == 400 and response.json() == {"themes": ["Refused for the test."]}
     item.refresh_from_db()
     assert item.summary == "" and not item.themes.exists()
+
+
+@pytest.mark.parametrize("term", ["batch", "batch timeout", "acme", "ZD-SEARCH-7", "gpu", "nothing-like-this"])
+def test_given_a_search_then_the_api_and_the_admin_find_the_same_items(api, admin_client, term):
+    from django.urls import reverse
+
+    acme = make_customer(name="Acme Batch Labs")
+    make_feedback(verbatim="Batch jobs hit a timeout", customer=acme)
+    make_feedback(verbatim="Batch exports are slow")
+    make_feedback(verbatim="Dashboard timeout", summary="batch of errors", tags=["gpu"])
+    make_feedback(verbatim="Invoices", source_id="ZD-SEARCH-7")
+    make_feedback(verbatim="Nothing to see", customer=acme)
+
+    in_api = {row["id"] for row in api.get(FEEDBACK, {"q": term, "fields": "id"}).json()["results"]}
+    in_admin = {
+        item.pk
+        for item in admin_client.get(reverse("admin:feedback_feedbackitem_changelist"), {"q": term})
+        .context["cl"]
+        .result_list
+    }
+
+    assert in_api == in_admin  # one search rule (feedback.filtersets.search) behind both doors
+    assert (term == "nothing-like-this") == (in_api == set())
