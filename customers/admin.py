@@ -8,7 +8,7 @@ from unfold.contrib.filters.admin import (
     RelatedDropdownFilter,
 )
 
-from customers import selectors
+from customers import filtersets, selectors
 from customers.filters import AtRiskFilter
 from customers.models import Customer, UsageSnapshot
 from customers.resources import CustomerResource
@@ -65,6 +65,10 @@ class CustomerAdmin(HubModelAdmin, SpreadsheetAdmin):
 
     def changelist_view(self, request, extra_context=None):
         return super().changelist_view(request, {**(extra_context or {}), "phone_hidden": self.phone_hidden})
+
+    def get_search_results(self, request, queryset, search_term):
+        """The same search as the API's ``q`` (``customers.filtersets.search``)."""
+        return filtersets.search(queryset, search_term), False
 
     def get_queryset(self, request) -> QuerySet:
         """Sales/CS see the accounts they own; every list, search, autocomplete, export and URL goes through here."""

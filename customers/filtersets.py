@@ -10,6 +10,16 @@ from customers.models import Customer, UsageSnapshot
 from customers.rules import at_risk_q
 from feedbackhub.api import IdFilter, NumberRangeFilter
 
+MAX_WORDS = 8  # words of one search that are matched
+
+
+def search(queryset, term: str):
+    """The one search box over accounts, the admin's and the API's: every word of ``term`` is in the company name or
+    domain, or is the CRM id."""
+    for word in term.split()[:MAX_WORDS]:
+        queryset = queryset.filter(Q(name__icontains=word) | Q(domain__icontains=word) | Q(crm_id__iexact=word))
+    return queryset
+
 
 class CustomerFilterSet(django_filters.FilterSet):
     """Accounts by segment (each repeatable: ``?tier=enterprise&tier=startup``), ARR, owner, dates and text."""
@@ -34,10 +44,7 @@ class CustomerFilterSet(django_filters.FilterSet):
         fields = []
 
     def search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(Q(name__icontains=value) | Q(domain__icontains=value) | Q(crm_id__iexact=value))
+        return search(queryset, value)
 
     def filter_at_risk(self, queryset, name, value):
         return queryset.filter(at_risk_q()) if value else queryset.exclude(at_risk_q())

@@ -215,3 +215,19 @@ def test_given_usage_when_listed_filtered_and_created_then_newest_first_and_one_
 
     assert created.status_code == 201 and again.status_code == 400, again.json()
     assert UsageSnapshot.objects.count() == 3
+
+
+@pytest.mark.parametrize("term", ["acme", "labs acme", "acme.example", "CRM-77", "zzz"])
+def test_given_a_search_then_the_api_and_the_admin_find_the_same_accounts(admin_user, admin_client, term):
+    from django.urls import reverse
+
+    make_customer(name="Acme Labs", domain="acme.example")
+    make_customer(name="Acme Corp", domain="acmecorp.example", crm_id="CRM-77")
+    make_customer(name="Labs of Globex", domain="globex.example")
+
+    in_api = {row["id"] for row in token_client(admin_user).get("/api/customers/", {"q": term}).json()["results"]}
+    response = admin_client.get(reverse("admin:customers_customer_changelist"), {"q": term})
+    in_admin = {customer.pk for customer in response.context["cl"].result_list}
+
+    assert in_api == in_admin  # one search rule (customers.filtersets.search) behind both doors
+    assert (term == "zzz") == (in_api == set())
