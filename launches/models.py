@@ -8,12 +8,16 @@ import pghistory
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Upper
 from django.urls import reverse
 
 from launches.choices import LAUNCH_TYPE_COMPLEXITY, ChecklistTeam, Complexity, LaunchStatus, LaunchTeam, LaunchType
+
+EARLIEST_TARGET = date(2000, 1, 1)  # a launch date outside this century is a typo (and its due dates would not fit)
+LATEST_TARGET = date(2099, 12, 31)
 
 
 def _count(items: models.QuerySet) -> Coalesce:
@@ -58,7 +62,10 @@ class Launch(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="owned_launches"
     )
     start_date = models.DateField(null=True, blank=True, help_text="When work started.")
-    target_date = models.DateField(help_text="Planned launch date; checklist due dates count back from it.")
+    target_date = models.DateField(
+        help_text="Planned launch date; checklist due dates count back from it.",
+        validators=[MinValueValidator(EARLIEST_TARGET), MaxValueValidator(LATEST_TARGET)],
+    )
     shipped_on = models.DateField(null=True, blank=True)
     themes = models.ManyToManyField("themes.Theme", blank=True, related_name="launches")
     tracker_keys = ArrayField(

@@ -33,12 +33,17 @@ REAL_PUBLISH = ingest.publish_triage  # the autouse fixture replaces it with a r
 @pytest.fixture
 def ingester(django_user_model):
     """An integration's owner who may add and change feedback (and nothing else)."""
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+
+    # A transactional test before this one may have flushed the database, permissions included: put them back.
+    create_permissions(apps.get_app_config("feedback"), verbosity=0)
     user = django_user_model.objects.create_user(username="zendesk-bot", password="x")
-    user.user_permissions.add(
-        *Permission.objects.filter(
-            content_type__app_label="feedback", codename__in=["add_feedbackitem", "change_feedbackitem"]
-        )
+    allowed = Permission.objects.filter(
+        content_type__app_label="feedback", codename__in=["add_feedbackitem", "change_feedbackitem"]
     )
+    assert allowed.count() == 2
+    user.user_permissions.add(*allowed)
     return user
 
 

@@ -84,6 +84,8 @@ def test_when_a_launch_changes_type_then_its_checklist_is_regenerated(api):
         (new_launch(status="shipped"), "shipped_on"),
         (new_launch(launch_type="party"), "launch_type"),
         (new_launch(target_date="soon"), "target_date"),
+        (new_launch(target_date="0001-01-02"), "target_date"),  # found by the schema fuzz: due dates fell off date.min
+        (new_launch(target_date="9999-12-31"), "target_date"),
         ({"name": "No date", "launch_type": "documentation"}, "target_date"),
     ],
 )
