@@ -71,9 +71,12 @@ def sync_roles(apps, *, missing_ok: bool = False) -> None:
     from django.contrib.auth.management import create_permissions
 
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, verbosity=0, apps=apps)
-        app_config.models_module = None
+        previous = getattr(app_config, "models_module", None)  # none in a migration's app states; the real ones stay
+        app_config.models_module = previous or True
+        try:
+            create_permissions(app_config, verbosity=0, apps=apps)
+        finally:
+            app_config.models_module = previous
     group_model = apps.get_model("auth", "Group")
     permission_model = apps.get_model("auth", "Permission")
     for name, wanted in ROLE_PERMISSIONS.items():

@@ -9,9 +9,12 @@ def create_team_groups(apps, schema_editor):
     from django.contrib.auth.management import create_permissions
 
     app_config = apps.get_app_config("launches")
-    app_config.models_module = True  # on a fresh database post_migrate has not created the permissions yet
-    create_permissions(app_config, verbosity=0, apps=apps)
-    app_config.models_module = None
+    previous = getattr(app_config, "models_module", None)  # none in a migration's app states; real ones stay
+    app_config.models_module = previous or True  # on a fresh database post_migrate has not created them yet
+    try:
+        create_permissions(app_config, verbosity=0, apps=apps)
+    finally:
+        app_config.models_module = previous
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     permissions = list(

@@ -44,3 +44,15 @@ def test_given_role_permissions_edited_by_hand_when_syncing_again_then_they_are_
     sync_roles(apps)
 
     assert permissions_of(group) == expected_permissions(SALES_CS)
+
+
+def test_given_the_real_app_registry_when_roles_sync_then_every_app_keeps_its_models_module():
+    """sync_roles once set every app's models_module to None on the real registry: after that, a flush's
+    post_migrate recreated no content types or permissions for the rest of the test session."""
+    from django.apps import apps as real_apps
+
+    before = {config.label: config.models_module for config in real_apps.get_app_configs()}
+
+    sync_roles(real_apps)
+
+    assert {config.label: config.models_module for config in real_apps.get_app_configs()} == before

@@ -33,16 +33,6 @@ REAL_PUBLISH = ingest.publish_triage  # the autouse fixture replaces it with a r
 @pytest.fixture
 def ingester(django_user_model):
     """An integration's owner who may add and change feedback (and nothing else)."""
-    from django.apps import apps
-    from django.contrib.auth.management import create_permissions
-    from django.contrib.contenttypes.management import create_contenttypes
-    from django.contrib.contenttypes.models import ContentType
-
-    # A transactional test before this one may have flushed the database, content types and permissions included
-    # (seen in a full run): put back feedback's, with no stale content type ids cached.
-    ContentType.objects.clear_cache()
-    create_contenttypes(apps.get_app_config("feedback"), verbosity=0)
-    create_permissions(apps.get_app_config("feedback"), verbosity=0)
     user = django_user_model.objects.create_user(username="zendesk-bot", password="x")
     allowed = Permission.objects.filter(
         content_type__app_label="feedback", codename__in=["add_feedbackitem", "change_feedbackitem"]
