@@ -13,11 +13,12 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, Func, OuterRef, Q, QuerySet, TextField, Value
 from django.db.models.functions import Cast
 from django.utils import timezone
 from pgvector.django import CosineDistance, VectorField
 
+from ai.providers.base import EmbeddingProvider
 from customers.models import Customer
 from feedback.choices import STATUS_TRANSITIONS, Sentiment, Status
 from feedback.models import EmbeddingSpace, FeedbackEmbedding, FeedbackItem, Merge
@@ -279,9 +280,16 @@ def _theme_model():
     return FeedbackItem.themes.field.related_model
 
 
-def active_embedding_space() -> EmbeddingSpace:
-    """The vector space of the configured AI provider (created on first use)."""
-    spec = settings.EMBEDDING_SPACE
+def active_embedding_space(*, provider: EmbeddingProvider | None = None) -> EmbeddingSpace:
+    """The vector space of ``provider`` (its name, model, dimensions), or of the configured one; created on first use.
+
+    Without a provider it is ``settings.EMBEDDING_SPACE``, the space of ``settings.AI_PROVIDER``, so reads never load
+    a model.
+    """
+    if provider is not None:
+        spec = {"provider": provider.name, "model": provider.model, "dimensions": provider.dimensions}
+    else:
+        spec = settings.EMBEDDING_SPACE
     space, _ = EmbeddingSpace.objects.get_or_create(
         provider=spec["provider"], model=spec["model"], dimensions=spec["dimensions"]
     )
@@ -293,9 +301,23 @@ def embedding_text(item: FeedbackItem) -> str:
     return item.verbatim.strip()
 
 
+# The characters ``str.strip()`` removes (``str.isspace``), so SQL's ``btrim`` gives the text ``embedding_text`` does.
+STRIPPED = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+
 def content_hash(text: str) -> str:
     """Fingerprint of embedded text: a changed text needs a new vector."""
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def content_hash_sql(verbatim) -> Func:
+    """``content_hash(embedding_text(item))`` computed by PostgreSQL from the ``verbatim`` expression."""
+    text = Func(verbatim, Value(STRIPPED), function="btrim", output_field=TextField())
+    digest = Func(Func(text, Value("UTF8"), function="convert_to"), function="sha256")
+    return Func(digest, Value("hex"), function="encode", output_field=TextField())
 
 
 def store_embedding(*, item: FeedbackItem, vector: Sequence[float], space: EmbeddingSpace) -> FeedbackEmbedding:
@@ -315,8 +337,34 @@ def store_embedding(*, item: FeedbackItem, vector: Sequence[float], space: Embed
 
 
 def items_needing_embedding(*, space: EmbeddingSpace):
-    """Items with no vector in ``space`` yet: after a provider switch, every item (the re-embedding backlog)."""
-    return FeedbackItem.objects.exclude(embeddings__space=space).order_by("id")
+    """Items with no vector of their current text in ``space``: new or edited items, and after a provider switch
+    every item (the re-embedding backlog)."""
+    current = FeedbackEmbedding.objects.filter(
+        feedback=OuterRef("pk"), space=space, content_hash=content_hash_sql(OuterRef("verbatim"))
+    )
+    return FeedbackItem.objects.exclude(Exists(current)).order_by("id")
+
+
+def embed_pending(*, provider: EmbeddingProvider, batch_size: int = 64, limit: int | None = None) -> int:
+    """Embed every item needing it (``items_needing_embedding``) into ``provider``'s space; returns items embedded.
+
+    Works in batches of ``batch_size`` in id order, each stored in its own transaction, so a run that stops keeps
+    what it stored and the next run goes on from there. An item edited while it was embedded keeps the hash of the
+    text embedded, so the next run embeds it again. ``limit`` caps one run.
+    """
+    space = active_embedding_space(provider=provider)
+    done, last_id = 0, 0
+    while limit is None or done < limit:
+        size = batch_size if limit is None else min(batch_size, limit - done)
+        batch = list(items_needing_embedding(space=space).filter(pk__gt=last_id).only("pk", "verbatim")[:size])
+        if not batch:
+            break
+        vectors = provider.embed([embedding_text(item) for item in batch])
+        with transaction.atomic():
+            for item, vector in zip(batch, vectors, strict=True):
+                store_embedding(item=item, vector=vector, space=space)
+        done, last_id = done + len(batch), batch[-1].pk
+    return done
 
 
 def similar_feedback(

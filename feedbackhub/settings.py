@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "pgtrigger",
     "pghistory",
     "feedbackhub",
+    "ai",
     "customers",
     "feedback",
     "themes",
