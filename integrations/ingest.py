@@ -35,7 +35,7 @@ from rest_framework import serializers
 from customers.selectors import match_customers
 from feedback.choices import Status
 from feedback.models import FeedbackItem
-from feedback.services import mark_rollups_stale
+from feedback.services import apply_sentiment, mark_rollups_stale
 from integrations.api.serializers import IngestItemSerializer
 from integrations.models import PendingTriage
 
@@ -85,12 +85,12 @@ INSERT INTO {table} AS f (
 )
 SELECT
     r.received_at, r.source, r.source_id, r.source_url, r.verbatim, r.summary, r.reporter_email, r.customer_id,
-    r.category, r.product, r.product_area, r.severity, r.priority, r.sentiment_score, '',
+    r.category, r.product, r.product_area, r.severity, r.priority, r.sentiment_score, r.sentiment_label,
     ARRAY(SELECT jsonb_array_elements_text(r.tags))::varchar(50)[], %s, r.raw_payload, now(), now()
 FROM jsonb_to_recordset(%s::jsonb) AS r(
     received_at timestamptz, source text, source_id text, source_url text, verbatim text, summary text,
     reporter_email text, customer_id bigint, category text, product text, product_area text, severity text,
-    priority text, sentiment_score double precision, tags jsonb, raw_payload jsonb
+    priority text, sentiment_score double precision, sentiment_label text, tags jsonb, raw_payload jsonb
 )
 ORDER BY r.source, r.source_id
 ON CONFLICT ON CONSTRAINT feedback_unique_source_item DO UPDATE SET
@@ -107,6 +107,7 @@ ON CONFLICT ON CONSTRAINT feedback_unique_source_item DO UPDATE SET
     severity = CASE WHEN f.severity = '' THEN EXCLUDED.severity ELSE f.severity END,
     priority = CASE WHEN f.priority = '' THEN EXCLUDED.priority ELSE f.priority END,
     sentiment_score = COALESCE(f.sentiment_score, EXCLUDED.sentiment_score),
+    sentiment_label = CASE WHEN f.sentiment_score IS NULL THEN EXCLUDED.sentiment_label ELSE f.sentiment_label END,
     tags = f.tags || ARRAY(SELECT t FROM unnest(EXCLUDED.tags) AS t WHERE t <> ALL (f.tags)),
     triaged_at = CASE WHEN f.verbatim = EXCLUDED.verbatim THEN f.triaged_at END,
     updated_at = now()
@@ -241,6 +242,13 @@ def _match_customers(accepted: dict[tuple[str, str], tuple[int, dict]]) -> list[
     return ordered
 
 
+def _sentiment_label(score: float | None) -> str:
+    """The label ``feedback.services.apply_sentiment`` gives ``score`` (its one rule), computed for a row."""
+    holder = FeedbackItem()
+    apply_sentiment(item=holder, score=score)
+    return holder.sentiment_label
+
+
 def _row(data: dict) -> dict:
     """An item as one JSON row of ``UPSERT_SQL`` (absent text fields are blank, as the columns' defaults are)."""
     return {
@@ -258,6 +266,7 @@ def _row(data: dict) -> dict:
         "severity": data.get("severity", ""),
         "priority": data.get("priority", ""),
         "sentiment_score": data.get("sentiment_score"),
+        "sentiment_label": _sentiment_label(data.get("sentiment_score")),  # the score's label, stored with it
         "tags": data.get("tags", []),
         "raw_payload": data.get("raw_payload", {}),
     }

@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
 
-from feedback.choices import Category, Priority
+from feedback.choices import Category, Priority, Sentiment
 from feedback.models import FeedbackItem
 from feedbackhub.settings import kombu_url
 from integrations import ingest
@@ -185,6 +185,7 @@ def test_given_a_retried_delivery_then_the_sources_facts_change_and_the_hubs_dec
         -0.2,
     )
     assert item.triaged_at is not None  # same words: the triage still holds
+    assert item.sentiment_label == Sentiment.for_score(-0.2)  # the label follows the score kept, at write time
 
     changed = post(an_item(1, verbatim="Now the export fails too", tags=["export"]), key=key)
 
@@ -471,3 +472,16 @@ def test_given_the_same_batch_delivered_in_parallel_then_each_item_is_stored_onc
     assert sorted(pk for ids in triage_sends for pk in ids) == sorted(
         pk for pk in FeedbackItem.objects.values_list("pk", flat=True) for _ in range(deliveries)
     )
+
+
+@pytest.mark.django_db
+def test_given_a_score_from_the_source_then_its_label_is_stored_with_it_before_any_triage_runs(key, triage_sends):
+    post({"items": [an_item(1, sentiment_score=-0.6), an_item(2, sentiment_score=0.7), an_item(3)]}, key=key)
+
+    labels = dict(FeedbackItem.objects.values_list("source_id", "sentiment_label"))
+    assert labels == {
+        an_item(1)["source_id"]: Sentiment.for_score(-0.6),
+        an_item(2)["source_id"]: Sentiment.for_score(0.7),
+        an_item(3)["source_id"]: "",
+    }
+    assert triage_sends == []  # nothing was sent: the labels came with the write, not from the triage task
