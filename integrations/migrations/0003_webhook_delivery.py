@@ -5,21 +5,10 @@ The schedule is editable in the admin (Periodic tasks); this migration creates i
 
 from django.db import migrations, models
 
+from feedbackhub.schedules import every_minute
+
 SWEEP_NAME = "Webhooks: send again the deliveries left queued"
 SWEEP_TASK = "integrations.tasks.requeue_waiting_deliveries"
-
-
-def create_schedule(apps, schema_editor):
-    interval, _ = apps.get_model("django_celery_beat", "IntervalSchedule").objects.get_or_create(
-        every=60, period="seconds"
-    )
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.get_or_create(
-        name=SWEEP_NAME, defaults={"task": SWEEP_TASK, "interval": interval, "expire_seconds": 55, "enabled": True}
-    )
-
-
-def remove_schedule(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=SWEEP_NAME).delete()
 
 
 class Migration(migrations.Migration):
@@ -104,5 +93,5 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        migrations.RunPython(create_schedule, remove_schedule),
+        every_minute(SWEEP_NAME, SWEEP_TASK),
     ]

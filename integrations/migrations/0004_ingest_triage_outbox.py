@@ -7,21 +7,10 @@ import django.db.models.deletion
 import django.utils.timezone
 from django.db import migrations, models
 
+from feedbackhub.schedules import every_minute
+
 SWEEP_NAME = "Ingestion: queue for triage what the broker missed"
 SWEEP_TASK = "integrations.tasks.send_pending_triage"
-
-
-def create_schedule(apps, schema_editor):
-    interval, _ = apps.get_model("django_celery_beat", "IntervalSchedule").objects.get_or_create(
-        every=60, period="seconds"
-    )
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.get_or_create(
-        name=SWEEP_NAME, defaults={"task": SWEEP_TASK, "interval": interval, "expire_seconds": 55, "enabled": True}
-    )
-
-
-def remove_schedule(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=SWEEP_NAME).delete()
 
 
 class Migration(migrations.Migration):
@@ -64,5 +53,5 @@ class Migration(migrations.Migration):
             },
             bases=("feedback.feedbackitem",),
         ),
-        migrations.RunPython(create_schedule, remove_schedule),
+        every_minute(SWEEP_NAME, SWEEP_TASK),
     ]
