@@ -33,9 +33,9 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from customers.selectors import match_customers
-from feedback.choices import Status
+from feedback.choices import Sentiment, Status
 from feedback.models import FeedbackItem
-from feedback.services import apply_sentiment, mark_rollups_stale
+from feedback.services import mark_rollups_stale
 from integrations.api.serializers import IngestItemSerializer
 from integrations.models import PendingTriage
 
@@ -243,10 +243,8 @@ def _match_customers(accepted: dict[tuple[str, str], tuple[int, dict]]) -> list[
 
 
 def _sentiment_label(score: float | None) -> str:
-    """The label ``feedback.services.apply_sentiment`` gives ``score`` (its one rule), computed for a row."""
-    holder = FeedbackItem()
-    apply_sentiment(item=holder, score=score)
-    return holder.sentiment_label
+    """The label a score carries (``Sentiment.for_score``, the rule ``feedback.services.apply_sentiment`` applies)."""
+    return Sentiment.for_score(score) if score is not None else ""
 
 
 def _row(data: dict) -> dict:
