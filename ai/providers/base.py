@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
+from ai.types import ClusterName, Extract, TriageRequest, TriageResult
+
 
 @runtime_checkable
 class EmbeddingProvider(Protocol):
@@ -19,4 +21,27 @@ class EmbeddingProvider(Protocol):
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         """One vector of ``dimensions`` floats per text, in order; unit length, so cosine is a dot product."""
+        ...
+
+
+@runtime_checkable
+class TriageProvider(EmbeddingProvider, Protocol):
+    """An embedding provider that also triages, names clusters and splits transcripts.
+
+    ``version`` names the exact model state (the offline classifier's trained version, or the remote model id), and is
+    stored with every triage record.
+    """
+
+    version: str
+
+    def triage(self, requests: list[TriageRequest]) -> list[TriageResult]:
+        """One result per request, in order. Never raises for one bad text: its result says what went wrong."""
+        ...
+
+    def name_cluster(self, texts: list[str]) -> ClusterName:
+        """A short theme name and a one-line description for a group of similar feedback texts."""
+        ...
+
+    def extract(self, text: str) -> list[Extract]:
+        """A call transcript or a long thread cut into separate pieces of feedback, each in the customer's words."""
         ...
