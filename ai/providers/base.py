@@ -34,8 +34,12 @@ class TriageProvider(EmbeddingProvider, Protocol):
 
     version: str
 
-    def triage(self, requests: list[TriageRequest]) -> list[TriageResult]:
-        """One result per request, in order. Never raises for one bad text: its result says what went wrong."""
+    def triage(self, requests: list[TriageRequest], *, vectors: list[list[float]] | None = None) -> list[TriageResult]:
+        """One result per request, in order. Never raises for one bad text: its result says what went wrong.
+
+        ``vectors``, when given, are the requests' embeddings in this provider's space (the hub stores them anyway):
+        a provider that classifies from embeddings uses them instead of embedding the texts again.
+        """
         ...
 
     def name_cluster(self, texts: list[str]) -> ClusterName:
