@@ -35,7 +35,7 @@ COMPETITORS: dict[str, tuple[str, ...]] = {
     "Hugging Face": (r"hugging\s?face",),
     "Together AI": (r"together\s?ai",),
     "Groq": (r"groq",),
-    "Cursor": (r"cursor(?:\s?ai)?(?=\s|$|[.,;:!?)])",),
+    "Cursor": (r"cursor\s?(?:ai|ide|editor)",),
 }
 # Generic mentions of "a competitor" without a name: counted as "competitor" when no named one matched.
 GENERIC_COMPETITOR = (
