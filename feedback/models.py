@@ -66,6 +66,29 @@ class FeedbackItem(models.Model):
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="duplicates"
     )
     raw_payload = models.JSONField(default=dict, blank=True, help_text="The payload as the source sent it.")
+    language = models.CharField(max_length=8, blank=True, help_text="ISO 639-1 code, detected by triage.")
+    churn_signal = models.BooleanField(default=False, help_text="Risk scoring: the customer hints at leaving.")
+    competitors = ArrayField(
+        models.CharField(max_length=50), default=list, blank=True, help_text="Competitors the customer mentions."
+    )
+    jtbd = models.TextField(
+        "job to be done", blank=True, help_text="For a feature request: the need above the request (seed 001)."
+    )
+    human_fields = ArrayField(
+        models.CharField(max_length=30),
+        default=list,
+        blank=True,
+        editable=False,
+        help_text="Triage fields a person set: triage never overwrites them.",
+    )
+    source_item = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="extracts",
+        help_text="The transcript or thread this item was cut out of.",
+    )
     triaged_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -101,6 +124,13 @@ class FeedbackItem(models.Model):
                 )
             ],
             models.Index(fields=["customer", "-received_at", "-id"], name="feedback_customer_idx"),
+            models.Index(fields=["language", "-received_at", "-id"], name="feedback_language_idx"),
+            models.Index(
+                fields=["-received_at", "-id"], name="feedback_churn_idx", condition=models.Q(churn_signal=True)
+            ),
+            models.Index(
+                fields=["source_item"], name="feedback_source_item_idx", condition=models.Q(source_item__isnull=False)
+            ),
             models.Index(fields=["product", "status", "-received_at", "-id"], name="feedback_board_idx"),  # PM board
             models.Index(fields=["-sentiment_score"], name="feedback_sentiment_score_idx"),
             models.Index(
@@ -149,6 +179,9 @@ class FeedbackEmbedding(models.Model):
         help_text="Copy of the space's size: the partial HNSW indexes are chosen by it."
     )
     vector = VectorField()
+    received_at = models.DateTimeField(
+        null=True, help_text="Copy of the item's received_at: windowed similarity lookups filter on it without a join."
+    )
     content_hash = models.CharField(max_length=64, help_text="SHA-256 of the text embedded; a change re-embeds.")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -231,3 +264,131 @@ class Merge(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("admin:feedback_merge_change", args=[self.pk])
+
+
+class TriageRecord(models.Model):
+    """What one provider concluded about one item, and which of it was applied (none in shadow mode)."""
+
+    class Outcome(models.TextChoices):
+        APPLIED = "applied", "Applied"
+        SHADOW = "shadow", "Shadow (not applied)"
+        NEEDS_REVIEW = "needs_review", "Needs a person (text the provider cannot read well)"
+
+    feedback = models.ForeignKey(FeedbackItem, on_delete=models.CASCADE, related_name="triage_records")
+    provider = models.CharField(max_length=32)
+    model = models.CharField(max_length=100)
+    version = models.CharField(max_length=100, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    applied_fields = ArrayField(models.CharField(max_length=30), default=list, blank=True)
+    category = models.CharField(max_length=20, choices=Category.choices, blank=True)
+    confidence = models.FloatField(null=True, blank=True, help_text="The category's probability (0..1).")
+    sentiment_score = models.FloatField(null=True, blank=True)
+    sentiment_label = models.CharField(max_length=10, choices=Sentiment.choices, blank=True)
+    severity = models.CharField(max_length=10, choices=Severity.choices, blank=True)
+    priority = models.CharField(max_length=10, choices=Priority.choices, blank=True)
+    priority_reason = models.CharField(max_length=300, blank=True, help_text="How the priority formula got there.")
+    product = models.CharField(max_length=20, choices=Product.choices, blank=True)
+    product_area = models.CharField(max_length=20, choices=ProductArea.choices, blank=True)
+    tags = ArrayField(models.CharField(max_length=50), default=list, blank=True)
+    language = models.CharField(max_length=8, blank=True)
+    churn_signal = models.BooleanField(default=False)
+    competitors = ArrayField(models.CharField(max_length=50), default=list, blank=True)
+    jtbd = models.TextField(blank=True)
+    summary = models.CharField(max_length=300, blank=True)
+    notes = models.TextField(blank=True, help_text="What went wrong or was worked around (a fallback, a language).")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["feedback", "-created_at"], name="triage_feedback_idx"),
+            models.Index(fields=["-created_at"], name="triage_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"triage of #{self.feedback_id} by {self.provider}/{self.model}"
+
+
+class FieldOverride(models.Model):
+    """A person changed a field the AI had set: the AI's value, the person's, who and when (seed 002)."""
+
+    feedback = models.ForeignKey(FeedbackItem, on_delete=models.CASCADE, related_name="overrides")
+    triage = models.ForeignKey(TriageRecord, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    field = models.CharField(max_length=30)
+    ai_value = models.CharField(max_length=300, blank=True)
+    human_value = models.CharField(max_length=300, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["field", "-created_at"], name="override_field_idx"),
+            models.Index(fields=["feedback", "field"], name="override_feedback_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.field} of #{self.feedback_id}: {self.ai_value or '—'} → {self.human_value or '—'}"
+
+
+class ClassifierVersion(models.Model):
+    """One trained offline category classifier: the seed set plus the PMs' corrections at the time it was trained."""
+
+    version = models.CharField(max_length=100, unique=True)
+    blob = models.BinaryField(help_text="The trained model (ai.classifier.Classifier.to_bytes()).")
+    n_examples = models.PositiveIntegerField(default=0)
+    n_corrections = models.PositiveIntegerField(default=0, help_text="Examples that came from PMs' corrections.")
+    metrics = models.JSONField(default=dict, blank=True, help_text="Held-out figures measured when it was trained.")
+    active = models.BooleanField(default=False, help_text="The one triage uses; one at a time.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["active"], condition=models.Q(active=True), name="classifier_one_active"),
+        ]
+
+    def __str__(self) -> str:
+        return f"classifier {self.version}"
+
+
+class DuplicateSuggestion(models.Model):
+    """A similar older item found for a new one: a suggested duplicate (a PM confirms or rejects it) or related."""
+
+    class Kind(models.TextChoices):
+        DUPLICATE = "duplicate", "Suggested duplicate"
+        RELATED = "related", "Related"
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", "To review"
+        CONFIRMED = "confirmed", "Confirmed (merged)"
+        REJECTED = "rejected", "Rejected"
+
+    item = models.ForeignKey(FeedbackItem, on_delete=models.CASCADE, related_name="duplicate_suggestions")
+    parent = models.ForeignKey(FeedbackItem, on_delete=models.CASCADE, related_name="suggested_duplicates")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    similarity = models.FloatField(help_text="Cosine similarity in the space below.")
+    space = models.ForeignKey(EmbeddingSpace, on_delete=models.CASCADE, related_name="+")
+    decision = models.CharField(max_length=10, choices=Decision.choices, default=Decision.PENDING)
+    merge = models.ForeignKey(Merge, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "parent"], name="duplicate_suggestion_unique"),
+            models.CheckConstraint(condition=~models.Q(item=models.F("parent")), name="duplicate_suggestion_not_self"),
+        ]
+        indexes = [
+            models.Index(fields=["kind", "decision", "-created_at"], name="dup_suggestion_queue_idx"),
+            models.Index(fields=["parent"], name="dup_suggestion_parent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.item_id} {self.get_kind_display().lower()} of #{self.parent_id} ({self.similarity:.2f})"

@@ -147,6 +147,17 @@ EMBEDDING_SPACES = {
     "mistral": {"provider": "mistral", "model": "mistral-embed", "dimensions": 1024},
 }
 EMBEDDING_SPACE = EMBEDDING_SPACES[AI_PROVIDER]
+# Shadow mode (seed 002, "Validating AI Triage"): triage is recorded but not applied to the items.
+TRIAGE_SHADOW_MODE = env_bool("TRIAGE_SHADOW_MODE", False)
+# Duplicates: an item similar enough to one of the last DUPLICATE_WINDOW_DAYS becomes a suggested duplicate.
+# Each space needs its own calibrated cosine threshold (seed 002's 0.85 is for Mistral's vectors); "related" is lower.
+DUPLICATE_WINDOW_DAYS = env_int("DUPLICATE_WINDOW_DAYS", 30)
+DUPLICATE_THRESHOLDS = {"offline": 0.83, "mistral": 0.85}
+RELATED_THRESHOLDS = {"offline": 0.7, "mistral": 0.78}
+# A new item joins an existing theme when it is this similar to the theme's members (per space).
+THEME_MATCH_THRESHOLDS = {"offline": 0.6, "mistral": 0.8}
+# A theme with this many items tells its owner it is time to verify (seed 001).
+THEME_VERIFY_AT = 5
 
 # Link of a tracker issue key (Linear, Jira, GitHub), e.g. https://linear.app/acme/issue/{key}; empty: plain keys.
 TRACKER_ISSUE_URL = os.environ.get("TRACKER_ISSUE_URL", "")

@@ -37,6 +37,7 @@ class ThemeQuerySet(models.QuerySet):
         "arr_at_risk",
         "rollups_refreshed_at",
         "rollups_dirty",
+        "verify_notified_at",
         "segment_rollups",
         "tracker_states",  # written by the trackers' webhooks; the status change they cause is tracked
         "updated_at",
@@ -86,6 +87,12 @@ class Theme(models.Model):
         blank=True,
         editable=False,
         help_text="Who asked, by customer segment (themes.segments), counted with the other rollups.",
+    )
+    verify_notified_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the owner was told the theme reached enough feedback to verify (seed 001: 5 items).",
     )
     rollups_dirty = models.BooleanField(
         default=False, editable=False, help_text="Linked feedback changed: the rollup job recomputes this theme soon."
@@ -143,6 +150,38 @@ class ThemeVerification(models.Model):
     def is_done(self) -> bool:
         """Whether the step has been ticked."""
         return self.done_at is not None
+
+
+class ThemeSuggestion(models.Model):
+    """A cluster of unthemed feedback the provider proposes as a theme; a PM accepts, renames or rejects it."""
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", "To review"
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected"
+
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    items = models.ManyToManyField("feedback.FeedbackItem", related_name="theme_suggestions", blank=True)
+    size = models.PositiveIntegerField(default=0, help_text="Items in the cluster when it was found.")
+    cohesion = models.FloatField(default=0, help_text="Mean cosine of the members to their centre (0..1).")
+    provider = models.CharField(max_length=32, blank=True)
+    decision = models.CharField(max_length=10, choices=Decision.choices, default=Decision.PENDING)
+    theme = models.ForeignKey(
+        Theme, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", help_text="The theme it became."
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-size", "-id"]
+        indexes = [models.Index(fields=["decision", "-size"], name="theme_suggestion_queue_idx")]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class LeadershipTheme(Theme):
