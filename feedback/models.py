@@ -303,6 +303,11 @@ class TriageRecord(models.Model):
         indexes = [
             models.Index(fields=["feedback", "-created_at"], name="triage_feedback_idx"),
             models.Index(fields=["-created_at"], name="triage_created_idx"),
+            models.Index(  # the admin's "Needs a person" list: few rows, found without reading every record
+                fields=["feedback"],
+                name="triage_needs_review_idx",
+                condition=models.Q(outcome="needs_review"),
+            ),
         ]
 
     def __str__(self) -> str:
