@@ -141,10 +141,18 @@ if AI_PROVIDER not in {"mistral", "offline"}:
     raise ImproperlyConfigured(f"AI_PROVIDER={AI_PROVIDER!r} is unknown: use 'mistral' or 'offline'")
 if AI_PROVIDER == "mistral":
     require(["MISTRAL_API_KEY"], reason="AI_PROVIDER is 'mistral'")
+# The Mistral provider (ai.providers.mistral): API address (empty: the SDK's default), a timeout per request, retries on
+# 429/5xx/timeouts (backoff, honouring Retry-After), and the models for classification, long texts and vectors.
+MISTRAL_SERVER_URL = os.environ.get("MISTRAL_SERVER_URL", "")
+MISTRAL_TIMEOUT_MS = env_int("MISTRAL_TIMEOUT_MS", 30_000)
+MISTRAL_MAX_RETRIES = env_int("MISTRAL_MAX_RETRIES", 3)
+MISTRAL_SMALL_MODEL = os.environ.get("MISTRAL_SMALL_MODEL") or "mistral-small-latest"
+MISTRAL_LARGE_MODEL = os.environ.get("MISTRAL_LARGE_MODEL") or "mistral-large-latest"
+MISTRAL_EMBED_MODEL = os.environ.get("MISTRAL_EMBED_MODEL") or "mistral-embed"
 # Each provider embeds into its own vector space; vectors of different spaces are never compared.
 EMBEDDING_SPACES = {
     "offline": {"provider": "offline", "model": "all-MiniLM-L6-v2-int8", "dimensions": 384},
-    "mistral": {"provider": "mistral", "model": "mistral-embed", "dimensions": 1024},
+    "mistral": {"provider": "mistral", "model": MISTRAL_EMBED_MODEL, "dimensions": 1024},
 }
 EMBEDDING_SPACE = EMBEDDING_SPACES[AI_PROVIDER]
 # Shadow mode (seed 002, "Validating AI Triage"): triage is recorded but not applied to the items.

@@ -7,6 +7,14 @@ from typing import Protocol, runtime_checkable
 from ai.types import ClusterName, Extract, TriageRequest, TriageResult
 
 
+class ProviderUnavailable(Exception):
+    """A remote provider could not answer (after its retries, a timeout, an answer it could not read).
+
+    Triage, cluster names and extracts fall back to the offline provider when it is raised; embeddings never do (the
+    offline vectors live in another space), so ``embed`` lets it through and the caller retries later.
+    """
+
+
 @runtime_checkable
 class EmbeddingProvider(Protocol):
     """Turns texts into vectors of one space: ``(name, model, dimensions)`` names that space.
