@@ -1,0 +1,78 @@
+"""Theme clustering quality: cluster a labelled file's texts as the hub would and compare with the hand-made clusters.
+
+``evaluate(rows, provider)`` takes rows of ``{"text": ..., "cluster": ...}`` (``evaluate_triage --task themes`` reads
+them from a CSV), embeds the texts with ``provider`` (the hub's stored vectors come from the same call), clusters
+them with ``ai.clustering.cluster`` without the number of clusters, and scores the result against the labels.
+
+Noise (``-1``: an item the clustering left alone) counts as a cluster of its own, as a PM would leave it unthemed;
+the labelled files have many single-item clusters too.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+from ai.clustering import NOISE, cluster
+
+SAMPLE_CLUSTERS = 5  # the largest clusters found, shown in the report
+SAMPLE_TEXTS = 3
+
+
+def _with_singletons(labels: list[int]) -> list[int]:
+    """Labels where each noise item is a cluster of its own."""
+    next_label = max(labels, default=-1) + 1
+    result = []
+    for label in labels:
+        if label == NOISE:
+            label, next_label = next_label, next_label + 1
+        result.append(label)
+    return result
+
+
+def evaluate(rows: list[dict], provider) -> tuple[str, dict]:
+    """Cluster ``rows``' texts and compare with their ``cluster`` labels: a readable report and the figures
+    (``adjusted_rand``, ``v_measure``, ``n``, ``clusters_found``, ``clusters_true``, ``noise``, ``seconds``)."""
+    from sklearn.metrics import adjusted_rand_score, homogeneity_completeness_v_measure
+
+    started = time.perf_counter()
+    texts = [str(row["text"]) for row in rows]
+    truth = [str(row["cluster"]) for row in rows]
+    vectors = provider.embed(texts) if texts else []
+    found = cluster(vectors)
+    scored = _with_singletons(found)
+    if texts:
+        adjusted_rand = float(adjusted_rand_score(truth, scored))
+        homogeneity, completeness, v_measure = (float(x) for x in homogeneity_completeness_v_measure(truth, scored))
+    else:
+        adjusted_rand = homogeneity = completeness = v_measure = 0.0
+    true_sizes = Counter(truth)
+    found_sizes = Counter(label for label in found if label != NOISE)
+    figures = {
+        "n": len(rows),
+        "adjusted_rand": round(adjusted_rand, 4),
+        "v_measure": round(v_measure, 4),
+        "homogeneity": round(homogeneity, 4),
+        "completeness": round(completeness, 4),
+        "clusters_found": len(found_sizes),
+        "clusters_true": len(true_sizes),
+        "clusters_true_2_plus": sum(1 for size in true_sizes.values() if size >= 2),
+        "noise": sum(1 for label in found if label == NOISE),
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+    lines = [
+        f"Themes: {figures['n']} texts embedded by {getattr(provider, 'name', '?')}/{getattr(provider, 'model', '?')},"
+        " clustered without the number of clusters.",
+        f"  adjusted Rand {adjusted_rand:.3f}   V-measure {v_measure:.3f} "
+        f"(homogeneity {homogeneity:.3f}, completeness {completeness:.3f})",
+        f"  clusters found {figures['clusters_found']} (+ {figures['noise']} items left alone) vs "
+        f"{figures['clusters_true']} labelled ({figures['clusters_true_2_plus']} with 2+ items)",
+    ]
+    if found_sizes:
+        lines.append("  largest clusters found (size: labels inside, sample texts):")
+    for label, size in found_sizes.most_common(SAMPLE_CLUSTERS):
+        members = [index for index, value in enumerate(found) if value == label]
+        inside = Counter(truth[index] for index in members).most_common(3)
+        lines.append(f"    {size}: labels {', '.join(f'{name}×{count}' for name, count in inside)}")
+        lines.extend(f"       - {texts[index][:100]!r}" for index in members[:SAMPLE_TEXTS])
+    return "\n".join(lines), figures
