@@ -84,6 +84,13 @@ class MalformedOutput(ProviderUnavailable):
     """The API answered, but not with what the schema asks for: that one item falls back, the API is not 'down'."""
 
 
+class ItemRejected(ProviderUnavailable):
+    """The API refused this one request (400, 413, 422: too long, bad input): it falls back, the API is not 'down'."""
+
+
+ITEM_STATUSES = frozenset({400, 413, 422})
+
+
 # --- Reading answers ------------------------------------------------------------------------------------------------
 
 
@@ -261,7 +268,8 @@ class MistralProvider:
                 return send()
             except MistralError as exc:
                 if exc.status_code not in RETRY_STATUSES:
-                    raise ProviderUnavailable(f"{what}: HTTP {exc.status_code} {exc.body[:200]!r}") from exc
+                    failure = ItemRejected if exc.status_code in ITEM_STATUSES else ProviderUnavailable
+                    raise failure(f"{what}: HTTP {exc.status_code} {exc.body[:200]!r}") from exc
                 reason, wait = f"HTTP {exc.status_code}", retry_after(exc.headers)
             except (ResponseValidationError, NoResponseError) as exc:
                 raise MalformedOutput(f"{what}: unreadable API response ({exc.__class__.__name__})") from exc
@@ -317,8 +325,9 @@ class MistralProvider:
     def triage(self, requests: list[TriageRequest], *, vectors: list[list[float]] | None = None) -> list[TriageResult]:
         """One result per request, in order; ``vectors`` are not needed (the model reads the text itself).
 
-        Up to ``concurrency`` calls run at once. An item whose answer is malformed falls back alone; once a call finds
-        the API unavailable, the items not yet sent fall back without calling it again.
+        Up to ``concurrency`` calls run at once. An item whose answer is malformed, or that the API rejects (400,
+        422), falls back alone; once a call finds the API unavailable, the items not yet sent fall back without
+        calling it again.
         """
         results: list[TriageResult | None] = [None] * len(requests)
         failures: dict[int, str] = {}
@@ -334,7 +343,7 @@ class MistralProvider:
             except ProviderUnavailable as exc:
                 failures[index] = str(exc)
                 logger.warning("Mistral triage failed, using the offline provider: %s", exc)
-                if not isinstance(exc, MalformedOutput):
+                if not isinstance(exc, MalformedOutput | ItemRejected):
                     with lock:
                         down.append(str(exc))
 
