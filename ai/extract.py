@@ -3,7 +3,7 @@
 Plain rules, each one a PM can check:
 
 1. **Turns.** A line ``Speaker: words`` starts a turn; a timestamp may come before or after the name
-   (``[00:01:23] Dana (Acme): …``, ``10:32 Dana: …``, ``Dana 10:32: …``), a role may follow it in brackets
+   (``[00:01:23] Dana (Acme): …``, ``10:32 Dana: …``, ``**Dana:** …``), a role may follow it in brackets
    (``Sam (AE): …``), and a Slack export's header line (``Dana Smith  10:32 AM`` alone on its line) starts a turn whose
    words are on the next lines. Any other line continues the current turn. A text with no speaker at all is one
    customer turn.
@@ -35,8 +35,8 @@ from ai.types import Extract
 _TIME = r"[\[(]?\d{1,2}:\d{2}(?::\d{2})?(?:[ \t]?[AaPp][Mm])?[\])]?"
 _NAME = r"@?[A-Za-z][\w.'-]*(?:[ \t]+[A-Z0-9][\w.'-]*){0,3}"
 TURN = re.compile(
-    rf"^[ \t]*(?:{_TIME}[ \t]*[-–—]?[ \t]*)?(?P<speaker>{_NAME})(?:[ \t]*\((?P<role>[^)\n]{{1,40}})\))?"
-    rf"(?:[ \t]+{_TIME})?[ \t]*:[ \t]+(?P<said>\S.*?)[ \t]*$"
+    rf"^[ \t]*(?:{_TIME}[ \t]*[-–—]?[ \t]*)?\**(?P<speaker>{_NAME})(?:[ \t]*\((?P<role>[^)\n]{{1,40}})\))?"
+    rf"(?:[ \t]+{_TIME})?\**[ \t]*:\**[ \t]+(?P<said>\S.*?)[ \t]*$"
 )
 SLACK_HEADER = re.compile(rf"^[ \t]*(?P<speaker>{_NAME})(?:[ \t]*\((?P<role>[^)\n]{{1,40}})\))?[ \t]+{_TIME}[ \t]*$")
 SENTENCE = re.compile(r"\S.*?(?:[.!?…]+[\"'”’)\]]*(?=\s|$)|$)")

@@ -110,3 +110,19 @@ def test_given_sentences_then_each_cue_gives_its_kind_and_the_competitor_wins():
     assert classify("The new dashboard works really well.") == "praise"
     assert classify("The dashboard is not great.") == ""
     assert classify("We deployed it on Tuesday.") == ""
+
+
+def test_given_markdown_names_and_numbered_speakers_with_timestamps_then_turns_are_still_found():
+    notes = (
+        "**Sarah (Mistral CSM):** How are things going with Codestral?\n"
+        "**Ben:** Honestly the team is really happy with it.\n"
+        "**Ben:** GitHub Copilot already offers self-hosting, so leadership asks why we don't just switch.\n"
+    )
+    call = (
+        "Speaker 1 (00:00:03): What are you using today? What does it cost?\n"
+        "Speaker 2 (00:00:09): Rate limits are a blocker for our batch jobs at month end.\n"
+        "Speaker 1 (00:00:20): Anything you'd love us to change?\n"
+    )
+
+    assert [p.kind for p in extract_offline(notes)] == ["praise", "competitor"]
+    assert kinds_and_words(call) == [("objection", "Rate limits are a blocker for our batch jobs at month end.")]
