@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from themes import services
+from themes import matching, services
 
 
 @shared_task(ignore_result=True)
@@ -22,3 +22,9 @@ def refresh_all_theme_rollups() -> int:
     """Periodic (hourly): recompute every theme's rollups, catching changes made outside the services
     (a customer's ARR or health, a bulk SQL fix)."""
     return services.refresh_all_rollups()
+
+
+@shared_task(name="themes.tasks.match_items", ignore_result=True, acks_late=True)
+def match_items(item_ids: list[int]) -> int:
+    """After triage: add the given new items to the themes they resemble (``themes.matching``); returns items added."""
+    return len(matching.match_items(item_ids=item_ids))

@@ -76,3 +76,64 @@ def evaluate(rows: list[dict], provider) -> tuple[str, dict]:
         lines.append(f"    {size}: labels {', '.join(f'{name}×{count}' for name, count in inside)}")
         lines.extend(f"       - {texts[index][:100]!r}" for index in members[:SAMPLE_TEXTS])
     return "\n".join(lines), figures
+
+
+MIN_THEME = (
+    3  # a labelled cluster counts as an existing theme from this size (it keeps 2+ members when one is held out)
+)
+
+
+def match_scores(rows: list[dict], vectors) -> list[tuple[str | None, str | None, float]]:
+    """Hold each item out of its labelled cluster and match it back as ``themes.matching`` would (cosine to each
+    theme's centre): one (true theme or None, best theme, its cosine) per item.
+
+    Clusters of ``MIN_THEME`` items or more are the existing themes; an item of a smaller cluster has no theme to
+    join, so any match it gets is a wrong one.
+    """
+    import numpy as np
+
+    matrix = np.asarray(vectors, dtype=np.float64)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    labels = [str(row["cluster"]) for row in rows]
+    members: dict[str, list[int]] = {}
+    for index, label in enumerate(labels):
+        members.setdefault(label, []).append(index)
+    themes = {label: indexes for label, indexes in members.items() if len(indexes) >= MIN_THEME}
+    names = list(themes)
+    sums = np.asarray([matrix[themes[name]].sum(axis=0) for name in names]) if names else np.zeros((0, 1))
+    results = []
+    for index, label in enumerate(labels):
+        if not names:
+            results.append((None, None, 0.0))
+            continue
+        centres = sums.copy()
+        if label in themes:
+            centres[names.index(label)] -= matrix[index]  # held out of its own theme
+        centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+        similarity = centres @ matrix[index]
+        best = int(similarity.argmax())
+        results.append((label if label in themes else None, names[best], float(similarity[best])))
+    return results
+
+
+def matching_table(scores: list[tuple[str | None, str | None, float]], thresholds) -> list[dict]:
+    """Precision (right theme among items matched), recall (items matched to their theme among those that have one)
+    and F1 at each threshold."""
+    table = []
+    having = sum(1 for truth, _, _ in scores if truth is not None)
+    for threshold in thresholds:
+        matched = [(truth, best) for truth, best, similarity in scores if similarity >= threshold]
+        right = sum(1 for truth, best in matched if truth == best)
+        precision = right / len(matched) if matched else 1.0
+        recall = right / having if having else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        table.append(
+            {
+                "threshold": round(float(threshold), 3),
+                "precision": round(precision, 3),
+                "recall": round(recall, 3),
+                "f1": round(f1, 3),
+                "matched": len(matched),
+            }
+        )
+    return table

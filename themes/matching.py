@@ -1,0 +1,109 @@
+"""New feedback joins the themes it resembles: each item is compared with the centre of each theme's members.
+
+A theme's centre is the mean of its members' vectors in the active space (pgvector's ``avg``), computed for every
+active theme in one aggregate query per call; an item joins the theme whose centre is most similar to it when that
+cosine reaches the space's ``THEME_MATCH_THRESHOLDS``. Only one theme per item: a match is applied without review,
+so it must be the clear one.
+
+Why centres: on labelled clusters treated as themes (each member held out in turn and matched back), the centre
+scored as well as the mean of the three nearest members and better than the single nearest member at the same
+precision, and costs one query per batch instead of one nearest-neighbour search per item. The threshold is
+calibrated by ``python manage.py calibrate_theme_matching`` (see feedbackhub/settings.py).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+import numpy as np
+from django.conf import settings
+from django.db import connection
+from django.db.models import Exists, OuterRef
+
+from feedback.models import EmbeddingSpace, FeedbackEmbedding, FeedbackItem
+from feedback.services import active_embedding_space, add_theme
+from themes.choices import ThemeStatus
+from themes.models import Theme
+
+CENTROIDS_SQL = """
+SELECT link.theme_id, avg(embedding.vector)::real[]
+FROM {links} AS link
+JOIN {themes} AS theme ON theme.id = link.theme_id AND theme.status <> %s
+JOIN {embeddings} AS embedding ON embedding.feedback_id = link.feedbackitem_id AND embedding.space_id = %s
+GROUP BY link.theme_id
+"""
+
+
+def match_threshold(space: EmbeddingSpace) -> float:
+    """The cosine an item needs to its theme's centre to join it, in ``space`` (calibrated per provider)."""
+    return settings.THEME_MATCH_THRESHOLDS[space.provider]
+
+
+def theme_centroids(*, space: EmbeddingSpace) -> tuple[list[int], np.ndarray]:
+    """Ids of the active (not shipped) themes with members in ``space``, and their unit-length centres, one row
+    each (one aggregate query)."""
+    sql = CENTROIDS_SQL.format(
+        links=FeedbackItem.themes.through._meta.db_table,
+        themes=Theme._meta.db_table,
+        embeddings=FeedbackEmbedding._meta.db_table,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ThemeStatus.SHIPPED, space.pk])
+        rows = cursor.fetchall()
+    if not rows:
+        return [], np.zeros((0, space.dimensions))
+    ids = [theme_id for theme_id, _ in rows]
+    centres = np.asarray([vector for _, vector in rows], dtype=np.float64)
+    norms = np.linalg.norm(centres, axis=1, keepdims=True)
+    return ids, centres / np.where(norms == 0, 1.0, norms)
+
+
+def items_to_match(*, item_ids: Iterable[int], space: EmbeddingSpace):
+    """(item id, vector) of the given items that have a vector in ``space``, no theme yet and are not duplicates."""
+    themed = FeedbackItem.themes.through.objects.filter(feedbackitem_id=OuterRef("feedback_id"))
+    return (
+        FeedbackEmbedding.objects.filter(space=space, feedback_id__in=list(item_ids))
+        .filter(feedback__duplicate_of__isnull=True)
+        .exclude(Exists(themed))
+        .order_by("feedback_id")
+        .values_list("feedback_id", "vector")
+    )
+
+
+def best_themes(
+    vectors: np.ndarray, *, theme_ids: list[int], centres: np.ndarray, threshold: float
+) -> list[tuple[int, float] | None]:
+    """For each vector, (theme id, cosine) of the nearest centre when it reaches ``threshold``, else None."""
+    if not theme_ids or len(vectors) == 0:
+        return [None] * len(vectors)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    similarity = (vectors / np.where(norms == 0, 1.0, norms)) @ centres.T
+    best = similarity.argmax(axis=1)
+    return [
+        (theme_ids[column], float(similarity[row, column])) if similarity[row, column] >= threshold else None
+        for row, column in enumerate(best)
+    ]
+
+
+def match_items(*, item_ids: Iterable[int], space: EmbeddingSpace | None = None) -> dict[int, int]:
+    """Add each of ``item_ids`` (with a vector in the active space, unthemed, not a duplicate) to the theme whose
+    members it resembles most, if enough (``match_threshold``); returns {item id: theme id} of the items added.
+
+    Links go through ``feedback.services.add_theme``, so the themes' rollups are flagged stale and recomputed by the
+    rollup job. Idempotent: a themed item is never matched again. Three queries plus one per theme gaining items.
+    """
+    space = space or active_embedding_space()
+    rows = list(items_to_match(item_ids=item_ids, space=space))
+    if not rows:
+        return {}
+    theme_ids, centres = theme_centroids(space=space)
+    vectors = np.asarray([vector for _, vector in rows], dtype=np.float64)
+    matches = best_themes(vectors, theme_ids=theme_ids, centres=centres, threshold=match_threshold(space))
+    by_theme: dict[int, list[int]] = defaultdict(list)
+    for (item_id, _), match in zip(rows, matches, strict=True):
+        if match is not None:
+            by_theme[match[0]].append(item_id)
+    for theme_id, ids in by_theme.items():
+        add_theme(items=[FeedbackItem(pk=pk) for pk in ids], theme=Theme(pk=theme_id))
+    return {item_id: theme_id for theme_id, ids in by_theme.items() for item_id in ids}
