@@ -1,0 +1,156 @@
+"""The offline sentiment scorer, learnt from star ratings (English and French app reviews in ``ai/seed/``).
+
+A ridge regression on the offline MiniLM vector plus ``ai.lexicon.cue_features`` predicts the review's stars
+(1 → -1, 2 → -0.6, 3 → 0.1, 4 → 0.6, 5 → 1: three stars lean positive in app stores). Its raw output is then mapped by
+a monotone piecewise-linear calibration onto -1..1 so that the hub's bands (``feedback.choices.Sentiment.for_score``:
+≥ 0.5 positive, ≤ -0.3 negative) and the sign fall where they separate the rated classes best on held-out folds of
+the seed: the 0 point where positive and negative reviews split, -0.3 and 0.5 where three-class accuracy peaks.
+
+Lexicons get the direction right about half the time on this kind of text; this gets ~0.9 (see ai/seed/README.md).
+Weights ship in ``ai/seed/sentiment.npz``; ``build_default()`` rebuilds them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ai import lexicon
+
+SEED_DIR = Path(__file__).resolve().parent / "seed"
+SEED_FILES = ("minibar_garmin_connect.en.csv", "minibar_garmin_connect.fr.csv")
+DEFAULT_PATH = SEED_DIR / "sentiment.npz"
+STAR_TARGET = {1: -1.0, 2: -0.6, 3: 0.1, 4: 0.6, 5: 1.0}
+RIDGE = 1.0
+POSITIVE_AT, NEGATIVE_AT = 0.5, -0.3  # the hub's bands (feedback.choices.Sentiment.for_score)
+
+
+def label_for(score: float) -> str:
+    """The hub's label of a score: positive ≥ 0.5, negative ≤ -0.3, neutral between."""
+    if score >= POSITIVE_AT:
+        return "positive"
+    if score <= NEGATIVE_AT:
+        return "negative"
+    return "neutral"
+
+
+def label_for_stars(stars: int) -> str:
+    """1–2 stars negative, 3 neutral, 4–5 positive."""
+    return "negative" if stars <= 2 else "neutral" if stars == 3 else "positive"
+
+
+def seed_ratings() -> tuple[list[str], list[int]]:
+    """The seed reviews and their star ratings (1–5)."""
+    texts, stars = [], []
+    for name in SEED_FILES:
+        with open(SEED_DIR / name, encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                texts.append(row["data"])
+                stars.append(int(row["score"]))
+    return texts, stars
+
+
+def _ridge(features: np.ndarray, target: np.ndarray, penalty: float) -> np.ndarray:
+    design = np.hstack([features, np.ones((len(features), 1))]).astype(np.float64)
+    regulariser = penalty * np.eye(design.shape[1])
+    regulariser[-1, -1] = 0.0
+    return np.linalg.solve(design.T @ design + regulariser, design.T @ target)
+
+
+def _raw(features: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    return np.hstack([features, np.ones((len(features), 1))]) @ weights
+
+
+def _calibrate(raw: np.ndarray, stars: np.ndarray) -> np.ndarray:
+    """Knots (raw values) where the score is -1, -0.3, 0, 0.5, 1, chosen on held-out raw predictions."""
+    gold = np.array([label_for_stars(int(s)) for s in stars])
+    polar = gold != "neutral"
+    grid = np.quantile(raw, np.linspace(0.02, 0.98, 97))
+    zero = max(grid, key=lambda t: ((raw[polar] > t) == (gold[polar] == "positive")).mean())
+    best, knots = -1.0, (zero - 0.01, zero + 0.01)
+    for low in grid[grid < zero]:
+        for high in grid[grid > zero]:
+            guess = np.where(raw >= high, "positive", np.where(raw <= low, "negative", "neutral"))
+            accuracy = (guess == gold).mean()
+            if accuracy > best:
+                best, knots = accuracy, (low, high)
+    low, high = knots
+    return np.array([min(raw.min(), low - 1e-3), low, zero, high, max(raw.max(), high + 1e-3)], dtype=np.float64)
+
+
+@dataclass
+class SentimentModel:
+    """Ridge weights for the text head (vector + cues) and the vector head, and each head's calibration knots."""
+
+    text_weights: np.ndarray
+    text_knots: np.ndarray
+    vector_weights: np.ndarray
+    vector_knots: np.ndarray
+
+    def score(self, vectors, texts: list[str] | None = None) -> list[float]:
+        """One score in -1..1 per vector (the text head when texts are given)."""
+        matrix = np.asarray(vectors, dtype=np.float32).reshape(-1, self.vector_weights.shape[0] - 1)
+        if texts is None:
+            raw, knots = _raw(matrix, self.vector_weights), self.vector_knots
+        else:
+            raw, knots = (
+                _raw(np.hstack([matrix, lexicon.cue_features(list(texts))]), self.text_weights),
+                self.text_knots,
+            )
+        scores = np.interp(raw, knots, [-1.0, NEGATIVE_AT, 0.0, POSITIVE_AT, 1.0])
+        return [round(float(value), 4) for value in scores]
+
+    def to_bytes(self) -> bytes:
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **{name: getattr(self, name) for name in self.__dataclass_fields__})
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> SentimentModel:
+        with np.load(io.BytesIO(blob), allow_pickle=False) as data:
+            return cls(**{name: data[name].astype(np.float64) for name in cls.__dataclass_fields__})
+
+
+def train(texts: list[str], stars: list[int], vectors, *, penalty: float = RIDGE, folds: int = 5) -> SentimentModel:
+    """Fit both heads on rated texts; calibrate each on its own out-of-fold predictions (deterministic folds)."""
+    matrix = np.asarray(vectors, dtype=np.float32)
+    target = np.array([STAR_TARGET[int(s)] for s in stars])
+    ratings = np.asarray(stars)
+    heads = {"text": np.hstack([matrix, lexicon.cue_features(list(texts))]), "vector": matrix}
+    fitted = {}
+    for name, features in heads.items():
+        held_out = np.zeros(len(target))
+        for fold in range(folds):
+            test = np.arange(fold, len(target), folds)
+            train_rows = np.setdiff1d(np.arange(len(target)), test)
+            held_out[test] = _raw(features[test], _ridge(features[train_rows], target[train_rows], penalty))
+        fitted[name] = (_ridge(features, target, penalty), _calibrate(held_out, ratings))
+    return SentimentModel(fitted["text"][0], fitted["text"][1], fitted["vector"][0], fitted["vector"][1])
+
+
+_DEFAULT: SentimentModel | None = None
+
+
+def default() -> SentimentModel:
+    """The shipped model (``ai/seed/sentiment.npz``), loaded once per process."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = SentimentModel.from_bytes(DEFAULT_PATH.read_bytes())
+    return _DEFAULT
+
+
+def score(vectors, texts: list[str] | None = None) -> list[float]:
+    """Sentiment in -1..1 per item with the shipped model (texts sharpen it; vectors alone work too)."""
+    return default().score(vectors, texts)
+
+
+def build_default(vectors, path: Path = DEFAULT_PATH) -> SentimentModel:
+    """Train on the seed reviews (``vectors``: their embeddings, in ``seed_ratings()`` order) and write it."""
+    texts, stars = seed_ratings()
+    model = train(texts, stars, vectors)
+    path.write_bytes(model.to_bytes())
+    return model
