@@ -8,11 +8,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Exists, Func, OuterRef, Q, QuerySet, TextField, Value
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -331,6 +331,7 @@ def store_embedding(*, item: FeedbackItem, vector: Sequence[float], space: Embed
             "vector": list(vector),
             "dimensions": space.dimensions,
             "content_hash": content_hash(embedding_text(item)),
+            "received_at": item.received_at,  # windowed lookups filter on the row itself (similar_feedback)
         },
     )
     return embedding
@@ -356,7 +357,8 @@ def embed_pending(*, provider: EmbeddingProvider, batch_size: int = 64, limit: i
     done, last_id = 0, 0
     while limit is None or done < limit:
         size = batch_size if limit is None else min(batch_size, limit - done)
-        batch = list(items_needing_embedding(space=space).filter(pk__gt=last_id).only("pk", "verbatim")[:size])
+        pending = items_needing_embedding(space=space).filter(pk__gt=last_id)
+        batch = list(pending.only("pk", "verbatim", "received_at")[:size])
         if not batch:
             break
         vectors = provider.embed([embedding_text(item) for item in batch])
@@ -367,28 +369,55 @@ def embed_pending(*, provider: EmbeddingProvider, batch_size: int = 64, limit: i
     return done
 
 
+# The HNSW lookup's search settings, measured by bench/duplicates.py on 1M × 384-d vectors (see its docstring).
+HNSW_EF_SEARCH = 100  # candidates kept while walking the graph: recall against latency
+HNSW_MAX_SCAN_TUPLES = 20_000  # a windowed (filtered) scan gives up after this many rows: bounds the worst case
+
+
 def similar_feedback(
     *,
     vector: Sequence[float],
     space: EmbeddingSpace,
     limit: int = 10,
     within_days: int | None = None,
+    until: datetime | None = None,
     exclude_id: int | None = None,
 ) -> list[tuple[int, float]]:
-    """Ids and cosine similarity of the items nearest to ``vector`` in ``space`` (never across spaces).
+    """Ids and cosine similarity of the items nearest to ``vector`` in ``space`` (never across spaces), nearest first.
 
-    The query uses the space's partial HNSW index: same cast, same ``dimensions`` condition.
+    ``within_days`` keeps the items received in the ``within_days`` days up to ``until`` (default now), both ends
+    included. The query uses the space's partial HNSW index (same cast, same ``dimensions`` condition) and filters
+    on the vector row's own ``received_at`` (no join). A filter makes a plain HNSW scan return too few rows (it stops
+    after ``ef_search`` candidates, most outside the window), so a windowed lookup turns on pgvector's iterative
+    scan (``relaxed_order``: it goes on walking the graph until ``limit`` rows pass), then re-orders what it got
+    (relaxed order may return a near row after a farther one). The settings are undone right after (a rolled-back
+    savepoint or transaction).
     """
     if len(vector) != space.dimensions:
         raise ValidationError(f"A {space} query vector needs {space.dimensions} numbers, got {len(vector)}.")
     cast = Cast("vector", output_field=VectorField(dimensions=space.dimensions))
     rows = FeedbackEmbedding.objects.filter(space=space, dimensions=space.dimensions)
     if within_days is not None:
-        rows = rows.filter(feedback__received_at__gte=timezone.now() - timedelta(days=within_days))
+        end = until or timezone.now()
+        rows = rows.filter(received_at__gte=end - timedelta(days=within_days), received_at__lte=end)
     if exclude_id is not None:
         rows = rows.exclude(feedback_id=exclude_id)
-    rows = rows.annotate(distance=CosineDistance(cast, list(vector))).order_by("distance")[:limit]
-    return [(row.feedback_id, 1.0 - row.distance) for row in rows.only("feedback_id")]
+    rows = (
+        rows.annotate(distance=CosineDistance(cast, list(vector)))
+        .order_by("distance")
+        .values_list("feedback_id", "distance")[:limit]
+    )
+    search = {"hnsw.ef_search": str(max(HNSW_EF_SEARCH, limit))}
+    if within_days is not None:
+        search |= {"hnsw.iterative_scan": "relaxed_order", "hnsw.max_scan_tuples": str(HNSW_MAX_SCAN_TUPLES)}
+    with transaction.atomic(), connection.cursor() as cursor:  # a read: rolled back, which undoes the settings
+        cursor.execute(
+            "SELECT " + ", ".join(["set_config(%s, %s, true)"] * len(search)),
+            [value for pair in search.items() for value in pair],
+        )
+        found = sorted(rows, key=lambda row: row[1])
+        transaction.set_rollback(True)
+    return [(pk, 1.0 - distance) for pk, distance in found]
 
 
 def triage_items(*, item_ids: Iterable[int]) -> int:
