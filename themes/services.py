@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import BooleanField, ExpressionWrapper
 from django.utils import timezone
@@ -16,6 +17,7 @@ from feedbackhub.ticks import apply_tick
 from themes.choices import ThemeStatus, TrackerState, VerificationStep
 from themes.models import Theme, ThemeVerification
 from themes.segments import segment_counts
+from themes.verification_notice import notify_time_to_verify
 
 
 def ensure_verification_steps(*, theme: Theme) -> None:
@@ -81,7 +83,8 @@ def refresh_rollups(*, theme_ids: Iterable[int]) -> int:
     themes updated.
 
     Duplicates are not counted twice; a customer's ARR counts once per theme however often they asked.
-    Clears the themes' stale flag.
+    Clears the themes' stale flag. A theme that reaches ``THEME_VERIFY_AT`` items tells its owner it is time to verify
+    (``themes.verification_notice``, once per theme).
     """
     ids = sorted(set(theme_ids))
     if not ids:
@@ -118,6 +121,7 @@ def refresh_rollups(*, theme_ids: Iterable[int]) -> int:
         ],
         batch_size=500,
     )
+    notify_time_to_verify(theme_ids=[theme.id for theme in themes if theme.feedback_count >= settings.THEME_VERIFY_AT])
     return len(themes)
 
 

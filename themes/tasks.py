@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from themes import matching, services
+from themes import matching, services, suggestions
 
 
 @shared_task(ignore_result=True)
@@ -28,3 +28,9 @@ def refresh_all_theme_rollups() -> int:
 def match_items(item_ids: list[int]) -> int:
     """After triage: add the given new items to the themes they resemble (``themes.matching``); returns items added."""
     return len(matching.match_items(item_ids=item_ids))
+
+
+@shared_task(ignore_result=True, expires=6 * 3600)
+def suggest_themes() -> int:
+    """Periodic (daily): cluster the last 30 days' unthemed feedback into suggested themes; returns suggestions made."""
+    return len(suggestions.suggest_themes())
