@@ -11,6 +11,7 @@ from feedbackhub.admin_tools import HubModelAdmin, count_of
 from themes import selectors, services
 from themes.choices import VerificationStep
 from themes.models import Theme, ThemeVerification
+from themes.suggestions_admin import TimeToVerifyFilter, time_to_verify  # also registers the suggestion review admin
 
 
 class ThemeVerificationForm(forms.ModelForm):
@@ -53,8 +54,9 @@ class ThemeAdmin(HubModelAdmin):
         "arr_impacted",
         "arr_at_risk",
         "verification",
+        time_to_verify,
     ]
-    list_filter = ["status", "owner"]
+    list_filter = ["status", "owner", TimeToVerifyFilter]
     search_fields = ["name", "description"]
     list_select_related = ["owner"]
     autocomplete_fields = ["owner"]
