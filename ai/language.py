@@ -32,6 +32,7 @@ SHORT_WORDS = {
     "es": "el la los las y es muy bueno buena gracias funciona excelente malo aplicación",
 }
 _SHORT = {language: set(words.split()) for language, words in SHORT_WORDS.items()}
+
 _NOISE = re.compile(r"https?://\S+|\S+@\S+|[\d_]+")
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 
@@ -70,7 +71,7 @@ def detect(text: str) -> str:
         return ""
     if letters < MIN_LETTERS or len(words) < 3:
         return _by_short_words(words)
-    language, confidence = _model().classify(cleaned)
+    language, confidence = _model().classify(cleaned[:1000])
     if confidence >= MIN_CONFIDENCE:
         return language
     fallback = _by_short_words(words)

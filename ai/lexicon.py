@@ -185,3 +185,202 @@ def refine_request(text: str) -> str:
     of something new ("add", "new", "support for"); ``feature_request`` otherwise."""
     text = text or ""
     return "improvement" if IMPROVE_RE.search(text) and not NEW_RE.search(text) else "feature_request"
+
+
+# --- Product, product area, severity ------------------------------------------------------------------------------
+
+PRODUCT_RULES: tuple[tuple[str, str], ...] = (  # first match wins: the most specific names first
+    ("codestral", r"codestral|code\s+completion|autocomplet\w*|fill[-\s]in[-\s]the[-\s]middle|fim"),
+    ("pixtral", r"pixtral|vision\s+model|image\s+(?:input|understanding)|ocr"),
+    ("embed", r"mistral[-\s]embed|embed(?:ding)?s?\s+(?:model|endpoint|api)"),
+    ("mistral_large", r"mistral[-\s]large|large\s+(?:model|2|3)"),
+    ("mistral_medium", r"mistral[-\s]medium"),
+    ("mistral_small", r"mistral[-\s]small|ministral"),
+    ("le_chat", r"le\s+chat|lechat|chat\s+(?:app|ui|interface)"),
+    ("open_weight", r"open[-\s]weights?|mixtral|mistral[-\s]7b|self[-\s]host\w*|hugging\s?face|gguf|ollama|vllm"),
+    ("beta", r"beta|preview|early\s+access"),
+    ("api", r"\bapi\b|la\s+plateforme|endpoint|sdk|rate\s+limit\w*|status\s+code|http\s+\d{3}|\b429\b|\b5\d\d\b"),
+)
+AREA_RULES: tuple[tuple[str, str], ...] = (
+    (
+        "billing",
+        r"billing|invoice\w*|charg(?:e|ed|es|ing)|refund\w*|pric(?:e|es|ing)|payment|subscription|credit\s+card|"
+        r"factur\w*|paiement|abonnement|prix|tarif\w*",
+    ),
+    (
+        "auth",
+        r"log\s?in|sign[-\s]?in|sso|saml|oauth|password|2fa|mfa|authenticat\w*|api\s+keys?|permission\w*|"
+        r"connexion|mot\s+de\s+passe|identifiant\w*",
+    ),
+    ("fine_tuning", r"fine[-\s]?tun\w*|training\s+job\w*|custom\s+model\w*|lora|entraînement"),
+    ("embeddings", r"embedding\w*|vector\w*|semantic\s+search|retrieval|rag"),
+    ("docs", r"docs?|documentation|tutorial\w*|guide\w*|example\w*|cookbook|readme|documentation"),
+    (
+        "dashboard",
+        r"dashboard|console|ui|interface|screen\w*|button\w*|page\w*|menu\w*|display\w*|layout|dark\s+mode|"
+        r"graph\w*|chart\w*|widget\w*|écran\w*|affichage|tableau\s+de\s+bord",
+    ),
+    (
+        "inference",
+        r"latenc\w*|slow|timeout\w*|time[sd]?\s+out|throughput|deploy\w*|inference|token\w*|context\s+window|"
+        r"rate\s+limit\w*|\b429\b|\b50\d\b|outage|downtime|gpu\w*|response\s+time|lent\w*",
+    ),
+    ("api", r"\bapi\b|endpoint\w*|sdk|webhook\w*|integration\w*|request\w*|json|http"),
+)
+_PRODUCT_RES = tuple((value, re.compile(r"\b(?:" + pattern + r")\b", re.I)) for value, pattern in PRODUCT_RULES)
+_AREA_RES = tuple((value, re.compile(r"\b(?:" + pattern + r")\b", re.I)) for value, pattern in AREA_RULES)
+
+
+def product_of(text: str) -> str:
+    """The Mistral product/model the text names (``ai.types.PRODUCTS``), or "" when it names none."""
+    return next((value for value, pattern in _PRODUCT_RES if pattern.search(text or "")), "")
+
+
+def product_area_of(text: str) -> str:
+    """The product area (``ai.types.PRODUCT_AREAS``) with the most cue hits (ties: rule order), or ""."""
+    counts = [(len(pattern.findall(text or "")), -order, value) for order, (value, pattern) in enumerate(_AREA_RES)]
+    hits, _, value = max(counts)
+    return value if hits else ""
+
+
+SEVERITY_RULES: tuple[tuple[str, str], ...] = (
+    (
+        "critical",
+        r"outage|(?:is|are|went|goes|completely)\s+down|down\s+for\s+(?:everyone|all)|data\s+loss|lost\s+(?:all\s+)?"
+        r"(?:my|our)?\s*(?:data|history|files|work)|(?:deleted|wiped)\s+(?:all|my|our)|security|vulnerab\w*|breach|leak\w*|"
+        r"exposed|all\s+(?:users|customers|our\s+users)|everyone\s+(?:is|can'?t)|production\s+(?:is\s+)?down|"
+        r"panne\s+(?:générale|totale)|perte\s+de\s+(?:données|toutes)|fuite|sécurité",
+    ),
+    (
+        "high",
+        r"block\w*|can'?t\s+use|cannot\s+use|unusable|(?:does\s*n[o']?t|won'?t|not)\s+(?:work|open|start|load|sync)\w*|"
+        r"stopped\s+working|crash\w*|urgent|asap|critical|lost\s+\w+|no\s+longer\s+(?:works|possible|able)|"
+        r"inutilisable|impossible|ne\s+(?:fonctionne|marche|s'ouvre)\s+plus|plante|bloqu\w*|perdu",
+    ),
+    (
+        "medium",
+        r"bug\w*|error\w*|fail\w*|wrong|incorrect|slow|broken|issue\w*|problem\w*|glitch\w*|sometimes|"
+        r"intermittent\w*|erreur\w*|probl[èe]me\w*|beug\w*|lent\w*",
+    ),
+)
+_SEVERITY_RES = tuple((value, re.compile(r"\b(?:" + pattern + r")\b", re.I)) for value, pattern in SEVERITY_RULES)
+
+
+def severity_of(text: str, category: str = "") -> str:
+    """critical (outage, data loss, security, everyone down) > high (blocking, can't use, crash) > medium (a bug, an
+    error, slowness) > low. A bug report with no cue is medium; anything else with no cue is low."""
+    for value, pattern in _SEVERITY_RES:
+        if pattern.search(text or ""):
+            return value
+    return "medium" if category == "bug" else "low"
+
+
+# --- Tags, summary, JTBD --------------------------------------------------------------------------------------------
+
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any app application apps are aren't as at be because been
+    before being below between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down
+    during each even ever every few for from further get gets getting got had hadn't has hasn't have haven't having he
+    her here hers herself him himself his how i i'd i'll i'm i've if in into is isn't it it's its itself just know let
+    like lot lots make makes many me more most much must my myself need needs never new no nor not now of off ok okay on
+    once one only or other our ours ourselves out over own please pretty put really same see she should shouldn't since
+    so some still such take than thank thanks that that's the their theirs them themselves then there there's these they
+    they're thing things think this those though through time to too try trying under until up upon us use used using
+    very want wants was wasn't way we we're well were weren't what what's when where which while who whom why will with
+    without won't work works would wouldn't yet you you're your yours yourself great good nice bad love awesome best
+    better bit able day days first last back keep keeps going go goes went still anyone something everything nothing
+    already always almost another around however anything add added adding returns return charged switching switch
+    allow allows wish hope wanted
+    le la les un une des du de d l et est en à au aux ce cet cette ces il elle ils elles je j tu nous vous on ne pas
+    plus que qui quoi dans par pour sur avec sans sous mais ou donc car ni se sa son ses leur leurs mon ma mes ton ta
+    tes notre nos votre vos y a ai as avons avez ont été être fait faire très tout tous toute toutes bien aussi même
+    comme quand si peu trop encore déjà c qu n s m t appli aimerais pouvoir voudrais serait faudrait""".split()  # noqa: SIM905
+)
+_TOKEN = re.compile(r"[^\W\d_][\w'’-]*[^\W_]|[^\W\d_]", re.U)
+
+
+def keywords(text: str) -> list[str]:
+    """The text's content words, lowercase, in order (no stopwords, no 1–2 letter words, no numbers)."""
+    words = []
+    for token in _TOKEN.findall((text or "").lower().replace("’", "'")):
+        token = token.strip("'-")
+        if "'" in token:  # l'application -> application, can't -> stopword
+            head, _, tail = token.partition("'")
+            token = tail if len(head) <= 2 and tail else token
+        if len(token) > 2 and token not in STOPWORDS:
+            words.append(token)
+    return words
+
+
+def tags_for(text: str, limit: int = 5) -> list[str]:
+    """Up to ``limit`` keyword tags: two-word phrases of adjacent content words that recur or lead the text, then the
+    most frequent single keywords (first seen breaks ties); lowercase, words of the text, no stopwords."""
+    words = keywords(text)
+    counts: dict[str, int] = {}
+    for word in words:
+        counts[word] = counts.get(word, 0) + 1
+    phrases = []
+    lowered = " ".join(_TOKEN.findall((text or "").lower()))
+    for first, second in zip(words, words[1:], strict=False):
+        phrase = f"{first} {second}"
+        if first != second and phrase in lowered and phrase not in phrases:
+            phrases.append(phrase)
+    tags = phrases[:2]
+    used = {word for phrase in tags for word in phrase.split()}
+    ranked = sorted(dict.fromkeys(words), key=lambda word: (-counts[word], words.index(word)))
+    tags += [word for word in ranked if word not in used]
+    return tags[:limit]
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
+
+
+def summary_of(text: str, limit: int = 300) -> str:
+    """The first sentence (or line), trimmed to ``limit`` characters at a word boundary with an ellipsis."""
+    first = next((part.strip() for part in _SENTENCE_END.split((text or "").strip()) if part.strip()), "")
+    if len(first) <= limit:
+        return first
+    cut = first[: limit - 1].rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:") + "…"
+
+
+_WANT = re.compile(
+    r"\b(?:please\s+(?:add|make|let|allow|give|bring|include|consider)\s+|(?:i|we)\s*'?d\s+(?:love|like)\s+(?:to\s+|"
+    r"it\s+if\s+)?|(?:i|we)\s+(?:would\s+like|wish|want|need)\s+(?:to\s+|that\s+|it\s+)?|it\s+would\s+be\s+(?:nice|great|"
+    r"good|helpful|useful|awesome)\s+(?:to\s+|if\s+)?|would\s+be\s+(?:nice|great|good|helpful)\s+(?:to\s+|if\s+)?|"
+    r"(?:the\s+)?(?:ability|option|possibility)\s+to\s+|can\s+you\s+(?:please\s+)?(?:add\s+)?|could\s+you\s+"
+    r"(?:please\s+)?(?:add\s+)?|should\s+(?:be\s+able\s+to\s+)?|need\s+(?:a|an|the)\s+|"
+    r"j'aimerais\s+(?:pouvoir\s+)?|il\s+faudrait\s+(?:pouvoir\s+)?|ce\s+serait\s+bien\s+(?:de\s+(?:pouvoir\s+)?|que\s+)?|"
+    r"possibilité\s+de\s+|pouvoir\s+)",
+    re.I,
+)
+_WHEN = re.compile(r"\b(?:when|whenever|while|if|after|during|lorsque|quand|pendant)\s+([^,.;!?]{3,80})", re.I)
+
+
+def jtbd_for(text: str) -> str:
+    """A plain "When …, I want to …, so I can …" from a request's own words (offline: no abstraction beyond them).
+
+    The want is the clause after the request cue ("please add X" → "add X"), else the first sentence; the situation
+    is a "when/while/if …" clause of the text when there is one; the outcome is its "so (that) / to …" clause, or a
+    neutral "get my work done without a workaround".
+    """
+    sentence = summary_of(text, 160).rstrip(".!?… ")
+    if not sentence:
+        return ""
+    want_match = _WANT.search(text or "")
+    want = (text[want_match.end() :] if want_match else sentence).strip()
+    want = re.split(
+        r"[.!?;\n]|\bso\s+(?:that\s+)?|\b(?:because|when|whenever|while|pour\s+que|quand)\b", want, maxsplit=1
+    )
+    want = want[0].strip(" ,")
+    want = " ".join(want.split()[:18]) or sentence
+    if want_match and re.search(r"(?:add|make|let|allow|give|bring|include|consider)\s+$", want_match.group(0), re.I):
+        want = want_match.group(0).split()[-1].lower() + " " + want
+    elif not re.match(r"(?i)(?:to\s|be\s|have\s|see\s|add\s|get\s|use\s|set\s|change\s|export\s|sync\s|show\s)", want):
+        want = "have " + want
+    want = re.sub(r"(?i)^to\s+", "", want)
+    when = _WHEN.search(text or "")
+    situation = when.group(1).strip() if when else "I use the product"
+    outcome = re.search(r"\bso\s+(?:that\s+)?(?:i|we)\s+(?:can|could)\s+([^.;!?\n]{3,80})", text or "", re.I)
+    goal = outcome.group(1).strip() if outcome else "get my work done without a workaround"
+    return f"When {situation}, I want to {want}, so I can {goal}."

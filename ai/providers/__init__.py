@@ -12,9 +12,9 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from ai.providers.base import EmbeddingProvider
-from ai.providers.offline import OfflineEmbedder
+from ai.providers.offline import OfflineEmbedder, OfflineProvider
 
-__all__ = ["EmbeddingProvider", "OfflineEmbedder", "get_provider"]
+__all__ = ["EmbeddingProvider", "OfflineEmbedder", "OfflineProvider", "get_provider"]
 
 _providers: dict[str, EmbeddingProvider] = {}
 _lock = threading.Lock()
@@ -29,5 +29,5 @@ def get_provider(name: str | None = None) -> EmbeddingProvider:
         )
     with _lock:
         if name not in _providers:
-            _providers[name] = OfflineEmbedder()
+            _providers[name] = OfflineProvider()
         return _providers[name]

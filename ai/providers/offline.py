@@ -92,3 +92,187 @@ class OfflineEmbedder:
         weights = mask[:, :, None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+
+
+class OfflineProvider(OfflineEmbedder):
+    """The offline triage provider: the same embedding space as ``OfflineEmbedder``, plus the learnt classifier and
+    sentiment scorer (``ai/seed/``) and the keyword rules of ``ai.lexicon``. No network, no GPU.
+
+    ``load_classifier(blob)`` swaps in a classifier retrained on the PM's corrections; ``version`` names both models.
+    Text in a language it does not handle (``ai.language.OFFLINE_LANGUAGES``) is still triaged, but its result says
+    ``handled=False`` so the hub never applies it silently.
+    """
+
+    def __init__(self, *, batch_size: int = 32, threads: int | None = None) -> None:
+        super().__init__(batch_size=batch_size, threads=threads)
+        from ai import classifier, sentiment
+
+        self._classifier = classifier.default()
+        self._sentiment = sentiment.default()
+        self._background: tuple[int, dict[str, int]] | None = None
+
+    @property
+    def version(self) -> str:
+        """The classifier's version and a short hash of the sentiment weights: what produced a triage record."""
+        import hashlib
+
+        digest = hashlib.sha256(self._sentiment.text_weights.tobytes()).hexdigest()[:6]
+        return f"{self._classifier.version}+sent-{digest}"
+
+    @property
+    def classifier(self):
+        """The classifier in use (the shipped default until ``load_classifier``)."""
+        return self._classifier
+
+    def load_classifier(self, blob: bytes) -> None:
+        """Use a classifier ``ai.classifier.Classifier.to_bytes`` wrote (the hub's latest trained version)."""
+        from ai.classifier import Classifier
+
+        self._classifier = Classifier.from_bytes(blob)
+
+    def triage(self, requests: list, *, vectors: list[list[float]] | None = None) -> list:
+        """One ``TriageResult`` per request, in order; ``vectors`` (this space's) spare the embedding."""
+        from ai import language, lexicon
+        from ai.types import TriageResult
+
+        if not requests:
+            return []
+        texts = [request.text or "" for request in requests]
+        if vectors is None:
+            vectors = self.embed(texts)
+        if len(vectors) != len(texts):
+            raise ValueError(f"{len(vectors)} vectors for {len(texts)} requests")
+        matrix = np.asarray(vectors, dtype=np.float32)
+        sentiments = self._sentiment.score(matrix, texts)
+        categories = self._classifier.predict(matrix, texts, sentiments)
+        version = self.version
+        results = []
+        for text, (category, confidence), sentiment in zip(texts, categories, sentiments, strict=True):
+            detected = language.detect(text)
+            handled = detected in language.OFFLINE_LANGUAGES or (not detected and _looks_english(text))
+            churn = bool(lexicon.churn_cues(text)) or category == "churn_signal"
+            notes = ""
+            if not text.strip():
+                handled, notes = False, "empty text: nothing to triage"
+            elif not handled:
+                notes = (
+                    f"language {detected or 'unknown'!r} is not one the offline provider reads well "
+                    f"({', '.join(language.OFFLINE_LANGUAGES)}): a low-confidence guess, not to apply unchecked"
+                )
+            results.append(
+                TriageResult(
+                    category=category,
+                    confidence=round(confidence if handled else min(confidence, 0.3), 4),
+                    sentiment_score=sentiment,
+                    severity="low" if category == "praise" else lexicon.severity_of(text, category),
+                    tags=lexicon.tags_for(text),
+                    product=lexicon.product_of(text),
+                    product_area=lexicon.product_area_of(text),
+                    language=detected,
+                    handled=handled,
+                    churn_signal=churn,
+                    competitors=lexicon.competitors_in(text),
+                    jtbd=lexicon.jtbd_for(text) if category in ("feature_request", "improvement") else "",
+                    summary=lexicon.summary_of(text),
+                    provider=self.name,
+                    model=f"{self.model}+{self._classifier.version}",
+                    version=version,
+                    notes=notes,
+                )
+            )
+        return results
+
+    def name_cluster(self, texts: list[str]):
+        """A name from the keywords most distinctive of the group (c-TF-IDF against the seed reviews) and a one-line
+        description naming its size, its top keywords and its most typical text."""
+        import math
+
+        from ai import lexicon
+        from ai.types import ClusterName
+
+        texts = [text for text in texts if (text or "").strip()]
+        if not texts:
+            return ClusterName(name="Unnamed group", description="No text to name this group from.")
+        total, background = self._background_frequencies()
+        members = [set(lexicon.keywords(text)) | set(lexicon.tags_for(text, 8)) for text in texts]
+        in_group: dict[str, int] = {}
+        for terms in members:
+            for term in terms:
+                in_group[term] = in_group.get(term, 0) + 1
+        floor = 2 if len(texts) >= 3 else 1
+
+        def weight(term: str) -> float:
+            share = in_group[term] / len(texts)
+            bonus = 1.3 if " " in term else 1.0  # a phrase names a theme better than either word
+            return share * math.log(1 + total / (1 + background.get(term, 0))) * bonus
+
+        ranked = sorted((t for t, n in in_group.items() if n >= floor), key=lambda t: (-weight(t), t)) or sorted(
+            in_group, key=lambda t: (-weight(t), t)
+        )
+        chosen: list[str] = []
+        for term in ranked:
+            if any(term in picked or picked in term for picked in chosen):
+                continue
+            chosen.append(term)
+            if len(chosen) == 3:
+                break
+        typical = max(range(len(texts)), key=lambda i: (sum(term in members[i] for term in chosen), -len(texts[i])))
+        name = " / ".join(chosen[:2]).capitalize() if chosen else lexicon.summary_of(texts[0], 60)
+        description = (
+            f"{len(texts)} item{'s' if len(texts) != 1 else ''} about {', '.join(chosen) or 'one subject'}; "
+            f"typically: “{lexicon.summary_of(texts[typical], 140)}”"
+        )
+        return ClusterName(name=name[:80], description=description[:300])
+
+    def _background_frequencies(self) -> tuple[int, dict[str, int]]:
+        """Document frequencies of keywords over the seed reviews: what every piece of feedback says anyway."""
+        if self._background is None:
+            from ai import classifier, lexicon
+
+            texts = classifier.all_seed_texts()
+            frequencies: dict[str, int] = {}
+            for text in texts:
+                for term in set(lexicon.keywords(text)) | set(lexicon.tags_for(text, 8)):
+                    frequencies[term] = frequencies.get(term, 0) + 1
+            self._background = (len(texts), frequencies)
+        return self._background
+
+    def extract(self, text: str) -> list:
+        """Transcript splitting offline lives in ``ai.extract`` (another module); not this provider's job yet."""
+        raise NotImplementedError("offline transcript extraction is ai.extract's")
+
+
+_ENGLISH_HINTS = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "and",
+        "is",
+        "are",
+        "was",
+        "it",
+        "to",
+        "of",
+        "in",
+        "for",
+        "on",
+        "my",
+        "i",
+        "you",
+        "this",
+        "that",
+        "with",
+        "not",
+        "but",
+        "app",
+    ]
+)
+
+
+def _looks_english(text: str) -> bool:
+    """Too short to detect, but plain ASCII with an English function word (or a single ASCII word or two)."""
+    if not text.isascii():
+        return False
+    words = [word.lower() for word in text.split()]
+    return len(words) <= 2 or any(word.strip(".,!?") in _ENGLISH_HINTS for word in words)
