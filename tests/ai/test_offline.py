@@ -75,9 +75,9 @@ def test_given_the_offline_provider_then_it_names_the_configured_offline_space(e
     assert (embedder.name, embedder.model, embedder.dimensions) == (spec["provider"], spec["model"], spec["dimensions"])
 
 
-def test_given_a_provider_not_built_yet_then_get_provider_says_so():
-    with pytest.raises(ImproperlyConfigured, match="'mistral': that provider is not built yet; only 'offline' is"):
-        get_provider("mistral")
+def test_given_an_unknown_provider_then_get_provider_says_so():
+    with pytest.raises(ImproperlyConfigured, match="'openai' is unknown: use 'mistral' or 'offline'"):
+        get_provider("openai")
 
 
 def test_given_the_configured_provider_then_one_instance_serves_the_process(settings):
