@@ -1,7 +1,7 @@
 """The configured AI provider: ``get_provider()`` returns the one ``settings.AI_PROVIDER`` names.
 
-Only the offline provider is built so far; ``AI_PROVIDER=mistral`` (the default when ``MISTRAL_API_KEY`` is set)
-is refused with ImproperlyConfigured until the Mistral provider lands (issue 8).
+``AI_PROVIDER=mistral`` (the default when ``MISTRAL_API_KEY`` is set) is ``ai.providers.mistral.MistralProvider``,
+imported on first use so a process on the offline provider never loads the Mistral SDK.
 """
 
 from __future__ import annotations
@@ -23,11 +23,13 @@ _lock = threading.Lock()
 def get_provider(name: str | None = None) -> EmbeddingProvider:
     """The provider named ``name`` (default ``settings.AI_PROVIDER``); one per process, so its model loads once."""
     name = name or settings.AI_PROVIDER
-    if name != "offline":
-        raise ImproperlyConfigured(
-            f"AI_PROVIDER={name!r}: that provider is not built yet; only 'offline' is. Set AI_PROVIDER=offline."
-        )
+    if name not in {"offline", "mistral"}:
+        raise ImproperlyConfigured(f"AI_PROVIDER={name!r} is unknown: use 'mistral' or 'offline'.")
     with _lock:
+        if name == "mistral" and name not in _providers:
+            from ai.providers.mistral import MistralProvider
+
+            _providers[name] = MistralProvider()
         if name not in _providers:
             _providers[name] = OfflineProvider()
         return _providers[name]
