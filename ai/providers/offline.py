@@ -238,8 +238,10 @@ class OfflineProvider(OfflineEmbedder):
         return self._background
 
     def extract(self, text: str) -> list:
-        """Transcript splitting offline lives in ``ai.extract`` (another module); not this provider's job yet."""
-        raise NotImplementedError("offline transcript extraction is ai.extract's")
+        """The customer's requests, objections, praise and competitor mentions: ``ai.extract.extract_offline``."""
+        from ai.extract import extract_offline
+
+        return extract_offline(text)
 
 
 _ENGLISH_HINTS = frozenset(

@@ -126,3 +126,9 @@ def test_given_markdown_names_and_numbered_speakers_with_timestamps_then_turns_a
 
     assert [p.kind for p in extract_offline(notes)] == ["praise", "competitor"]
     assert kinds_and_words(call) == [("objection", "Rate limits are a blocker for our batch jobs at month end.")]
+
+
+def test_given_the_offline_provider_then_its_extract_is_the_offline_splitter():
+    from ai.providers import get_provider
+
+    assert get_provider("offline").extract(CALL) == extract_offline(CALL)
