@@ -17,7 +17,7 @@ from unfold.decorators import action, display
 
 from customers import selectors as customer_selectors
 from customers.models import Customer
-from feedback import filtersets, services
+from feedback import filtersets, services, triage
 from feedback.choices import Priority, Sentiment, Status
 from feedback.filtersets import IsAnyOf
 from feedback.models import EmbeddingSpace, FeedbackItem, Merge
@@ -227,9 +227,12 @@ class FeedbackItemAdmin(HubModelAdmin, SpreadsheetAdmin):
         return filtersets.search(queryset, search_term), False
 
     def save_model(self, request, obj: FeedbackItem, form, change: bool) -> None:
-        """Saved through ``services.save_feedback``: status, duplicate link, customer and sentiment follow the rules."""
+        """Saved through ``services.save_feedback``: status, duplicate link, customer and sentiment follow the rules;
+        the triage fields the person changed become theirs, logged as overrides (``triage.record_human_changes``)."""
         original = obj.duplicate_of if obj.duplicate_of_id else None
+        before = triage.saved_triage_values(obj.pk if change else None)  # the change form and the grid alike
         services.save_feedback(item=obj, created=not change)
+        triage.record_human_changes(item=obj, before=before, user=request.user)
         if original is not None and obj.duplicate_of_id != original.pk:
             self.message_user(
                 request,
@@ -449,3 +452,7 @@ class EmbeddingSpaceAdmin(HubModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+import feedback.duplicates_admin  # noqa: E402, F401 - the duplicate suggestions queue and the item page's section
+from feedback import triage_admin  # noqa: E402, F401 - the triage's admin (records, overrides, quality page)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.urls import reverse_lazy
+from django.utils.text import format_lazy
 
 
 def may(*permissions: str):
@@ -37,6 +38,17 @@ SIDEBAR = {
                     "feedback.view_accountfeedback",
                 ),
                 item("Merges", "call_merge", "admin:feedback_merge_changelist", "feedback.view_merge"),
+                {  # items the AI triage could not read well (feedback.triage_admin.TriageFilter)
+                    "title": "Needs a person",
+                    "icon": "front_hand",
+                    "link": format_lazy(
+                        "{}?triage=needs_person", reverse_lazy("admin:feedback_feedbackitem_changelist")
+                    ),
+                    "permission": may("feedback.change_feedbackitem"),
+                },
+                item(  # seed 002's validation: override rates, accuracy from reviews, shadow agreement
+                    "Triage quality", "fact_check", "admin:feedback_triagerecord_quality", "feedback.view_triagerecord"
+                ),
                 item(  # ingested feedback no account matched (integrations.role_views)
                     "Needs a customer",
                     "person_search",

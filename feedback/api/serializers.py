@@ -8,13 +8,14 @@ what the customer said and where it came from cannot change once recorded: it is
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from customers.models import Customer
 from customers.selectors import visible_to
-from feedback import services
+from feedback import services, triage
 from feedback.choices import Sentiment, Status
-from feedback.models import FeedbackItem
+from feedback.models import FeedbackItem, TriageRecord
 from feedbackhub.api import HubModelSerializer, scoped_queryset
 
 # Read-only once recorded (the admin's SOURCE_FIELDS): sending the same value back is fine, a change is a 400.
@@ -41,9 +42,46 @@ LIST_FIELDS = [
     "themes",
     "duplicate_of",
     "triaged_at",
+    "language",
+    "churn_signal",
+    "competitors",
+    "jtbd",
+    "human_fields",
     "created_at",
     "updated_at",
 ]
+TRIAGE_RECORD_FIELDS = [
+    "outcome",
+    "provider",
+    "model",
+    "version",
+    "confidence",
+    "category",
+    "sentiment_score",
+    "sentiment_label",
+    "severity",
+    "priority",
+    "priority_reason",
+    "product",
+    "product_area",
+    "tags",
+    "language",
+    "churn_signal",
+    "competitors",
+    "jtbd",
+    "applied_fields",
+    "notes",
+    "created_at",
+]
+
+
+class TriageRecordSerializer(serializers.ModelSerializer):
+    """What the AI triage concluded about an item (read-only; ``applied_fields`` were written on the item)."""
+
+    class Meta:
+        model = TriageRecord
+        fields = TRIAGE_RECORD_FIELDS
+        read_only_fields = TRIAGE_RECORD_FIELDS
 
 
 class FeedbackItemSerializer(HubModelSerializer):
@@ -53,10 +91,12 @@ class FeedbackItemSerializer(HubModelSerializer):
         choices=Sentiment.choices, allow_blank=True, read_only=True, help_text="Follows sentiment_score."
     )
 
+    triage = serializers.SerializerMethodField(help_text="The latest AI triage of the item (null: not triaged).")
+
     class Meta:
         model = FeedbackItem
-        fields = [*LIST_FIELDS, "raw_payload"]
-        read_only_fields = ["triaged_at", "created_at", "updated_at"]
+        fields = [*LIST_FIELDS, "raw_payload", "triage"]
+        read_only_fields = ["triaged_at", "human_fields", "created_at", "updated_at"]
         extra_kwargs = {
             "sentiment_score": {"min_value": -1, "max_value": 1},
             "status": {"help_text": "New items start as new; then the workflow's moves (feedback.choices)."},
@@ -107,22 +147,36 @@ class FeedbackItemSerializer(HubModelSerializer):
     def create(self, validated_data):
         themes = validated_data.pop("themes", None)
         item = services.save_feedback(item=FeedbackItem(**validated_data), created=True)
+        triage.record_human_changes(item=item, before=None, user=self._user())
         if themes:
             services.set_themes(item=item, themes=themes)
         return item
 
     def update(self, instance, validated_data):
         themes = validated_data.pop("themes", None)
+        before = triage.triage_values(instance)
         for name, value in validated_data.items():
             setattr(instance, name, value)
         services.save_feedback(item=instance, created=False)
+        triage.record_human_changes(item=instance, before=before, user=self._user())
         if themes is not None:
             services.set_themes(item=instance, themes=themes)
         return instance
 
+    @extend_schema_field(TriageRecordSerializer(allow_null=True))
+    def get_triage(self, item: FeedbackItem):
+        record = item.triage_records.order_by("-created_at", "-id").first() if item.pk else None
+        return TriageRecordSerializer(record).data if record is not None else None
+
+    def _user(self):
+        request = self.context.get("request")
+        return getattr(request, "user", None)
+
 
 class FeedbackItemListSerializer(FeedbackItemSerializer):
-    """A feedback item in a list: without the source's raw payload (read one item for it)."""
+    """A feedback item in a list: without the source's raw payload and triage record (read one item for them)."""
+
+    triage = None
 
     class Meta(FeedbackItemSerializer.Meta):
         fields = LIST_FIELDS

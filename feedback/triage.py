@@ -1,0 +1,401 @@
+"""The triage pipeline (issue 8; seeds 001 and 002): every new item gets a category, sentiment, severity, priority
+with its reason, tags, product, product area, language, churn signal, competitors and a JTBD, from the configured AI
+provider; the result is a ``TriageRecord``; what a person set is never overwritten; every change a person makes to a
+value triage set is logged as a ``FieldOverride``.
+
+Doors: ``feedback.tasks.triage_items`` (ingestion and the sweep), ``manage.py triage`` (backfills); the admin form,
+the list grid, the API and the import call ``record_human_changes`` after they save an item.
+
+- Idempotent: an item with ``triaged_at`` is skipped unless ``force`` (ingestion clears ``triaged_at`` when the
+  text changes, so an edited text is triaged again). The check is repeated under a row lock in the write
+  transaction, so two deliveries of one message never record an item twice.
+- One batch: the items and their customers in one query, the missing vectors embedded in one provider call and
+  stored with the item's date, one ``provider.triage`` call, then records, items and vectors written in bulk in
+  one transaction.
+- Outcomes: ``applied`` (values written, except fields in ``human_fields``), ``shadow`` (``TRIAGE_SHADOW_MODE``:
+  nothing written but ``triaged_at``), ``needs_review`` (the provider cannot read the text well: only the
+  detected language is written; the item shows up in the admin's "Needs a person" list).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from celery import current_app
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from ai.types import MAX_TAGS, CustomerContext, ThemeContext, TriageRequest, TriageResult
+from feedback.choices import Category, Product, ProductArea, Severity
+from feedback.models import ClassifierVersion, FeedbackEmbedding, FeedbackItem, FieldOverride, TriageRecord
+from feedback.priority import priority_for
+from feedback.services import _theme_model, active_embedding_space, apply_sentiment, content_hash, embedding_text
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 256  # items per provider call and per write transaction
+MAX_THEMES = 50  # themes the prompt receives (the active ones with the most ARR impacted)
+MATCH_THEMES_TASK = "themes.tasks.match_items"  # sent by name: feedback sits below themes and does not import it
+# Triage fields a person may set; once set by a person they are in ``human_fields`` and triage leaves them alone.
+HUMAN_FIELDS = (
+    "category",
+    "product",
+    "product_area",
+    "severity",
+    "priority",
+    "sentiment_score",
+    "tags",
+    "language",
+    "churn_signal",
+    "competitors",
+    "jtbd",
+    "summary",
+)
+ITEM_UPDATE_FIELDS = [*HUMAN_FIELDS, "sentiment_label", "triaged_at", "updated_at"]
+CHOICES = {"category": Category, "product": Product, "product_area": ProductArea, "severity": Severity}
+
+
+@dataclass
+class TriageRun:
+    """What a ``triage_items`` call did: items recorded by outcome, and items it skipped (triaged already, gone)."""
+
+    applied: int = 0
+    shadow: int = 0
+    needs_review: int = 0
+    skipped: int = 0
+    embedded: int = 0
+    item_ids: list[int] = field(default_factory=list)
+
+    @property
+    def triaged(self) -> int:
+        return self.applied + self.shadow + self.needs_review
+
+
+def triage_items(*, item_ids: Iterable[int], force: bool = False, provider=None) -> TriageRun:
+    """Triage the items ``item_ids`` with ``provider`` (default: the configured one), in batches of ``BATCH_SIZE``.
+
+    Items triaged already are skipped unless ``force``; ids that are gone are ignored.
+    """
+    if provider is None:
+        from ai.providers import get_provider
+
+        provider = get_provider()
+    use_active_classifier(provider)
+    ids = list(dict.fromkeys(int(pk) for pk in item_ids))
+    run = TriageRun()
+    for start in range(0, len(ids), BATCH_SIZE):
+        _triage_batch(ids[start : start + BATCH_SIZE], force=force, provider=provider, run=run)
+    return run
+
+
+def _triage_batch(ids: list[int], *, force: bool, provider, run: TriageRun) -> None:
+    """One batch: read, embed what is missing, triage, then write everything in one transaction."""
+    items = list(FeedbackItem.objects.filter(pk__in=ids).select_related("customer").defer("raw_payload").order_by("pk"))
+    run.skipped += len(ids) - len(items)
+    if not force:
+        run.skipped += sum(1 for item in items if item.triaged_at is not None)
+        items = [item for item in items if item.triaged_at is None]
+    if not items:
+        return
+    space = active_embedding_space(provider=provider)
+    vectors, new_vectors = _vectors(items, space=space, provider=provider)
+    run.embedded += len(new_vectors)
+    themes = _theme_context()
+    requests = [_request(item, themes) for item in items]
+    results = provider.triage(requests, vectors=[vectors[item.pk] for item in items])
+    ai_set = _fields_set_by_triage([item.pk for item in items]) if force else {}
+    shadow = bool(settings.TRIAGE_SHADOW_MODE)
+    now = timezone.now()
+    with transaction.atomic():
+        if new_vectors:
+            FeedbackEmbedding.objects.bulk_create(
+                new_vectors,
+                update_conflicts=True,
+                unique_fields=["feedback", "space"],
+                update_fields=["vector", "dimensions", "content_hash", "received_at"],
+            )
+        locked = {
+            row.pk: row
+            for row in FeedbackItem.objects.select_for_update()
+            .filter(pk__in=[item.pk for item in items])
+            .only("pk", "human_fields", *ITEM_UPDATE_FIELDS)
+        }
+        records, changed = [], []
+        for item, result in zip(items, results, strict=True):
+            current = locked.get(item.pk)
+            if current is None or (not force and current.triaged_at is not None):
+                run.skipped += 1  # deleted meanwhile, or another delivery of the same message got here first
+                continue
+            record = _record(item=current, customer=item.customer, result=result, provider=provider)
+            record.outcome = (
+                TriageRecord.Outcome.SHADOW
+                if shadow
+                else TriageRecord.Outcome.APPLIED
+                if result.handled
+                else TriageRecord.Outcome.NEEDS_REVIEW
+            )
+            record.applied_fields = _apply(current, record, ai_set=ai_set.get(item.pk, set()))
+            current.triaged_at = current.updated_at = now
+            records.append(record)
+            changed.append(current)
+            setattr(run, record.outcome, getattr(run, record.outcome) + 1)
+        TriageRecord.objects.bulk_create(records)
+        FeedbackItem.objects.bulk_update(changed, ITEM_UPDATE_FIELDS)
+        applied = [record.feedback_id for record in records if record.outcome == TriageRecord.Outcome.APPLIED]
+        if applied:
+            transaction.on_commit(lambda: _send_theme_matching(applied))
+    triaged = [record.feedback_id for record in records]
+    run.item_ids.extend(triaged)
+    if triaged:
+        _suggest_duplicates(triaged)
+
+
+def _vectors(items: list[FeedbackItem], *, space, provider) -> tuple[dict[int, list[float]], list[FeedbackEmbedding]]:
+    """Every item's vector of its current text in ``space``: the stored ones, the others embedded in one call.
+
+    Returns the vectors by item id and the new rows to store (with the item's date, for windowed lookups).
+    """
+    hashes = {item.pk: content_hash(embedding_text(item)) for item in items}
+    vectors = {
+        pk: list(vector)
+        for pk, vector, digest in FeedbackEmbedding.objects.filter(
+            space=space, feedback_id__in=list(hashes)
+        ).values_list("feedback_id", "vector", "content_hash")
+        if digest == hashes[pk]
+    }
+    missing = [item for item in items if item.pk not in vectors]
+    rows = []
+    if missing:
+        for item, vector in zip(missing, provider.embed([embedding_text(item) for item in missing]), strict=True):
+            vectors[item.pk] = list(vector)
+            rows.append(
+                FeedbackEmbedding(
+                    feedback_id=item.pk,
+                    space=space,
+                    dimensions=space.dimensions,
+                    vector=list(vector),
+                    content_hash=hashes[item.pk],
+                    received_at=item.received_at,
+                )
+            )
+    return vectors, rows
+
+
+def _theme_context() -> tuple[ThemeContext, ...]:
+    """The active themes the prompt may name (most ARR impacted first, capped)."""
+    themes = _theme_model().objects.active().by_arr_impact().values_list("pk", "name", "description")[:MAX_THEMES]
+    return tuple(
+        ThemeContext(id=pk, name=name, description=(description or "")[:300]) for pk, name, description in themes
+    )
+
+
+def _request(item: FeedbackItem, themes: tuple[ThemeContext, ...]) -> TriageRequest:
+    """What the provider receives for ``item``: its text, source, customer and the themes."""
+    customer = item.customer
+    context = None
+    if customer is not None:
+        context = CustomerContext(
+            company=customer.name,
+            tier=customer.tier,
+            arr=float(customer.arr) if customer.arr is not None else None,
+            industry=customer.industry,
+            region=customer.region,
+            lifecycle=customer.lifecycle_stage,
+            language=customer.language,
+        )
+    return TriageRequest(text=embedding_text(item), source=item.source, customer=context, themes=themes)
+
+
+def _record(*, item: FeedbackItem, customer, result: TriageResult, provider) -> TriageRecord:
+    """The triage record of ``result`` (values checked against the taxonomy), with seed 002's priority."""
+    notes = [result.notes] if result.notes else []
+    values = {}
+    for name, choices in CHOICES.items():
+        value = getattr(result, name) or ""
+        if value and value not in choices.values:
+            notes.append(f"{name} {value!r} is not in the taxonomy: left blank")
+            value = ""
+        values[name] = value
+    score = max(-1.0, min(1.0, float(result.sentiment_score)))
+    # The priority follows the severity the item will carry: a person's, when they set one.
+    severity = item.severity if "severity" in item.human_fields and item.severity else values["severity"]
+    priority = priority_for(severity=severity, customer=customer, churn_signal=bool(result.churn_signal))
+    record = TriageRecord(
+        feedback_id=item.pk,
+        provider=(result.provider or getattr(provider, "name", ""))[:32],
+        model=(result.model or getattr(provider, "model", ""))[:100],
+        version=(result.version or getattr(provider, "version", "") or "")[:100],
+        confidence=result.confidence,
+        sentiment_score=score,
+        priority=priority.priority,
+        priority_reason=priority.reason[:300],
+        tags=[tag[:50] for tag in dict.fromkeys(result.tags)][:MAX_TAGS],
+        language=(result.language or "")[:8],
+        churn_signal=bool(result.churn_signal),
+        competitors=[name[:50] for name in result.competitors],
+        jtbd=result.jtbd or "",
+        summary=(result.summary or "")[:300],
+        notes="; ".join(notes),
+        **values,
+    )
+    apply_sentiment(item=record, score=score)  # the label follows the score, as on items
+    return record
+
+
+def _apply(item: FeedbackItem, record: TriageRecord, *, ai_set: set[str]) -> list[str]:
+    """Write ``record``'s values on ``item`` as its outcome allows; the names of the fields written.
+
+    Never a field a person set (``human_fields``); the summary only when empty; the sentiment only when the item
+    has none yet (a score its source sent is kept) or triage set it before (``ai_set``, on a forced re-triage).
+    Needs review: only the language. Shadow: nothing.
+    """
+    if record.outcome == TriageRecord.Outcome.SHADOW:
+        return []
+    names = ["language"] if record.outcome == TriageRecord.Outcome.NEEDS_REVIEW else list(HUMAN_FIELDS)
+    written = []
+    for name in names:
+        if name in item.human_fields:
+            continue
+        if name == "summary" and (item.summary and "summary" not in ai_set or not record.summary):
+            continue
+        if name == "sentiment_score":
+            if item.sentiment_score is not None and "sentiment_score" not in ai_set:
+                apply_sentiment(item=item, score=item.sentiment_score)  # the source's score, its label following it
+                continue
+            apply_sentiment(item=item, score=record.sentiment_score)
+        else:
+            setattr(item, name, getattr(record, name))
+        written.append(name)
+    return written
+
+
+def _fields_set_by_triage(ids: list[int]) -> dict[int, set[str]]:
+    """The fields the latest applied triage wrote, per item (one query, served by ``triage_feedback_idx``)."""
+    rows = (
+        TriageRecord.objects.filter(feedback_id__in=ids, outcome=TriageRecord.Outcome.APPLIED)
+        .order_by("feedback_id", "-created_at", "-id")
+        .distinct("feedback_id")
+        .values_list("feedback_id", "applied_fields")
+    )
+    return {pk: set(fields) for pk, fields in rows}
+
+
+def _send_theme_matching(item_ids: list[int]) -> None:
+    """Ask the themes app to match the triaged items to existing themes (by task name; a broker failure is logged)."""
+    try:
+        current_app.send_task(MATCH_THEMES_TASK, kwargs={"item_ids": item_ids})
+    except Exception:  # noqa: BLE001 - the triage is committed; a lost match is redone by the themes' own sweep
+        log.warning("Could not queue theme matching for %s triaged item(s).", len(item_ids), exc_info=True)
+
+
+def _suggest_duplicates(item_ids: list[int]) -> None:
+    """Suggest duplicates and related items for the items just triaged (``feedback.duplicates``)."""
+    try:
+        from feedback import duplicates
+    except ImportError:  # the duplicate suggester is being written alongside; until it lands there is nothing to call
+        return
+    duplicates.suggest_duplicates(item_ids=item_ids)
+
+
+# --- The offline classifier: the active trained version, loaded once per process per version ----------------------
+
+_loaded: dict[int, str | None] = {}
+_loaded_lock = threading.Lock()
+
+
+def use_active_classifier(provider) -> str | None:
+    """Load the active ``ClassifierVersion`` into ``provider`` if it is not loaded yet (none active: the shipped
+    default); the version in use. Providers without a trainable classifier (Mistral) are left alone."""
+    if not hasattr(provider, "load_classifier"):
+        return None
+    active = ClassifierVersion.objects.filter(active=True).values_list("pk", "version").first()
+    wanted = active[1] if active else None
+    with _loaded_lock:
+        if id(provider) in _loaded and _loaded[id(provider)] == wanted:
+            return wanted
+        blob = ClassifierVersion.objects.filter(pk=active[0]).values_list("blob", flat=True).get() if active else None
+        provider.load_classifier(bytes(blob) if blob is not None else None)
+        _loaded[id(provider)] = wanted
+    return wanted
+
+
+# --- Human overrides (seed 002: "every override gets logged for model improvement") -------------------------------
+
+
+def triage_values(item: FeedbackItem) -> dict:
+    """The values of ``item``'s triage fields, as a door saves them before a person's change (see below)."""
+    return {name: getattr(item, name) for name in HUMAN_FIELDS}
+
+
+def saved_triage_values(pk: int | None) -> dict | None:
+    """The stored values of item ``pk``'s triage fields (None for a new item)."""
+    if pk is None:
+        return None
+    return FeedbackItem.objects.filter(pk=pk).values(*HUMAN_FIELDS).first()
+
+
+def _comparable(value):
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return tuple(value)
+    return value
+
+
+def _as_text(value) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(part) for part in value)[:300]
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return ("" if value is None else str(value))[:300]
+
+
+@transaction.atomic
+def record_human_changes(*, item: FeedbackItem, before: dict | None, user=None) -> list[str]:
+    """After a person saved ``item``: the triage fields they changed become theirs (``human_fields``), and each one
+    triage had set is logged as a ``FieldOverride`` (the AI's value, the person's, who, when). Returns the fields
+    changed.
+
+    ``before`` holds the triage fields' values before the change (``saved_triage_values`` / ``triage_values``); None
+    for a new item, whose every triage field given is the person's. Every door a person saves through calls this:
+    the admin form and grid, bulk actions, the API and the import.
+    """
+    if before is None:
+        changed = [name for name in HUMAN_FIELDS if _comparable(getattr(item, name)) not in ("", (), False)]
+    else:
+        changed = [
+            name
+            for name in HUMAN_FIELDS
+            if name in before and _comparable(before[name]) != _comparable(getattr(item, name))
+        ]
+    if not changed:
+        return []
+    saved = FeedbackItem.objects.select_for_update().filter(pk=item.pk).values_list("human_fields", flat=True).first()
+    human = list(saved or [])
+    new = [name for name in changed if name not in human]
+    if not new:
+        return changed
+    if before is not None:
+        latest = TriageRecord.objects.filter(feedback_id=item.pk).order_by("-created_at", "-id").first()
+        if latest is not None and latest.outcome == TriageRecord.Outcome.APPLIED:
+            FieldOverride.objects.bulk_create(
+                FieldOverride(
+                    feedback_id=item.pk,
+                    triage=latest,
+                    field=name,
+                    ai_value=_as_text(getattr(latest, name)),
+                    human_value=_as_text(getattr(item, name)),
+                    user=user if getattr(user, "pk", None) else None,
+                )
+                for name in new
+                if name in latest.applied_fields
+            )
+    item.human_fields = sorted({*human, *new})
+    FeedbackItem.objects.filter(pk=item.pk).update(human_fields=item.human_fields)
+    return changed
