@@ -38,6 +38,7 @@ from mistralai.client import Mistral, models
 from mistralai.client.errors import MistralError, NoResponseError, ResponseValidationError
 from mistralai.client.utils import BackoffStrategy, RetryConfig
 
+from ai.language import detect
 from ai.prompts import (
     CLUSTER_SCHEMA,
     EXTRACT_KINDS,
@@ -187,24 +188,13 @@ def locate(source: str, piece: str, start: int) -> tuple[int, int]:
 
 # --- Language routing ------------------------------------------------------------------------------------------------
 
-_STOPWORDS = {
-    "en": "the and is are to of it we not for with this that you but very on in have our can my",
-    "fr": "le la les des est une pas et je nous vous pour avec dans que qui sur ce ne mais très il du au ça",
-    "de": "der die das und ist nicht ich wir sie mit für ein eine auf zu den dem es auch aber sehr kein wird",
-    "es": "el la los las es una y que no por para con muy pero lo se del al nos yo está como más hay",
-}
-_STOPWORD_SETS = {language: frozenset(words.split()) for language, words in _STOPWORDS.items()}
-
 
 def routing_language(text: str) -> str:
-    """A cheap guess, only to pick the model before the call: the language whose common words the text uses most.
+    """The language ``ai.language.detect`` reads in the text ("" when unsure), only to pick the model before the call.
 
     The model itself reports the language it read; this only decides whether the text goes to mistral-large.
     """
-    words = re.findall(r"[^\W\d_]+", text.lower())[:400]
-    counts = {language: sum(word in stop for word in words) for language, stop in _STOPWORD_SETS.items()}
-    best = max(counts, key=counts.get)
-    return best if counts[best] >= 2 and counts[best] > counts["en"] else "en"
+    return detect(text)
 
 
 def chunks(text: str, size: int) -> list[tuple[int, str]]:

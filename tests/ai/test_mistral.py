@@ -265,6 +265,8 @@ def test_given_feedback_in_a_language_then_the_routing_guess_names_it():
     assert routing_language("Die Antworten sind sehr langsam und das ist nicht gut für uns") == "de"
     assert routing_language("La latencia es muy alta y no podemos usar el modelo para producción") == "es"
     assert routing_language("The latency is very high and we can not use it for production") == "en"
+    assert routing_language("Super, merci !") == "fr"  # ai.language.detect settles a short text by its words
+    assert routing_language("ok 12345") == ""  # unsure: stays on mistral-small
 
 
 # --- embeddings ------------------------------------------------------------------------------------------------------
