@@ -13,7 +13,8 @@ from __future__ import annotations
 import time
 from collections import Counter
 
-from ai.clustering import NOISE, cluster
+from ai.clustering import MAX_VECTORS, NOISE, cluster
+from ai.evaluation import EvaluationError
 
 SAMPLE_CLUSTERS = 5  # the largest clusters found, shown in the report
 SAMPLE_TEXTS = 3
@@ -36,16 +37,20 @@ def evaluate(rows: list[dict], provider) -> tuple[str, dict]:
     from sklearn.metrics import adjusted_rand_score, homogeneity_completeness_v_measure
 
     started = time.perf_counter()
-    texts = [str(row["text"]) for row in rows]
-    truth = [str(row["cluster"]) for row in rows]
-    vectors = provider.embed(texts) if texts else []
+    texts = [str(row["text"]).strip() for row in rows]
+    truth = [str(row["cluster"]).strip() for row in rows]
+    if len(texts) < 2:
+        raise EvaluationError(f"clustering needs at least 2 rows, got {len(texts)}")
+    if len(texts) > MAX_VECTORS:
+        raise EvaluationError(f"at most {MAX_VECTORS:,} rows can be clustered at once, got {len(texts):,}: sample them")
+    empty = [index + 2 for index, (text, label) in enumerate(zip(texts, truth, strict=True)) if not text or not label]
+    if empty:
+        raise EvaluationError(f"rows with an empty text or cluster (CSV lines {', '.join(map(str, empty[:10]))})")
+    vectors = provider.embed(texts)
     found = cluster(vectors)
     scored = _with_singletons(found)
-    if texts:
-        adjusted_rand = float(adjusted_rand_score(truth, scored))
-        homogeneity, completeness, v_measure = (float(x) for x in homogeneity_completeness_v_measure(truth, scored))
-    else:
-        adjusted_rand = homogeneity = completeness = v_measure = 0.0
+    adjusted_rand = float(adjusted_rand_score(truth, scored))
+    homogeneity, completeness, v_measure = (float(x) for x in homogeneity_completeness_v_measure(truth, scored))
     true_sizes = Counter(truth)
     found_sizes = Counter(label for label in found if label != NOISE)
     figures = {

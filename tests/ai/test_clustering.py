@@ -85,3 +85,17 @@ def test_given_the_labels_scrambled_when_evaluated_then_the_score_falls(rows):
     _, figures = evaluate(scrambled, get_provider("offline"))
 
     assert figures["adjusted_rand"] < 0.2
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ([{"text": "one", "cluster": "a"}], "at least 2 rows"),
+        ([{"text": "one", "cluster": "a"}, {"text": " ", "cluster": "b"}], "CSV lines 3"),
+    ],
+)
+def test_given_rows_that_cannot_be_clustered_then_the_error_says_why(rows, message):
+    from ai.evaluation import EvaluationError
+
+    with pytest.raises(EvaluationError, match=message):
+        evaluate(rows, get_provider("offline"))
