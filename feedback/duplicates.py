@@ -86,7 +86,14 @@ def suggest_duplicates(*, item_ids: Iterable[int], space: EmbeddingSpace | None 
             duplicate_at=duplicate_at,
             related_at=related_at,
         )
-    return DuplicateSuggestion.objects.bulk_create(created, ignore_conflicts=True)
+    if not created:
+        return []
+    DuplicateSuggestion.objects.bulk_create(created, ignore_conflicts=True)  # a concurrent run may have made one
+    pairs = {(suggestion.item_id, suggestion.parent_id) for suggestion in created}
+    stored = DuplicateSuggestion.objects.filter(
+        item_id__in={item for item, _ in pairs}, parent_id__in={parent for _, parent in pairs}
+    ).order_by("item_id", "kind", "-similarity")
+    return [suggestion for suggestion in stored if (suggestion.item_id, suggestion.parent_id) in pairs]
 
 
 def _roots(*, item: FeedbackItem, nearest, candidates: dict[int, FeedbackItem]) -> dict[int, float]:
