@@ -77,6 +77,12 @@ CUES: dict[str, str] = {
     r"ability)|missing|lacks?|it\s+would|why\s+(?:not|can'?t)|serait\s+(?:bien|top|génial|super|pratique|utile|"
     r"appréciable|intéressant)|ce\s+serait|ajout(?:er|ez)?|pouvoir|possibilit[ée]|manque|il\s+faudrait|j'aimerais|"
     r"j'aurais\s+aimé|aimerai[st]?|souhait\w*|pourriez|pourrait|suggestion|dommage\s+qu|option",
+    # Something missing, said as a lack rather than an ask.
+    "lack": r"missing|lacks?|lacking|there\s+is\s+no|there'?s\s+no|no\s+(?:way|option|possibility)\s+to|"
+    r"doesn'?t\s+(?:have|support|allow|let)|(?:can'?t|cannot|unable\s+to)\s+(?:choose|select|change|customi[sz]e|set|export|edit|add)|"
+    r"manque\w*|il\s+n'y\s+a\s+(?:pas|aucun)|pas\s+(?:de\s+)?possibilit[ée]|aucune\s+(?:option|possibilit[ée])",
+    # A conditional or a future wish: "would", "could", "should", "if only", "serait", "devrait".
+    "modal": r"would|could|should|if\s+only|serait|devrait|pourrait|faudrait|aimerai[st]?|voudrai[st]?",
     # Something that is broken.
     "bug": r"crash\w*|bug\w*|beug\w*|error\w*|erreur\w*|glitch\w*|broken|freez\w*|fail\w*|stopp?ed\s+working|"
     r"(?:does\s*n[o']?t|doesnt|did\s*n[o']?t|is\s*n[o']?t|won'?t|wont|can'?t|cannot|cant|not)\s+(?:work|working|"
@@ -169,7 +175,7 @@ def refine_other(text: str, sentiment: float) -> str:
     question, then the pain of a workflow, then the sentiment's band (praise ≥ 0.5, complaint ≤ -0.3), then its sign."""
     if churn_cues(text):
         return "churn_signal"
-    if is_question(text) and sentiment > -0.3:
+    if is_question(text) and sentiment > -0.6:
         return "question"
     if PAIN_RE.search(text or "") and sentiment < 0.5:
         return "pain_point"
