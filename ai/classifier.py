@@ -160,7 +160,10 @@ class Classifier:
             if label == OTHER:
                 label = lexicon.refine_other(texts_or_blank[row], sentiments[row])
             elif label == "feature_request" and texts is not None:
-                label = lexicon.refine_request(texts_or_blank[row])
+                if probability < 0.5 and lexicon.churn_cues(texts_or_blank[row]):
+                    label = "churn_signal"  # a hesitant "request" that says the customer is leaving
+                else:
+                    label = lexicon.refine_request(texts_or_blank[row])
             results.append((label, probability))
         return results
 
