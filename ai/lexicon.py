@@ -296,7 +296,7 @@ STOPWORDS = frozenset(
     without won't work works would wouldn't yet you you're your yours yourself great good nice bad love awesome best
     better bit able day days first last back keep keeps going go goes went still anyone something everything nothing
     already always almost another around however anything add added adding returns return charged switching switch
-    allow allows wish hope wanted
+    allow allows wish hope wanted times
     le la les un une des du de d l et est en à au aux ce cet cette ces il elle ils elles je j tu nous vous on ne pas
     plus que qui quoi dans par pour sur avec sans sous mais ou donc car ni se sa son ses leur leurs mon ma mes ton ta
     tes notre nos votre vos y a ai as avons avez ont été être fait faire très tout tous toute toutes bien aussi même
@@ -325,12 +325,13 @@ def tags_for(text: str, limit: int = 5) -> list[str]:
     counts: dict[str, int] = {}
     for word in words:
         counts[word] = counts.get(word, 0) + 1
-    phrases = []
-    lowered = " ".join(_TOKEN.findall((text or "").lower()))
+    lowered = " " + " ".join(_TOKEN.findall((text or "").lower())) + " "
+    phrases: list[str] = []
     for first, second in zip(words, words[1:], strict=False):
         phrase = f"{first} {second}"
-        if first != second and phrase in lowered and phrase not in phrases:
+        if first != second and f" {phrase} " in lowered and phrase not in phrases:
             phrases.append(phrase)
+    phrases.sort(key=lambda phrase: -lowered.count(f" {phrase} "))  # recurring phrases first, then text order
     tags = phrases[:2]
     used = {word for phrase in tags for word in phrase.split()}
     ranked = sorted(dict.fromkeys(words), key=lambda word: (-counts[word], words.index(word)))
