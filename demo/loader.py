@@ -22,7 +22,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from customers.models import Customer, UsageSnapshot
-from demo import accounts, people, roadmap, safety
+from demo import accounts, ai_features, people, roadmap, safety
 from demo.accounts import BATCH_SIZE, Account
 from demo.drafting import DUPLICATE_SHARE, FeedbackFactory
 from demo.draw import midnight
@@ -69,7 +69,8 @@ def reset_demo(*, force: bool = False) -> None:
     if not force:
         safety.check_reset_is_safe()
     history = [apps.get_model(label) for label in HISTORY_TABLES]  # TRUNCATE fires no row trigger: empty them too
-    models = [FeedbackItem.themes.through, Launch.themes.through, *DEMO_TABLES, *history]
+    suggested = apps.get_model("themes", "ThemeSuggestion")  # made by the demo's AI step; not reached by CASCADE
+    models = [FeedbackItem.themes.through, Launch.themes.through, *DEMO_TABLES, suggested, *history]
     truncate([model._meta.db_table for model in models])
     people.delete_demo_staff()
 
@@ -99,6 +100,7 @@ def load_demo(
     feedback, duplicates, untriaged, links = create_feedback(rng=rng, today=today, customers=customers, themes=themes)
     refresh_rollups(theme_ids=[theme.pk for theme in themes.values()])
     launches, items, done = roadmap.create_launches(rng=rng, today=today, users=users, themes=themes)
+    ai = ai_features.triage_demo(users=users)
     result.counts = {
         "users": len(users) + 1,
         "groups": len(ROLES),
@@ -115,6 +117,7 @@ def load_demo(
         "launches": launches,
         "checklist items": items,
         "checklist items done": done,
+        **ai.counts(),
     }
     result.seconds = time.perf_counter() - started
     return result

@@ -56,8 +56,10 @@ FEEDBACK_COLUMNS = (
     "id", "received_at", "source", "source_id", "source_url", "verbatim", "summary", "reporter_email",
     "customer_id", "category", "product", "product_area", "severity", "priority", "sentiment_score",
     "sentiment_label", "tags", "status", "duplicate_of_id", "raw_payload", "triaged_at", "created_at",
-    "updated_at",
+    "updated_at", "language", "churn_signal", "competitors", "jtbd", "human_fields",
 )  # fmt: skip
+# The AI triage's columns (issue 8) have no database default: COPY gives them the model's (left for triage to fill).
+AI_DEFAULTS = ("", "f", "{}", "", "{}")
 RECENT_ORIGINALS_PER_TOPIC = 200  # duplicates point at one of the latest originals of their topic
 
 
@@ -303,7 +305,7 @@ def _feedback_line(item_id: int, draft: Draft, duplicate_of: int | None) -> str:
         draft.product_area, draft.severity, draft.priority, NULL if score is None else str(score),
         draft.sentiment_label, copy_text(draft.tags), draft.status, NULL if duplicate_of is None else str(duplicate_of),
         copy_text(draft.raw_payload), NULL if triaged is None else triaged.isoformat(), imported.isoformat(),
-        (triaged or imported).isoformat(),
+        (triaged or imported).isoformat(), *AI_DEFAULTS,
     )  # fmt: skip
     return "\t".join(values) + "\n"
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 from datetime import UTC, date, datetime, timedelta
 from io import StringIO
 from types import SimpleNamespace
@@ -22,17 +23,19 @@ from django.test import override_settings
 from customers.choices import Industry, Language, Lifecycle, Plan, Region, Tier, UseCase
 from customers.models import Customer, UsageSnapshot
 from customers.rules import HEALTH_AT_RISK_BELOW
-from demo import accounts, loader, people, safety
-from demo.drafting import FeedbackFactory
+from demo import accounts, ai_features, loader, people, safety
+from demo.drafting import UNTRIAGED_SHARE, FeedbackFactory
 from demo.slots import Slots
 from demo.vocabulary import VOCABULARY as V
 from feedback.choices import Category, Product, ProductArea, Sentiment, Source, Status
-from feedback.models import FeedbackItem
+from feedback.models import DuplicateSuggestion, FeedbackItem, FieldOverride, TriageRecord
 from feedbackhub.roles import ROLES
+from integrations import ingest
+from integrations.models import PendingTriage
 from launches.choices import CHECKLIST_TEAM_GROUPS, LaunchStatus, LaunchType
 from launches.models import ChecklistItem, ChecklistTemplateItem, Launch
 from themes.choices import ThemeStatus, VerificationStep
-from themes.models import Theme, ThemeVerification
+from themes.models import Theme, ThemeSuggestion, ThemeVerification
 
 pytestmark = pytest.mark.django_db
 
@@ -138,7 +141,7 @@ def test_given_the_demo_then_there_are_exactly_5000_feedback_items_from_every_so
 
     assert items.count() == 5000
     assert set(items.values_list("source", flat=True).distinct()) == set(Source.values)
-    triaged = items.exclude(triaged_at=None)
+    triaged = items.exclude(triaged_at=None).filter(triage_records=None)  # by the generator (the AI's: below)
     assert set(triaged.values_list("category", flat=True).distinct()) == set(Category.values)
     assert set(triaged.values_list("product", flat=True).distinct()) == set(Product.values)
     assert set(triaged.values_list("product_area", flat=True).distinct()) == set(ProductArea.values)
@@ -149,13 +152,97 @@ def test_given_the_demo_then_there_are_exactly_5000_feedback_items_from_every_so
 
 def test_given_the_demo_then_triage_fields_are_consistent(demo):
     triaged = FeedbackItem.objects.exclude(triaged_at=None)
-    for score, label in triaged.values_list("sentiment_score", "sentiment_label"):
+    for score, label in triaged.exclude(sentiment_score=None).values_list("sentiment_score", "sentiment_label"):
         assert Sentiment.for_score(score) == label
-    assert not triaged.filter(Q(summary="") | Q(category="") | Q(severity="") | Q(priority="")).exists()
+    by_generator = triaged.filter(triage_records=None)  # the history: triaged before the AI pipeline
+    assert not by_generator.filter(Q(summary="") | Q(category="") | Q(severity="") | Q(priority="")).exists()
+    by_ai = triaged.filter(triage_records__outcome=TriageRecord.Outcome.APPLIED)
+    assert not by_ai.filter(Q(category="") | Q(severity="") | Q(priority="") | Q(sentiment_score=None)).exists()
     assert not triaged.filter(triaged_at__lt=F("received_at")).exists()
     untriaged = FeedbackItem.objects.untriaged()
-    assert 0.08 <= untriaged.count() / 5000 <= 0.12
+    waiting = round(5000 * UNTRIAGED_SHARE * 0.95) - ai_features.TRIAGE_NOW  # the generator's share, less the AI's
+    assert 0.7 * waiting <= untriaged.count() <= 1.3 * waiting
     assert not untriaged.exclude(status=Status.NEW, category="", summary="").exists()
+
+
+def test_given_the_demo_then_the_offline_ai_triaged_the_oldest_waiting_items_with_records(demo):
+    records = TriageRecord.objects.all()
+    assert records.count() == ai_features.TRIAGE_NOW
+    assert set(records.values_list("provider", flat=True)) == {"offline"}
+    assert not records.filter(Q(model="") | Q(version="")).exists()
+    applied = records.filter(outcome=TriageRecord.Outcome.APPLIED)
+    assert applied.count() >= 0.8 * ai_features.TRIAGE_NOW
+    assert not applied.filter(Q(priority="") | Q(priority_reason="")).exists()
+    newest_triaged = FeedbackItem.objects.filter(triage_records__isnull=False).aggregate(at=Max("received_at"))["at"]
+    assert not FeedbackItem.objects.untriaged().filter(received_at__lt=newest_triaged).exists()
+
+
+def test_given_the_demo_then_it_says_how_many_items_it_left_for_the_worker(demo):
+    waiting = FeedbackItem.objects.untriaged().count()
+    assert waiting > 0
+    assert re.search(rf"left for the worker to triage +{waiting:,}\n", demo.output)
+
+
+def test_given_items_left_for_the_worker_then_they_go_out_through_the_ingest_outbox(
+    demo, monkeypatch, django_capture_on_commit_callbacks
+):
+    sent = []
+    monkeypatch.setattr(ingest, "publish_triage", sent.append)
+    waiting = list(FeedbackItem.objects.untriaged().values_list("pk", flat=True))
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert ai_features.queue_for_worker(waiting) == len(waiting)
+        assert set(PendingTriage.objects.values_list("item_id", flat=True)) == set(waiting)  # in the transaction
+    for callback in callbacks:
+        callback()
+
+    assert sent == [waiting]  # one feedback.tasks.triage_items message after the commit
+    assert not PendingTriage.objects.exists()  # sent: the outbox is empty
+
+
+def test_given_the_broker_down_when_leaving_items_for_the_worker_then_the_outbox_keeps_them_for_the_sweep(
+    demo, monkeypatch, django_capture_on_commit_callbacks
+):
+    def down(item_ids):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(ingest, "publish_triage", down)
+    monkeypatch.setattr(ingest, "_broker_retry_at", 0.0)
+    waiting = list(FeedbackItem.objects.untriaged().values_list("pk", flat=True))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ai_features.queue_for_worker(waiting)
+
+    assert set(PendingTriage.objects.values_list("item_id", flat=True)) == set(waiting)
+
+
+def test_given_the_demo_then_a_few_non_english_items_need_a_person(demo):
+    review = TriageRecord.objects.filter(outcome=TriageRecord.Outcome.NEEDS_REVIEW)
+    assert review.count() >= 2
+    assert not review.filter(language__in=["en", "fr", ""]).exists()  # languages the offline provider cannot read
+    items = FeedbackItem.objects.filter(triage_records__in=review)
+    assert not items.exclude(category="").exists()  # nothing applied silently but the language
+    assert not items.filter(language="").exists()
+
+
+def test_given_the_demo_then_a_pm_overrode_a_few_ai_values_and_each_override_is_logged(demo):
+    overrides = FieldOverride.objects.select_related("feedback", "user")
+    assert overrides.count() >= 2
+    for override in overrides:
+        assert override.user.username == ai_features.OVERRIDER
+        assert override.ai_value != override.human_value
+        assert override.field in override.feedback.human_fields
+        assert str(getattr(override.feedback, override.field)) == override.human_value
+
+
+def test_given_the_demo_then_suggested_duplicates_and_themes_wait_for_review(demo):
+    pending = DuplicateSuggestion.objects.filter(decision=DuplicateSuggestion.Decision.PENDING)
+    assert pending.count() >= 3
+    assert not pending.filter(parent__duplicate_of__isnull=False).exists()  # never a duplicate of a duplicate
+    themes = ThemeSuggestion.objects.filter(decision=ThemeSuggestion.Decision.PENDING)
+    assert themes.count() >= 1
+    assert not themes.filter(name="").exists()
+    assert all(suggestion.items.count() >= 2 for suggestion in themes)
 
 
 def test_given_the_demo_then_about_5_percent_are_later_duplicates_of_a_similar_item(demo):
