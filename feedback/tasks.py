@@ -1,18 +1,39 @@
-"""Feedback background jobs (thin: they call ``feedback.services``)."""
+"""Feedback background jobs (thin: they call ``feedback.services``, ``feedback.triage`` and ``feedback.training``)."""
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from ai.providers import get_provider
-from feedback import services
+from ai.providers.base import ProviderUnavailable
+from feedback import services, training, triage
+
+# Worth another try later: the database went away or was restarted, the provider did not answer.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, ProviderUnavailable)
 
 
-@shared_task(ignore_result=True, acks_late=True, reject_on_worker_lost=True)
-def triage_items(item_ids: list[int]) -> int:
-    """Triage the given items as far as the hub can today (``services.triage_items``); idempotent."""
-    return services.triage_items(item_ids=item_ids)
+@shared_task(
+    ignore_result=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=10,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=8,
+)
+def triage_items(item_ids: list[int], force: bool = False) -> int:
+    """Triage the given items (``feedback.triage.triage_items``); idempotent: a re-delivered message triages nothing
+    twice. Returns the items triaged."""
+    return triage.triage_items(item_ids=item_ids, force=force).triaged
 
 
 @shared_task(ignore_result=True, acks_late=True, reject_on_worker_lost=True)
 def embed_pending(batch_size: int = 64) -> int:
     """Embed the items with no vector of their current text, with the configured provider; idempotent."""
     return services.embed_pending(provider=get_provider(), batch_size=batch_size)
+
+
+@shared_task(ignore_result=True, acks_late=True, reject_on_worker_lost=True)
+def retrain_classifier() -> str:
+    """Periodic (daily): retrain the offline classifier on the seed set and the PMs' corrections, if any changed."""
+    return training.retrain_classifier().message

@@ -54,16 +54,12 @@ def fingerprint(rows: list[tuple[int, str, str]]) -> str:
     return digest.hexdigest()
 
 
-_seed_cache: dict[tuple[str, str], list[list[float]]] = {}
+def _seed_vectors(texts: list[str]) -> list:
+    """The seed examples' vectors, from the embeddings shipped with the seed (``ai.classifier.seed_vectors``)."""
+    from ai import classifier
 
-
-def _seed_vectors(provider, texts: list[str]) -> list[list[float]]:
-    """The seed set's vectors, embedded once per process (the seed ships with the code: it never changes in one)."""
-    key = (provider.model, hashlib.sha256("\x1e".join(texts).encode()).hexdigest())
-    if key not in _seed_cache:
-        _seed_cache.clear()
-        _seed_cache[key] = provider.embed(texts)
-    return _seed_cache[key]
+    by_text = dict(zip(classifier.all_seed_texts(), classifier.seed_vectors(), strict=True))
+    return [by_text[text] for text in texts]
 
 
 def _held_out(text: str) -> bool:
@@ -126,7 +122,7 @@ def retrain_classifier(*, force: bool = False, provider=None) -> RetrainResult:
     texts = seed_texts + [text for _, text, _ in rows]
     labels = seed_labels + [category for _, _, category in rows]
     weights = [1.0] * len(seed_texts) + [CORRECTION_WEIGHT] * len(rows)
-    vectors = _seed_vectors(provider, seed_texts) + _vectors(rows, provider)
+    vectors = _seed_vectors(seed_texts) + _vectors(rows, provider)
     held = [_held_out(text) for text in texts]
     train_index = [i for i, out in enumerate(held) if not out]
     test_index = [i for i, out in enumerate(held) if out]

@@ -30,6 +30,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ai.types import MAX_TAGS, CustomerContext, ThemeContext, TriageRequest, TriageResult
+from feedback import duplicates
 from feedback.choices import Category, Product, ProductArea, Severity
 from feedback.models import ClassifierVersion, FeedbackEmbedding, FeedbackItem, FieldOverride, TriageRecord
 from feedback.priority import priority_for
@@ -253,6 +254,8 @@ def _apply(item: FeedbackItem, record: TriageRecord, *, ai_set: set[str]) -> lis
     has none yet (a score its source sent is kept) or triage set it before (``ai_set``, on a forced re-triage).
     Needs review: only the language. Shadow: nothing.
     """
+    if item.sentiment_score is not None:  # whatever the outcome, a stored score's label follows it (not an AI value)
+        apply_sentiment(item=item, score=item.sentiment_score)
     if record.outcome == TriageRecord.Outcome.SHADOW:
         return []
     names = ["language"] if record.outcome == TriageRecord.Outcome.NEEDS_REVIEW else list(HUMAN_FIELDS)
@@ -264,8 +267,7 @@ def _apply(item: FeedbackItem, record: TriageRecord, *, ai_set: set[str]) -> lis
             continue
         if name == "sentiment_score":
             if item.sentiment_score is not None and "sentiment_score" not in ai_set:
-                apply_sentiment(item=item, score=item.sentiment_score)  # the source's score, its label following it
-                continue
+                continue  # the score its source sent
             apply_sentiment(item=item, score=record.sentiment_score)
         else:
             setattr(item, name, getattr(record, name))
@@ -293,11 +295,8 @@ def _send_theme_matching(item_ids: list[int]) -> None:
 
 
 def _suggest_duplicates(item_ids: list[int]) -> None:
-    """Suggest duplicates and related items for the items just triaged (``feedback.duplicates``)."""
-    try:
-        from feedback import duplicates
-    except ImportError:  # the duplicate suggester is being written alongside; until it lands there is nothing to call
-        return
+    """Suggest duplicates and related items for the items just triaged, from the vectors stored in the batch
+    (``feedback.duplicates``: a PM confirms or rejects each suggestion)."""
     duplicates.suggest_duplicates(item_ids=item_ids)
 
 
@@ -308,8 +307,9 @@ _loaded_lock = threading.Lock()
 
 
 def use_active_classifier(provider) -> str | None:
-    """Load the active ``ClassifierVersion`` into ``provider`` if it is not loaded yet (none active: the shipped
-    default); the version in use. Providers without a trainable classifier (Mistral) are left alone."""
+    """Load the active ``ClassifierVersion`` into ``provider`` unless this process loaded it already (none active:
+    the shipped default, ``ai.classifier.default``); the version in use. Providers without a trainable classifier
+    (Mistral) are left alone. One small query per call; the blob is read only when the version changed."""
     if not hasattr(provider, "load_classifier"):
         return None
     active = ClassifierVersion.objects.filter(active=True).values_list("pk", "version").first()
@@ -317,8 +317,13 @@ def use_active_classifier(provider) -> str | None:
     with _loaded_lock:
         if id(provider) in _loaded and _loaded[id(provider)] == wanted:
             return wanted
-        blob = ClassifierVersion.objects.filter(pk=active[0]).values_list("blob", flat=True).get() if active else None
-        provider.load_classifier(bytes(blob) if blob is not None else None)
+        if active:
+            blob = bytes(ClassifierVersion.objects.filter(pk=active[0]).values_list("blob", flat=True).get())
+        else:
+            from ai import classifier
+
+            blob = classifier.default().to_bytes()
+        provider.load_classifier(blob)
         _loaded[id(provider)] = wanted
     return wanted
 

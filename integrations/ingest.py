@@ -81,12 +81,13 @@ UPSERT_SQL = """
 INSERT INTO {table} AS f (
     received_at, source, source_id, source_url, verbatim, summary, reporter_email, customer_id, category, product,
     product_area, severity, priority, sentiment_score, sentiment_label, tags, status, raw_payload, created_at,
-    updated_at
+    updated_at, language, churn_signal, competitors, jtbd, human_fields
 )
 SELECT
     r.received_at, r.source, r.source_id, r.source_url, r.verbatim, r.summary, r.reporter_email, r.customer_id,
     r.category, r.product, r.product_area, r.severity, r.priority, r.sentiment_score, r.sentiment_label,
-    ARRAY(SELECT jsonb_array_elements_text(r.tags))::varchar(50)[], %s, r.raw_payload, now(), now()
+    ARRAY(SELECT jsonb_array_elements_text(r.tags))::varchar(50)[], %s, r.raw_payload, now(), now(),
+    '', false, '{{}}', '', '{{}}'
 FROM jsonb_to_recordset(%s::jsonb) AS r(
     received_at timestamptz, source text, source_id text, source_url text, verbatim text, summary text,
     reporter_email text, customer_id bigint, category text, product text, product_area text, severity text,

@@ -1,4 +1,4 @@
-"""Ingestion through the real thing: the API commits, the triage message goes to Redis, a Celery worker runs it."""
+"""Ingestion through the real thing: the API commits, the triage message goes to Redis, a Celery worker triages."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from celery.contrib.testing.worker import start_worker
 from django.test import Client
 
 from feedback.choices import Sentiment
-from feedback.models import FeedbackItem
+from feedback.models import FeedbackItem, TriageRecord
 from feedbackhub.celery import app
 from integrations import ingest
 from integrations.models import PendingTriage
@@ -19,7 +19,7 @@ from integrations.services import create_token
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-def test_given_items_with_scores_when_ingested_then_a_worker_on_redis_labels_them_and_leaves_them_untriaged(
+def test_given_items_with_scores_when_ingested_then_a_worker_on_redis_triages_them_keeping_the_sources_scores(
     django_user_model, monkeypatch
 ):
     owner = django_user_model.objects.create_superuser(username="intercom-bot", password="x")
@@ -48,8 +48,8 @@ def test_given_items_with_scores_when_ingested_then_a_worker_on_redis_labels_the
     # Ingestion stores each score's label itself now; blank them so the worker's own labelling is what we see.
     FeedbackItem.objects.update(sentiment_label="")
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
-        for _ in range(100):
-            if not FeedbackItem.objects.filter(sentiment_label="").exists():
+        for _ in range(300):
+            if not FeedbackItem.objects.filter(triaged_at=None).exists():
                 break
             time.sleep(0.1)
 
@@ -57,4 +57,6 @@ def test_given_items_with_scores_when_ingested_then_a_worker_on_redis_labels_the
     assert (before, pending) == (["negative", "positive"], 0)  # stored, labelled and sent at once
     labels = dict(FeedbackItem.objects.values_list("source_id", "sentiment_label"))
     assert labels == {"conv-0": Sentiment.POSITIVE, "conv-1": Sentiment.NEGATIVE}
-    assert FeedbackItem.objects.untriaged().count() == 2
+    assert FeedbackItem.objects.untriaged().count() == 0  # the AI triage ran (feedback.triage), once per item
+    assert TriageRecord.objects.count() == 2
+    assert sorted(FeedbackItem.objects.values_list("sentiment_score", flat=True)) == [-0.7, 0.8]  # the sources'
