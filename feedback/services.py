@@ -1,4 +1,5 @@
-"""Feedback business logic: status workflow, duplicates, theme links, customer attribution, embeddings.
+"""Feedback business logic: status workflow, duplicates, theme links, customer attribution, embeddings (the AI triage
+is ``feedback.triage``).
 
 Every door (admin forms, list edits, bulk actions, API, imports, tasks) changes feedback through these functions.
 """
@@ -418,26 +419,3 @@ def similar_feedback(
         found = sorted(rows, key=lambda row: row[1])
         transaction.set_rollback(True)
     return [(pk, 1.0 - distance) for pk, distance in found]
-
-
-def triage_items(*, item_ids: Iterable[int]) -> int:
-    """What the hub can tell of new items without AI: the sentiment label of the score their source sent.
-
-    Ingestion queues every item it stores here (``feedback.tasks.triage_items``). This does not set ``triaged_at``:
-    the AI triage (categories, priority, duplicates) is still to come, and it will take the untriaged items
-    (``FeedbackQuerySet.untriaged``, served by the ``feedback_untriaged_idx`` partial index). Returns items changed.
-    """
-    items = list(
-        FeedbackItem.objects.filter(pk__in=list(item_ids), sentiment_score__isnull=False).only(
-            "pk", "sentiment_score", "sentiment_label"
-        )
-    )
-    changed = []
-    for item in items:
-        label = item.sentiment_label
-        apply_sentiment(item=item, score=item.sentiment_score)
-        if item.sentiment_label != label:
-            item.updated_at = timezone.now()
-            changed.append(item)
-    FeedbackItem.objects.bulk_update(changed, ["sentiment_label", "updated_at"], batch_size=500)
-    return len(changed)

@@ -18,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
 
+from ai.providers import get_provider
 from feedback import triage
 from feedback.models import FeedbackItem
 
@@ -47,6 +48,11 @@ class Command(BaseCommand):
         elif not (every or since):
             raise CommandError("--force triages items again: say which with --all or --since DATE.")
         total = items.count() if limit is None else min(limit, items.count())
+        loading = time.perf_counter()
+        provider = get_provider()
+        provider.embed(["warm-up"])  # the model loads before the clock starts, as in a running worker
+        triage.use_active_classifier(provider)
+        self.stderr.write(f"Model loaded in {time.perf_counter() - loading:.1f} s; {total:,} item(s) to triage.")
         started, done, last_id = time.perf_counter(), 0, 0
         totals = triage.TriageRun()
         with tqdm(total=total, unit="item", disable=options["verbosity"] == 0, file=self.stderr) as bar:
@@ -56,7 +62,7 @@ class Command(BaseCommand):
                 )
                 if not ids:
                     break
-                run = triage.triage_items(item_ids=ids, force=force)
+                run = triage.triage_items(item_ids=ids, force=force, provider=provider)
                 for name in ("applied", "shadow", "needs_review", "skipped", "embedded"):
                     setattr(totals, name, getattr(totals, name) + getattr(run, name))
                 done, last_id = done + len(ids), ids[-1]
