@@ -83,6 +83,12 @@ CUES: dict[str, str] = {
     r"manque\w*|il\s+n'y\s+a\s+(?:pas|aucun)|pas\s+(?:de\s+)?possibilit[ée]|aucune\s+(?:option|possibilit[ée])",
     # A conditional or a future wish: "would", "could", "should", "if only", "serait", "devrait".
     "modal": r"would|could|should|if\s+only|serait|devrait|pourrait|faudrait|aimerai[st]?|voudrai[st]?",
+    # The one reservation of a happy customer, which is usually a request: "only thing missing", "seul bémol".
+    "caveat": r"only\s+(?:thing|complaint|issue|problem|downside|wish|gripe|negative|con)|my\s+only|would\s+have\s+"
+    r"(?:liked|appreciated|loved)|until\s+(?:you|they|garmin)\s+(?:make|add|fix|get)|could\s+be\s+(?:improved|better)|"
+    r"seul\s+(?:défaut|bémol|regret|point\s+négatif|reproche|manque)|petit\s+bémol|j'aurais\s+(?:apprécié|aimé)|"
+    r"(?:il\s+est\s+)?regrettable|peut\s+(?:toujours\s+|encore\s+)?être\s+amélior\w*|améliorations?\s+(?:possibles?|à\s+"
+    r"apporter|peuvent)",
     # Something that is broken.
     "bug": r"crash\w*|bug\w*|beug\w*|error\w*|erreur\w*|glitch\w*|broken|freez\w*|fail\w*|stopp?ed\s+working|"
     r"(?:does\s*n[o']?t|doesnt|did\s*n[o']?t|is\s*n[o']?t|won'?t|wont|can'?t|cannot|cant|not)\s+(?:work|working|"
