@@ -194,20 +194,10 @@ class Classifier:
 
 
 def _embed(texts: list[str]) -> list[list[float]]:
-    return _shared_embedder().embed(texts) if texts else []
+    """The texts' vectors from the process's offline provider (one model load per process)."""
+    from ai.providers import get_provider
 
-
-_EMBEDDER = None
-
-
-def _shared_embedder():
-    """The process's offline embedder (one model load), without going through Django settings."""
-    global _EMBEDDER
-    if _EMBEDDER is None:
-        from ai.providers.offline import OfflineEmbedder
-
-        _EMBEDDER = OfflineEmbedder()
-    return _EMBEDDER
+    return get_provider("offline").embed(texts) if texts else []
 
 
 def train(

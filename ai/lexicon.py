@@ -173,7 +173,7 @@ NEW_RE = _any((r"add\w*|new|introduce|support\s+for|integrat\w*|ajout\w*|nouvel\
 def is_question(text: str) -> bool:
     """A question to the vendor: ends with '?' or opens like one ("how do I", "is there a way", "comment …")."""
     text = (text or "").strip()
-    return text.endswith("?") or bool(QUESTION_RE.search(text)) and "?" in text
+    return text.endswith("?") or ("?" in text and bool(QUESTION_RE.search(text)))
 
 
 def refine_other(text: str, sentiment: float) -> str:
