@@ -6,6 +6,7 @@ the median and p95 over BENCH_REPEAT requests (default 15), the queries, the HTM
 then the goals missed (see bench/admin_changelists.py); then the REST API under gunicorn (bench/api.py: ingest rate,
 list latency at shallow and deep cursors, list throughput). BENCH_ONLY=admin or BENCH_ONLY=api runs one part.
 Stops the servers afterwards if it started them.
+Last, offline triage throughput end to end (bench/triage.py; BENCH_ONLY=triage runs it alone).
 """
 
 from __future__ import annotations
@@ -29,9 +30,14 @@ def main() -> None:
         import django
 
         django.setup()
+        only = os.environ.get("BENCH_ONLY", "")  # "admin", "api" or "triage"; all by default
+        if only == "triage":  # before the admin benches' imports: it needs none of them
+            from bench import triage
+
+            triage.run()
+            return
         from bench import admin_changelists, api
 
-        only = os.environ.get("BENCH_ONLY", "")  # "admin" or "api"; both by default
         if only != "api":
             admin_changelists.run(
                 feedback=int(os.environ.get("BENCH_FEEDBACK", 1_000_000)),
@@ -47,6 +53,10 @@ def main() -> None:
                     customers=int(os.environ.get("BENCH_CUSTOMERS", 50_000)),
                 )
             api.run(repeat=max(20, int(os.environ.get("BENCH_REPEAT", 15)) * 3))
+        if not only:
+            from bench import triage
+
+            triage.run()
     finally:
         if started:
             embedded.stop_services()
