@@ -4,8 +4,9 @@ Uses its own embedded servers in .data/bench, seeds them once with `seed_scale` 
 feedback items; BENCH_CUSTOMERS, default 50,000 customers) and keeps the data for the next run. Prints, per page,
 the median and p95 over BENCH_REPEAT requests (default 15), the queries, the HTML size and the ratio plain ÷ ours,
 then the goals missed (see bench/admin_changelists.py); then the REST API under gunicorn (bench/api.py: ingest rate,
-list latency at shallow and deep cursors, list throughput). BENCH_ONLY=admin or BENCH_ONLY=api runs one part.
-Stops the servers afterwards if it started them.
+list latency at shallow and deep cursors, list throughput), then the duplicate lookup on 1M vectors
+(bench/duplicates.py: HNSW against exact search, all items and the 30-day window).
+BENCH_ONLY=admin, api or duplicates runs one part. Stops the servers afterwards if it started them.
 Last, offline triage throughput end to end (bench/triage.py; BENCH_ONLY=triage runs it alone).
 """
 
@@ -22,19 +23,33 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "feedbackhub.settings")
 sys.path.insert(0, str(BASE_DIR))
 
 
+# The bench's PostgreSQL, when the bench starts it: the 1M × 384 HNSW index (1.9 GB) fits in its buffers, as pgvector
+# advises for a server answering vector lookups (the default 256 MB reads most of each lookup's pages from the OS).
+BENCH_POSTGRES = {"shared_buffers": "3GB"}
+
+
 def main() -> None:
     from feedbackhub import embedded
 
+    tuned = not os.environ.get("DATABASE_URL") and embedded.start_postgres(tuning=BENCH_POSTGRES)
     started = embedded.ensure_services(quiet=True)
     try:
         import django
 
         django.setup()
-        only = os.environ.get("BENCH_ONLY", "")  # "admin", "api" or "triage"; all by default
+        only = os.environ.get("BENCH_ONLY", "")  # "admin", "api", "duplicates" or "triage"; all by default
         if only == "triage":  # before the admin benches' imports: it needs none of them
             from bench import triage
 
             triage.run()
+            return
+        if only == "duplicates":  # the same: vectors and the lookup only
+            from bench import duplicates
+
+            duplicates.run(
+                feedback=int(os.environ.get("BENCH_FEEDBACK", 1_000_000)),
+                customers=int(os.environ.get("BENCH_CUSTOMERS", 50_000)),
+            )
             return
         from bench import admin_changelists, api
 
@@ -54,11 +69,18 @@ def main() -> None:
                 )
             api.run(repeat=max(20, int(os.environ.get("BENCH_REPEAT", 15)) * 3))
         if not only:
+            from bench import duplicates
+
+            duplicates.run(
+                feedback=int(os.environ.get("BENCH_FEEDBACK", 1_000_000)),
+                customers=int(os.environ.get("BENCH_CUSTOMERS", 50_000)),
+            )
+        if not only:
             from bench import triage
 
             triage.run()
     finally:
-        if started:
+        if started or tuned:
             embedded.stop_services()
 
 
