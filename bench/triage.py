@@ -1,0 +1,249 @@
+"""`make bench` (BENCH_ONLY=triage): offline triage throughput on this machine's cores, end to end as a worker does.
+
+**The items**: ``BENCH_TRIAGE_N`` (2,000) new, untriaged feedback items drawn by the demo's generator
+(``demo.drafting.FeedbackFactory``: review-like texts from the topics of ``demo/data``, framed by their source, in
+the account's language, so some are French or German), said by bench customers over the last 30 days. They are
+inserted with their own source ids (``bench-triage-…``) and payload mark, and deleted again at the end (and at the
+start, should a run have been interrupted), with their triage records, vectors and suggestions: re-runs are stable.
+
+**The measure**: the offline provider (model loaded and warmed up first, as in a running worker) triages them through
+``feedback.triage.triage_items`` in messages of ``BENCH_TRIAGE_MESSAGE`` (256) ids, the task's own call: read, embed,
+classify, write records/items/vectors in one transaction, suggest duplicates among the 30 days' stored vectors,
+then match the applied items to themes (``themes.matching.match_items``, which the pipeline queues as its own task;
+here it runs in line, so the bench queues nothing). Printed: items/s overall, the time split (embed, classify,
+duplicate suggestion, theme matching, the rest = database reads and writes, HNSW inserts included), the ratio to the
+goal of 200 items/s, then classification alone (``provider.triage`` on the same requests with their vectors given).
+
+The split is taken by wrapping the provider's ``embed`` and ``triage`` and the duplicate step (a timing proxy and a
+module attribute swapped for the run, restored after); nothing else of the pipeline is changed.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from django.core.management import call_command
+from django.utils import timezone
+
+from customers.models import Customer
+from feedback import services
+from feedback.models import FeedbackItem
+
+GOAL = 200.0  # items/s, issue 8
+PREFIX = "bench-triage-"
+MARK = "bench_triage"
+SEED = 8
+ACCOUNTS = 400  # bench customers who say the items
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+@dataclass
+class Split:
+    """Seconds spent in each part of the pipeline."""
+
+    embed: float = 0.0
+    classify: float = 0.0
+    duplicates: float = 0.0
+    themes: float = 0.0
+    calls: dict[str, int] = field(default_factory=dict)
+
+    def add(self, part: str, seconds: float) -> None:
+        setattr(self, part, getattr(self, part) + seconds)
+        self.calls[part] = self.calls.get(part, 0) + 1
+
+
+class TimedProvider:
+    """The provider, with the time spent in ``embed`` and ``triage`` added to ``split``; everything else as is."""
+
+    def __init__(self, provider, split: Split) -> None:
+        self._provider, self._split = provider, split
+
+    def __getattr__(self, name):
+        return getattr(self._provider, name)
+
+    def embed(self, texts):
+        started = time.perf_counter()
+        try:
+            return self._provider.embed(texts)
+        finally:
+            self._split.add("embed", time.perf_counter() - started)
+
+    def triage(self, requests, *, vectors=None):
+        started = time.perf_counter()
+        try:
+            return self._provider.triage(requests, vectors=vectors)
+        finally:
+            self._split.add("classify", time.perf_counter() - started)
+
+
+@contextmanager
+def timed_steps(split: Split):
+    """Time the pipeline's duplicate suggestion, and run its theme matching in line (timed) instead of queueing it."""
+    from feedback import duplicates, triage
+    from themes import matching
+
+    suggest, send = duplicates.suggest_duplicates, triage._send_theme_matching
+
+    def timed_suggest(**kwargs):
+        started = time.perf_counter()
+        try:
+            return suggest(**kwargs)
+        finally:
+            split.add("duplicates", time.perf_counter() - started)
+
+    def match_in_line(item_ids):
+        started = time.perf_counter()
+        try:
+            matching.match_items(item_ids=item_ids)
+        finally:
+            split.add("themes", time.perf_counter() - started)
+
+    duplicates.suggest_duplicates, triage._send_theme_matching = timed_suggest, match_in_line
+    try:
+        yield
+    finally:
+        duplicates.suggest_duplicates, triage._send_theme_matching = suggest, send
+
+
+def remove_items() -> int:
+    """Delete the bench's triage items through ``services.delete_feedback`` (records, vectors, suggestions and theme
+    links go with them, the themes touched get their rollups flagged); how many."""
+    deleted = 0
+    while ids := list(FeedbackItem.objects.filter(source_id__startswith=PREFIX).values_list("pk", flat=True)[:1000]):
+        deleted += services.delete_feedback(items=[FeedbackItem(pk=pk) for pk in ids])
+    return deleted
+
+
+def draft_items(count: int) -> list[FeedbackItem]:
+    """``count`` new untriaged items from the demo generator, said by bench customers in the last 30 days."""
+    from demo.accounts import Account
+    from demo.drafting import FeedbackFactory
+
+    customers = list(Customer.objects.order_by("pk")[: ACCOUNTS * 50 : 50]) or list(Customer.objects.all()[:ACCOUNTS])
+    factory = FeedbackFactory(
+        rng=random.Random(SEED),
+        accounts=[Account.from_fields(customer.__dict__, id=customer.pk) for customer in customers],
+        today=timezone.now().date(),
+        themes_by_topic={},
+        untriaged_share=1.0,  # every draft comes untriaged: blank triage fields, received in the last 30 days
+        mark=MARK,
+    )
+    stamp = int(time.time())
+    items = []
+    for number in range(count):
+        fields = factory.make().model_fields()
+        fields["source_id"] = f"{PREFIX}{stamp}-{number}"
+        items.append(FeedbackItem(**fields))
+    return items
+
+
+def run(*, count: int | None = None, message: int | None = None) -> None:
+    from ai.providers import get_provider
+    from feedback import triage
+
+    count = count or int(os.environ.get("BENCH_TRIAGE_N", 2000))
+    message = message or int(os.environ.get("BENCH_TRIAGE_MESSAGE", 256))
+    call_command("migrate", interactive=False, verbosity=0)
+    log(f"\nOffline triage, end to end ({count:,} new items, messages of {message} ids, {os.cpu_count()} CPUs)")
+    if leftovers := remove_items():
+        log(f"  removed {leftovers:,} items left by an interrupted run")
+    provider = get_provider("offline")
+    items = draft_items(count)
+    provider.embed([item.verbatim for item in items[:64]])  # warm-up: model loaded, as in a running worker
+    tokenizer, _ = provider._load()
+    pieces = sum(sum(e.attention_mask) for e in tokenizer.encode_batch([item.verbatim for item in items])) / count
+    log(f"  {pieces:.0f} word pieces a text on average (truncated at 256); load average {os.getloadavg()[0]:.1f}")
+    triage.use_active_classifier(provider)
+    try:
+        started = time.perf_counter()
+        FeedbackItem.objects.bulk_create(items, batch_size=1000)
+        inserted = time.perf_counter() - started
+        ids = [item.pk for item in items]
+        split = Split()
+        timed = TimedProvider(provider, split)
+        triage.use_active_classifier(timed)
+        outcomes: dict[str, int] = {}
+        with timed_steps(split):
+            started = time.perf_counter()
+            for start in range(0, len(ids), message):
+                result = triage.triage_items(item_ids=ids[start : start + message], provider=timed)
+                for outcome in ("applied", "shadow", "needs_review", "skipped"):
+                    outcomes[outcome] = outcomes.get(outcome, 0) + getattr(result, outcome)
+            total = time.perf_counter() - started
+        report(count=count, inserted=inserted, total=total, split=split, outcomes=outcomes, ids=ids)
+        classify_alone(provider, ids)
+    finally:
+        removed = remove_items()
+        log(f"  cleaned up: {removed:,} bench items deleted (with their records, vectors and suggestions)")
+
+
+def report(*, count: int, inserted: float, total: float, split: Split, outcomes: dict, ids: list[int]) -> None:
+    from feedback.models import DuplicateSuggestion, TriageRecord
+
+    rate = count / total
+    rest = total - split.embed - split.classify - split.duplicates - split.themes
+    records = TriageRecord.objects.filter(feedback_id__in=ids)
+    log(f"  inserted in {inserted:.2f} s; outcomes: " + ", ".join(f"{k} {v:,}" for k, v in outcomes.items() if v))
+    log(
+        f"  records {records.count():,}, languages "
+        + ", ".join(
+            f"{language or '?'} {n}"
+            for language, n in sorted(
+                _counts(records.values_list("language", flat=True)).items(), key=lambda pair: -pair[1]
+            )[:5]
+        )
+        + f"; duplicate suggestions {DuplicateSuggestion.objects.filter(item_id__in=ids).count():,}"
+    )
+    log(f"  end to end: {total:7.2f} s  {rate:8.1f} items/s   goal {GOAL:.0f} items/s: ×{rate / GOAL:.2f}")
+    for label, seconds in (
+        ("embed (MiniLM int8, onnxruntime)", split.embed),
+        ("classify (provider.triage with vectors)", split.classify),
+        ("duplicate suggestion (windowed HNSW)", split.duplicates),
+        ("theme matching", split.themes),
+        ("database reads and writes (the rest)", rest),
+    ):
+        share = seconds / total * 100 if total else 0
+        log(f"    {label:<42} {seconds:7.2f} s  {share:5.1f} %  {count / seconds if seconds else 0:9.0f} items/s")
+
+
+def classify_alone(provider, ids: list[int]) -> None:
+    """``provider.triage`` on the items' requests with their stored vectors (no embedding, no database writes)."""
+    from feedback import triage
+    from feedback.models import FeedbackEmbedding
+    from feedback.services import active_embedding_space
+
+    space = active_embedding_space(provider=provider)
+    items = list(FeedbackItem.objects.filter(pk__in=ids).select_related("customer").order_by("pk"))
+    vectors = dict(
+        FeedbackEmbedding.objects.filter(space=space, feedback_id__in=ids).values_list("feedback_id", "vector")
+    )
+    themes = triage._theme_context()
+    requests = [triage._request(item, themes) for item in items if item.pk in vectors]
+    given = [list(vectors[item.pk]) for item in items if item.pk in vectors]
+    timings = []
+    for _ in range(3):
+        started = time.perf_counter()
+        for start in range(0, len(requests), triage.BATCH_SIZE):
+            provider.triage(
+                requests[start : start + triage.BATCH_SIZE], vectors=given[start : start + triage.BATCH_SIZE]
+            )
+        timings.append(time.perf_counter() - started)
+    best = min(timings)
+    log(
+        f"  classification alone, vectors given: {len(requests):,} items in {best:.2f} s = "
+        f"{len(requests) / best:,.0f} items/s (best of 3)"
+    )
+
+
+def _counts(values) -> dict:
+    counts: dict = {}
+    for value in values:
+        counts[value] = counts.get(value, 0) + 1
+    return counts
