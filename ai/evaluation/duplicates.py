@@ -18,11 +18,26 @@ import time
 import numpy as np
 from django.conf import settings
 
+from ai.evaluation import EvaluationError
+
 SWEEP = [round(0.50 + 0.02 * step, 2) for step in range(23)]  # 0.50 … 0.94: the thresholds the report tabulates
 
 
-def _truthy(value) -> bool:
-    return str(value).strip().lower() in {"1", "true", "yes", "y", "t"}
+YES, NO = {"1", "true", "yes", "y", "t"}, {"0", "false", "no", "n", "f"}
+
+
+def labels_of(rows: list[dict]) -> np.ndarray:
+    """The rows' ``is_duplicate`` as 1/0; raises EvaluationError naming the CSV lines of bad rows (line 1: header)."""
+    bad_label = [n + 2 for n, row in enumerate(rows) if str(row["is_duplicate"]).strip().lower() not in YES | NO]
+    if bad_label:
+        raise EvaluationError(f"is_duplicate must be 1 or 0 (CSV lines {', '.join(map(str, bad_label[:10]))})")
+    empty = [n + 2 for n, row in enumerate(rows) if not str(row["text_a"]).strip() or not str(row["text_b"]).strip()]
+    if empty:
+        raise EvaluationError(f"rows with an empty text_a or text_b (CSV lines {', '.join(map(str, empty[:10]))})")
+    labels = np.asarray([1 if str(row["is_duplicate"]).strip().lower() in YES else 0 for row in rows], dtype=np.int64)
+    if not labels.any():
+        raise EvaluationError("no pair is marked is_duplicate=1: average precision needs at least one duplicate")
+    return labels
 
 
 def average_precision(labels: np.ndarray, scores: np.ndarray) -> float:
@@ -67,7 +82,7 @@ def evaluate(rows: list[dict], provider) -> tuple[str, dict]:
     (``average_precision``, ``f1_at_threshold``, ``precision``, ``recall``, ``threshold``, ``best_f1``,
     ``best_threshold``, ``n``, ``positives``, ``seconds``)."""
     started = time.perf_counter()
-    labels = np.asarray([1 if _truthy(row["is_duplicate"]) else 0 for row in rows], dtype=np.int64)
+    labels = labels_of(rows)
     scores = cosines(rows, provider)
     threshold = float(settings.DUPLICATE_THRESHOLDS[provider.name])
     configured = at_threshold(labels, scores, threshold)

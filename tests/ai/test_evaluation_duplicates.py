@@ -77,3 +77,18 @@ def test_the_threshold_is_the_one_configured_for_the_providers_space(settings):
     assert (strict["threshold"], strict["precision"], strict["recall"]) == (0.85, 1.0, 0.5)
     assert (loose["threshold"], loose["precision"], loose["recall"], loose["f1_at_threshold"]) == (0.6, 1.0, 1.0, 1.0)
     assert strict["average_precision"] == loose["average_precision"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ([{"text_a": "a", "text_b": "b", "is_duplicate": "maybe"}], r"must be 1 or 0 \(CSV lines 2\)"),
+        ([{"text_a": "a", "text_b": " ", "is_duplicate": "1"}], r"empty text_a or text_b \(CSV lines 2\)"),
+        ([{"text_a": "a", "text_b": "b", "is_duplicate": "0"}], "no pair is marked is_duplicate=1"),
+    ],
+)
+def test_given_rows_it_cannot_measure_when_evaluated_then_it_says_which_lines(rows, message):
+    from ai.evaluation import EvaluationError
+
+    with pytest.raises(EvaluationError, match=message):
+        evaluate(rows, Fixed("offline", {"a": [1.0, 0.0], "b": [0.0, 1.0]}))
