@@ -3,8 +3,10 @@ with its reason, tags, product, product area, language, churn signal, competitor
 provider; the result is a ``TriageRecord``; what a person set is never overwritten; every change a person makes to a
 value triage set is logged as a ``FieldOverride``.
 
-Doors: ``feedback.tasks.triage_items`` (ingestion and the sweep), ``manage.py triage`` (backfills); the admin form,
-the list grid, the API and the import call ``record_human_changes`` after they save an item.
+Call transcripts and long threads are first cut into pieces (``feedback.transcripts``): the pieces are triaged, the
+transcript is kept as their source. Doors: ``feedback.tasks.triage_items`` (ingestion and the sweep), ``manage.py
+triage`` (backfills); the admin form, the list grid, the API and the import call ``record_human_changes`` after they
+save an item.
 
 - Idempotent: an item with ``triaged_at`` is skipped unless ``force`` (ingestion clears ``triaged_at`` when the
   text changes, so an edited text is triaged again). The check is repeated under a row lock in the write
@@ -31,7 +33,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from ai.types import MAX_TAGS, CustomerContext, ThemeContext, TriageRequest, TriageResult
-from feedback import duplicates
+from feedback import duplicates, transcripts
 from feedback.choices import Category, Product, ProductArea, Severity
 from feedback.models import ClassifierVersion, FeedbackEmbedding, FeedbackItem, FieldOverride, TriageRecord
 from feedback.priority import priority_for
@@ -70,6 +72,7 @@ class TriageRun:
     needs_review: int = 0
     skipped: int = 0
     embedded: int = 0
+    split: int = 0  # transcripts and long threads cut into pieces (the pieces are triaged, not the transcript)
     item_ids: list[int] = field(default_factory=list)
 
     @property
@@ -89,9 +92,22 @@ def triage_items(*, item_ids: Iterable[int], force: bool = False, provider=None)
     use_active_classifier(provider)
     ids = list(dict.fromkeys(int(pk) for pk in item_ids))
     run = TriageRun()
+    if not settings.TRIAGE_SHADOW_MODE:
+        ids = _split_transcripts(ids, force=force, provider=provider, run=run)
     for start in range(0, len(ids), BATCH_SIZE):
         _triage_batch(ids[start : start + BATCH_SIZE], force=force, provider=provider, run=run)
     return run
+
+
+def _split_transcripts(ids: list[int], *, force: bool, provider, run: TriageRun) -> list[int]:
+    """``ids`` with each call transcript or long thread replaced by the items cut out of it (``feedback.transcripts``):
+    the pieces are triaged, the transcript is kept as their source and not triaged as one item."""
+    for item in transcripts.transcripts_among(ids, force=force):
+        pieces = transcripts.split_transcript(item=item, provider=provider)
+        if pieces:
+            run.split += 1
+            ids = [pk for pk in ids if pk != item.pk] + [pk for pk in pieces if pk not in ids]
+    return ids
 
 
 def _triage_batch(ids: list[int], *, force: bool, provider, run: TriageRun) -> None:
@@ -441,3 +457,6 @@ def record_human_changes(*, item: FeedbackItem, before: dict | None, user=None) 
     item.human_fields = sorted({*human, *new})
     FeedbackItem.objects.filter(pk=item.pk).update(human_fields=item.human_fields)
     return changed
+
+
+split_transcript = transcripts.split_transcript  # one name for the whole triage API (``feedback.triage``)

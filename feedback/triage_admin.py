@@ -31,12 +31,19 @@ OUTCOME_VARIANTS = {
 }
 NEEDS_A_PERSON = "needs_person"
 MAX_OVERRIDES_SHOWN = 50
+MAX_PIECES_SHOWN = 100
 
 
 @admin.display(description="latest AI triage")
 def ai_triage(self, obj: FeedbackItem | None) -> str:
     """The latest triage record: outcome, provider/model/version, confidence, the priority's sum and notes."""
-    record = obj.triage_records.order_by("-created_at", "-id").first() if obj is not None and obj.pk else None
+    if obj is None or not obj.pk:
+        return "Not triaged yet."
+    pieces = list(obj.extracts.order_by("pk").values_list("pk", flat=True)[:MAX_PIECES_SHOWN])
+    if pieces:  # a call transcript or long thread: its pieces were triaged, not it
+        links = format_html_join(", ", "{}", ((link(FeedbackItem, pk, f"#{pk}"),) for pk in pieces))
+        return format_html("Cut into {} item(s), each triaged on its own: {}", len(pieces), links)
+    record = obj.triage_records.order_by("-created_at", "-id").first()
     if record is None:
         return "Not triaged yet."
     confidence = f"{record.confidence:.0%}" if record.confidence is not None else "—"
