@@ -21,8 +21,9 @@ CANDIDATES = (
     "en", "fr", "de", "es", "it", "pt", "nl", "sv", "da", "no", "fi", "pl", "cs", "ro", "hu", "el", "tr", "ru",
     "uk", "ar", "he", "hi", "ja", "ko", "zh", "id", "vi", "th",
 )  # fmt: skip
-MIN_CONFIDENCE = 0.9  # below it, "" (unsure)
-MIN_LETTERS = 12  # shorter texts are decided by SHORT_WORDS only
+MIN_CONFIDENCE = 0.9  # sure at once; from 0.6 when CLEAR_LEAD times the runner-up's; else "" (unsure)
+CLEAR_LEAD = 5.0
+MIN_LETTERS = 8  # shorter texts, and single words, are decided by SHORT_WORDS only
 
 # Words that settle a very short text ("Great app!", "Nul.", "Merci"): frequent in feedback, and of one language.
 SHORT_WORDS = {
@@ -71,13 +72,14 @@ def detect(text: str) -> str:
     letters = sum(len(word) for word in words)
     if not words:
         return ""
-    if letters < MIN_LETTERS or len(words) < 3:
+    if letters < MIN_LETTERS or len(words) < 2:
         return _by_short_words(words)
-    language, confidence = _model().classify(cleaned[:1000])
-    if confidence >= MIN_CONFIDENCE:
+    (language, confidence), (_, runner_up) = _model().rank(cleaned[:1000])[:2]
+    if confidence >= MIN_CONFIDENCE or (confidence >= 0.6 and confidence >= CLEAR_LEAD * runner_up):
         return language
     fallback = _by_short_words(words)
-    return fallback if fallback == language else ""
+    short = len(words) < 3 or letters < 12  # the model's n-grams are few: the frequent words may settle it alone
+    return fallback if fallback == language or short else ""
 
 
 def detect_many(texts: list[str]) -> list[str]:
