@@ -52,8 +52,8 @@ def time_to_verify(obj: Theme) -> str:
 class AcceptForm(forms.Form):
     """The name (and description) the theme gets: the suggested ones, or the PM's."""
 
-    name = forms.CharField(max_length=200)
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    name = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"style": "width:100%"}))
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "style": "width:100%"}), required=False)
 
 
 @admin.register(ThemeSuggestion)
@@ -107,13 +107,16 @@ class ThemeSuggestionAdmin(HubModelAdmin):
         items = getattr(obj, "sample_items", None)
         if items is None:
             items = list(obj.items.only("pk", "verbatim").order_by("pk")[:SAMPLE_VERBATIMS])
-        return format_html_join("", "<div>“{}”</div>", ((item.verbatim[:140],) for item in items))
+        quoted = ((item.verbatim[:100],) for item in items)
+        quotes = format_html_join("", '<span style="display:block">“{}”</span>', quoted)
+        return format_html('<div style="min-width:0;overflow-wrap:anywhere;white-space:normal">{}</div>', quotes)
 
     @admin.display(description="members")
     def members(self, obj: ThemeSuggestion) -> str:
         items = obj.items.only("pk", "verbatim").order_by("pk")[:MEMBERS_SHOWN]
         rows = ((reverse("admin:feedback_feedbackitem_change", args=[item.pk]), item.verbatim[:200]) for item in items)
-        return format_html("<ul>{}</ul>", format_html_join("", '<li><a href="{}">{}</a></li>', rows))
+        links = format_html_join("", '<li><a href="{}">{}</a></li>', rows)
+        return format_html('<ul style="overflow-wrap:anywhere">{}</ul>', links)
 
     # --- Decisions ----------------------------------------------------------------------------------------------------
 
