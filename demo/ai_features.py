@@ -43,6 +43,7 @@ class AIDemo:
 
     triaged: int = 0
     needs_review: int = 0
+    split: int = 0
     queued: int = 0
     overrides: int = 0
     duplicate_suggestions: int = 0
@@ -52,6 +53,7 @@ class AIDemo:
         return {
             "triaged by the offline AI": self.triaged,
             "  of which needing a person": self.needs_review,
+            "calls cut into items by the AI": self.split,
             "left for the worker to triage": self.queued,
             "AI values a PM overrode": self.overrides,
             "duplicate suggestions": self.duplicate_suggestions,
@@ -69,6 +71,7 @@ def triage_demo(*, users: dict, provider=None, now: int = TRIAGE_NOW) -> AIDemo:
     waiting = list(FeedbackItem.objects.untriaged().order_by("received_at", "pk").values_list("pk", flat=True))
     run = triage.triage_items(item_ids=waiting[:now], provider=provider)
     result.triaged, result.needs_review = run.triaged, run.needs_review
+    result.split = getattr(run, "split", 0)  # calls and long threads the pipeline cut into pieces, if it does
     result.overrides = override_a_few(user=users.get(OVERRIDER), item_ids=run.item_ids)
     result.theme_suggestions = len(suggestions.suggest_themes(provider=provider, min_size=THEME_MIN_SIZE))
     result.duplicate_suggestions = DuplicateSuggestion.objects.count()

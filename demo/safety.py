@@ -3,7 +3,8 @@
 A row is demo data when it carries the mark of a generator (``load_demo`` or ``seed_scale``):
 
 - customers: a domain under ``CUSTOMER_DOMAIN_SUFFIX`` (a reserved TLD, RFC 2606: no real company has one);
-- feedback items: the key ``PAYLOAD_MARK`` in their raw payload (its value names the generator);
+- feedback items: the key ``PAYLOAD_MARK`` in their raw payload (its value names the generator), or in their
+  source item's (the pieces the AI triage cuts out of a demo call are demo data too);
 - themes and launches: the names of ``demo/data`` (``seed_scale`` themes end with ``[run token-number]``).
 
 Anything else — a customer or an item added by hand in the admin, ingested from a real source — is not demo data,
@@ -59,7 +60,9 @@ def non_demo_rows() -> dict[str, int]:
     """How many rows of each kind ``--reset`` would delete that carry no demo mark (kinds with none left out)."""
     querysets = {
         "customer": Customer.objects.exclude(domain__endswith=CUSTOMER_DOMAIN_SUFFIX),
-        "feedback item": FeedbackItem.objects.exclude(raw_payload__has_key=PAYLOAD_MARK),
+        "feedback item": FeedbackItem.objects.exclude(raw_payload__has_key=PAYLOAD_MARK).exclude(
+            source_item__raw_payload__has_key=PAYLOAD_MARK
+        ),
         "theme": Theme.objects.exclude(name__in=[spec.name for spec in V.themes]).exclude(name__regex=SCALE_THEME_NAME),
         "launch": Launch.objects.exclude(name__in=[spec.name for spec in V.launches]),
     }

@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from customers.choices import Industry, Region, Tier
 from customers.models import Customer, UsageSnapshot
@@ -72,3 +73,22 @@ def test_given_rows_without_the_demo_mark_then_they_are_counted_by_kind():
     with pytest.raises(safety.NotDemoData, match=r"\(1 customer, 1 theme\)") as error:
         safety.check_reset_is_safe()
     assert error.value.counts == {"customer": 1, "theme": 1}
+
+
+def test_given_pieces_cut_out_of_a_demo_item_then_they_are_demo_data_and_pieces_of_a_real_item_are_not():
+    now = timezone.now()
+    demo_call = FeedbackItem.objects.create(
+        received_at=now, source="call", source_id="demo-call", verbatim="…", raw_payload={safety.PAYLOAD_MARK: "x"}
+    )
+    real_call = FeedbackItem.objects.create(received_at=now, source="call", source_id="real-call", verbatim="…")
+    for parent in (demo_call, real_call):
+        FeedbackItem.objects.create(
+            received_at=now,
+            source="call",
+            source_id=f"{parent.source_id}#1",
+            verbatim="Please add SSO.",
+            source_item=parent,
+            raw_payload={"extract": {"kind": "request"}},
+        )
+
+    assert safety.non_demo_rows() == {"feedback item": 2}  # the real call and its piece
