@@ -108,16 +108,30 @@ _CUE_RES = {name: re.compile(r"\b(?:" + pattern + r")\b", re.I) for name, patter
 CUE_FEATURES = (*CUES, "question_marks", "exclamations", "length")
 
 
+_CUE_CACHE: dict[str, np.ndarray] = {}  # the classifier and the sentiment scorer both ask for the same texts' cues
+_CUE_CACHE_SIZE = 4096
+
+
+def _cue_row(text: str) -> np.ndarray:
+    row = _CUE_CACHE.get(text)
+    if row is None:
+        row = np.zeros(len(CUE_FEATURES), dtype=np.float32)
+        for column, pattern in enumerate(_CUE_RES.values()):
+            row[column] = np.log1p(len(pattern.findall(text)))
+        row[len(CUES)] = min(text.count("?"), 3) / 3
+        row[len(CUES) + 1] = np.log1p(text.count("!")) / 2
+        row[len(CUES) + 2] = np.log1p(len(text)) / 6
+        if len(_CUE_CACHE) >= _CUE_CACHE_SIZE:
+            _CUE_CACHE.clear()
+        _CUE_CACHE[text] = row
+    return row
+
+
 def cue_features(texts: list[str]) -> np.ndarray:
     """One row of ``len(CUE_FEATURES)`` small numbers per text (log counts of each cue, '?', '!', log length)."""
     out = np.zeros((len(texts), len(CUE_FEATURES)), dtype=np.float32)
     for row, text in enumerate(texts):
-        text = text or ""
-        for column, pattern in enumerate(_CUE_RES.values()):
-            out[row, column] = np.log1p(len(pattern.findall(text)))
-        out[row, len(CUES)] = min(text.count("?"), 3) / 3
-        out[row, len(CUES) + 1] = np.log1p(text.count("!")) / 2
-        out[row, len(CUES) + 2] = np.log1p(len(text)) / 6
+        out[row] = _cue_row(text or "")
     return out
 
 
