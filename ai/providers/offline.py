@@ -94,6 +94,11 @@ class OfflineEmbedder:
         return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
 
 
+# Categories that report a problem: their severity follows ai.lexicon.severity_of; a request, a question or praise is
+# "low" (how much a request matters is its priority, from the customer, not its wording).
+PROBLEMS = frozenset({"bug", "complaint", "pain_point", "churn_signal"})
+
+
 class OfflineProvider(OfflineEmbedder):
     """The offline triage provider: the same embedding space as ``OfflineEmbedder``, plus the learnt classifier and
     sentiment scorer (``ai/seed/``) and the keyword rules of ``ai.lexicon``. No network, no GPU.
@@ -164,7 +169,7 @@ class OfflineProvider(OfflineEmbedder):
                     category=category,
                     confidence=round(confidence if handled else min(confidence, 0.3), 4),
                     sentiment_score=sentiment,
-                    severity="low" if category == "praise" else lexicon.severity_of(text, category),
+                    severity=lexicon.severity_of(text, category) if category in PROBLEMS else "low",
                     tags=lexicon.tags_for(text),
                     product=lexicon.product_of(text),
                     product_area=lexicon.product_area_of(text),

@@ -55,6 +55,7 @@ def test_given_a_feature_request_then_it_is_one_with_a_jtbd_product_and_tags(tri
     assert request.category == "feature_request"
     assert request.jtbd == "When I use the product, I want to add a dark mode to Le Chat, so I can work at night."
     assert request.product == "le_chat" and "dark mode" in request.tags
+    assert request.severity == "low"  # a request's weight is its priority, not its wording
     assert (request.language, request.handled) == ("en", True)
 
 
