@@ -110,3 +110,13 @@ def test_given_a_batch_then_matching_takes_a_bounded_number_of_queries(themes, i
 
 def test_the_task_is_registered_under_the_name_triage_sends():
     assert match_items_task.name == "themes.tasks.match_items"
+
+
+def test_given_centres_computed_once_then_the_next_batch_reads_them_from_the_cache(
+    themes, intents, django_assert_num_queries
+):
+    first, second = embedded_items([intents["lost_or_stolen_phone"][4], intents["lost_or_stolen_phone"][5]])
+    match_items(item_ids=[first.pk])  # no theme near: nothing added, the centres are now cached
+
+    with django_assert_num_queries(1):  # the items' vectors only
+        assert match_items(item_ids=[second.pk]) == {}
