@@ -118,5 +118,5 @@ def test_given_centres_computed_once_then_the_next_batch_reads_them_from_the_cac
     first, second = embedded_items([intents["lost_or_stolen_phone"][4], intents["lost_or_stolen_phone"][5]])
     match_items(item_ids=[first.pk])  # no theme near: nothing added, the centres are now cached
 
-    with django_assert_num_queries(1):  # the items' vectors only
+    with django_assert_num_queries(2):  # the space and the items' vectors: no aggregate
         assert match_items(item_ids=[second.pk]) == {}
