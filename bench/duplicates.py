@@ -18,7 +18,9 @@ the index prewarmed into shared buffers: the bench starts PostgreSQL with 3 GB o
 ratio, recall@10 of HNSW against exact (only equal vectors tie; in brackets ann-benchmarks' recall, where a row
 within 1e-3 of the 10th true distance counts), and the scan the planner picks. ``BENCH_DUP_EF`` (default: the hub's
 ``services.HNSW_EF_SEARCH``) takes a comma-separated list of ef_search values to compare. Goals: p95 ≤ 10 ms and
-recall@10 ≥ 0.95. The load average is printed: the 2 cores are shared, and HNSW latency follows it.
+recall@10 ≥ 0.95, checked on the single timed lookups. The load average is printed: the 2 cores are shared, and
+HNSW latency follows it, so each query is also timed ``BEST_OF`` (3) times and the fastest kept ("best of 3": what a
+lookup costs when it gets a core).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ NOISE = 0.0217  # per coordinate: a noise vector of norm ~0.43, cosine ~0.92 to 
 CHUNK = 50_000
 GOALS = {"p95": 10.0, "recall": 0.95}
 WINDOWS = (None, 30, 15)  # days; None: every item
+BEST_OF = 3
 
 
 def log(message: str) -> None:
@@ -155,6 +158,7 @@ class Result:
     label: str
     ef_search: int
     hnsw: list[float]
+    best: list[float]  # per query, the fastest of BEST_OF lookups: what the lookup costs when it gets a core
     exact: list[float]
     recall: float
     recall_near: float  # ann-benchmarks' definition (ε = 1e-3)
@@ -261,19 +265,25 @@ def measure(*, count: int, ef_values: list[int]) -> list[Result]:
         for ef in ef_values:
             services.HNSW_EF_SEARCH = ef
             try:
-                hnsw_ms, hits, near_hits, wanted = [], 0, 0, 0
+                hnsw_ms, best_ms, hits, near_hits, wanted = [], [], 0, 0, 0
                 for lookup, truth in zip(lookups, truths, strict=True):
                     services.similar_feedback(**lookup)  # warm: the timed call reads what a busy server has cached
                     started = time.perf_counter()
                     found = services.similar_feedback(**lookup)
                     hnsw_ms.append((time.perf_counter() - started) * 1000)
+                    again = []
+                    for _ in range(BEST_OF - 1):
+                        started = time.perf_counter()
+                        services.similar_feedback(**lookup)
+                        again.append((time.perf_counter() - started) * 1000)
+                    best_ms.append(min(hnsw_ms[-1], *again))
                     hits, wanted = hits + _hits(found, truth), wanted + len(truth)
                     near_hits += _hits(found, truth, epsilon=1e-3)
                 plan = _plan(lookups[0])
             finally:
                 services.HNSW_EF_SEARCH = default_ef
             recall, near = (hits / wanted, near_hits / wanted) if wanted else (float("nan"), float("nan"))
-            results.append(Result(label, ef, hnsw_ms, exact_ms, recall, near, plan))
+            results.append(Result(label, ef, hnsw_ms, best_ms, exact_ms, recall, near, plan))
     return results
 
 
@@ -283,9 +293,10 @@ def report(results: list[Result], *, rows: int, count: int, memory: str) -> None
         f"(ef_search {services.HNSW_EF_SEARCH} is the hub's; the exact lookup is a sequential scan on one core; "
         f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
     )
-    header = f"{'lookup':<16} {'ef':>4} │ {'HNSW p50':>9} {'p95':>7} │ {'exact p50':>10} {'p95':>7}"
+    header = f"{'lookup':<16} {'ef':>4} │ {'HNSW p50':>9} {'p95':>7} │ {'best of 3 p50':>13} {'p95':>6} │ "
+    header += f"{'exact p50':>10} {'p95':>7}"
     log(f"{header} │ {'exact ÷ HNSW':>12} │ recall@10 (ε 1e-3) │ plan")
-    log("─" * 120)
+    log("─" * 140)
     missed = []
     for r in results:
         ratio = statistics.median(r.exact) / statistics.median(r.hnsw)
@@ -293,6 +304,7 @@ def report(results: list[Result], *, rows: int, count: int, memory: str) -> None
         mark = "*" if r.ef_search == services.HNSW_EF_SEARCH else " "
         log(
             f"{r.label:<16} {r.ef_search:>3}{mark} │ {statistics.median(r.hnsw):>7.1f}ms {p95:>5.1f}ms │ "
+            f"{statistics.median(r.best):>11.1f}ms {Result.p(r.best, 0.95):>4.1f}ms │ "
             f"{statistics.median(r.exact):>8,.0f}ms {Result.p(r.exact, 0.95):>5,.0f}ms │ {ratio:>11,.0f}× │ "
             f"{r.recall:>9.3f} ({r.recall_near:.3f}) │ {r.plan}"
         )
