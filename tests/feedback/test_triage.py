@@ -209,3 +209,15 @@ def test_given_the_command_then_it_triages_the_untriaged_items_with_a_summary_li
     assert out.getvalue().startswith("Triaged 2 item(s)")
     assert FeedbackItem.objects.untriaged().count() == 0
     assert FeedbackItem.objects.exclude(status=Status.NEW).count() == 0
+
+
+def test_given_several_batches_then_each_is_triaged_and_a_later_batch_sees_the_earlier_ones_vectors(monkeypatch):
+    monkeypatch.setattr(triage, "BATCH_SIZE", 2)
+    texts = [f"{OUTAGE} ({n})" for n in range(4)] + ["Exporting a report to CSV times out after 30 seconds"] * 2
+    items = [make_feedback(verbatim=text) for text in texts]
+
+    result = run(*items)
+
+    assert (result.triaged, result.embedded) == (6, 6)
+    assert FeedbackItem.objects.untriaged().count() == 0 and TriageRecord.objects.count() == 6
+    assert DuplicateSuggestion.objects.filter(item=items[5], parent=items[4]).exists()
