@@ -37,6 +37,12 @@ SIDEBAR = {
                     "admin:feedback_accountfeedback_changelist",
                     "feedback.view_accountfeedback",
                 ),
+                item(  # the AI's suggested duplicates, for a PM to confirm or reject (feedback.duplicates_admin)
+                    "Duplicate suggestions",
+                    "difference",
+                    "admin:feedback_duplicatesuggestion_changelist",
+                    "feedback.view_duplicatesuggestion",
+                ),
                 item("Merges", "call_merge", "admin:feedback_merge_changelist", "feedback.view_merge"),
                 {  # items the AI triage could not read well (feedback.triage_admin.TriageFilter)
                     "title": "Needs a person",
@@ -66,6 +72,12 @@ SIDEBAR = {
                     "leaderboard",
                     "admin:themes_leadershiptheme_changelist",
                     "themes.view_leadershiptheme",
+                ),
+                item(  # clusters of unthemed feedback, for a PM to accept, rename or reject (themes.suggestions_admin)
+                    "Theme suggestions",
+                    "auto_awesome",
+                    "admin:themes_themesuggestion_changelist",
+                    "themes.view_themesuggestion",
                 ),
             ],
         },

@@ -55,19 +55,6 @@ def suggestion_candidates(*, space: EmbeddingSpace, days: int, limit: int = MAX_
     )
 
 
-def name_for(provider, texts: list[str]):
-    """The provider's name and description of a cluster; a plain one from its most typical text if the provider
-    cannot name clusters."""
-    namer = getattr(provider, "name_cluster", None)
-    if namer is not None:
-        return namer(texts)
-    from ai.types import ClusterName
-
-    logger.warning("Provider %s cannot name clusters: the suggestion is named after its most typical text.", provider)
-    words = texts[0].split()
-    return ClusterName(name=" ".join(words[:8]) + ("…" if len(words) > 8 else ""), description=texts[0][:500])
-
-
 def suggest_themes(
     *, days: int = 30, min_size: int = MIN_SIZE, limit: int = MAX_ITEMS, provider=None
 ) -> list[ThemeSuggestion]:
@@ -105,7 +92,7 @@ def _suggest(*, space: EmbeddingSpace, days: int, min_size: int, limit: int, pro
     )
     made = []
     for members, sample in zip(groups, samples, strict=True):
-        named = name_for(provider, [texts[ids[index]] for index in sample])
+        named = provider.name_cluster([texts[ids[index]] for index in sample])
         with transaction.atomic():
             suggestion = ThemeSuggestion.objects.create(
                 name=named.name[:200],

@@ -143,17 +143,6 @@ def test_given_a_name_already_used_when_accepted_then_it_is_refused_and_nothing_
     assert suggestion.decision == "pending" and Theme.objects.count() == 1
 
 
-def test_given_a_provider_that_cannot_name_clusters_then_the_most_typical_text_names_it(items_by_intent):
-    class Plain:
-        name = "plain"
-
-    made = suggest_themes(provider=Plain())
-
-    texts = {item.verbatim for items in items_by_intent.values() for item in items}
-    assert made and all(suggestion.name for suggestion in made)
-    assert all(suggestion.description in texts for suggestion in made)
-
-
 def test_given_a_fresh_install_then_beat_suggests_themes_daily_with_an_expiry():
     task = PeriodicTask.objects.get(task="themes.tasks.suggest_themes")
 
