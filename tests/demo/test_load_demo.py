@@ -28,7 +28,7 @@ from demo.drafting import UNTRIAGED_SHARE, FeedbackFactory
 from demo.slots import Slots
 from demo.vocabulary import VOCABULARY as V
 from feedback.choices import Category, Product, ProductArea, Sentiment, Source, Status
-from feedback.models import DuplicateSuggestion, FeedbackItem, FieldOverride, TriageRecord
+from feedback.models import DuplicateSuggestion, EmbeddingSpace, FeedbackItem, FieldOverride, TriageRecord
 from feedbackhub.roles import ROLES
 from integrations import ingest
 from integrations.models import PendingTriage
@@ -76,10 +76,13 @@ def row_counts() -> dict[str, int]:
 def demo(django_db_setup, django_db_blocker):
     """The demo, loaded once into the test database for this module, and removed afterwards."""
     with django_db_blocker.unblock(), override_settings(DEBUG=True):
+        spaces_before = set(EmbeddingSpace.objects.values_list("pk", flat=True))
         output = load_demo()
         yield SimpleNamespace(output=output, digest=content_digest(), counts=row_counts())
         loader.reset_demo(force=True)
         get_user_model().objects.filter(username=people.ADMIN_USERNAME).delete()
+        # The demo's triage made the active vector space: later modules start from a database without it.
+        EmbeddingSpace.objects.exclude(pk__in=spaces_before).delete()
 
 
 def test_given_an_empty_database_when_loading_the_demo_then_it_prints_the_admin_login_and_counts(demo):
