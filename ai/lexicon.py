@@ -161,6 +161,42 @@ def churn_cues(text: str) -> list[str]:
     return [match.group(0).lower() for match in CHURN_RE.finditer(text or "")]
 
 
+# --- Problem cues for the sentiment scorer (English + French) ---------------------------------------------------
+# Words that say something is wrong: a malfunction, an outage, slowness or a shortfall. The learnt models read them
+# from the sentence vector in a long review; in a three-word support message they are most of the evidence there is.
+# "No problems" / "sans souci" and the like are struck out first: they are praise.
+PROBLEM_RE = _any(
+    (
+        r"fail\w*|broken|break(?:s|ing)?|crash\w*|bug\w*|buggy|glitch\w*|error\w*|errors?|freez\w*|frozen|hang(?:s|ing)|"
+        r"lag\w*|slow\w*|outage\w*|(?:is|are|was|were|went|been|goes|keeps?\s+going)\s+down|down\s+(?:for|again|since)|"
+        r"time[sd]?\s*-?\s*out|timeout\w*|unusable|unreliable|unstable|flaky|stuck|(?:does\s*n[o']?t|doesnt|did\s*n[o']?t|"
+        r"is\s*n[o']?t|won'?t|wont|can'?t|cannot|cant|not|no\s+longer|stopp?ed)\s+(?:work\w*|load\w*|open\w*|connect\w*|"
+        r"sync\w*|show\w*|sav\w*|log\w*|respond\w*|start\w*)|not\s+work\w*|(?:can'?t|cannot|unable\s+to)\s+\w+|"
+        r"too\s+(?:low|high|slow|long|many|few|small|limited|expensive|complicated)|wrong|"
+        r"issues?|problems?|blocked|blocking|down\s*time|disconnect\w*|corrupt\w*|duplicat\w*",
+        r"lent\w*|lenteur\w*|plant\w*|beug\w*|bugu\w*|erreur\w*|panne\w*|hs|cass[ée]\w*|bloqu\w*|gel[ée]\w*|fig[ée]\w*|"
+        r"[ée]chou\w*|[ée]chec\w*|impossible|inaccessible|indisponible|ralenti\w*|dysfonctionn\w*|probl[èe]me\w*|souci\w*|"
+        r"ne\s+(?:\w+\s+)?(?:marche|fonctionne|charge|s'ouvre|se\s+connecte|synchronise|r[ée]pond)\w*|"
+        r"(?:marche|fonctionne)\s+(?:plus|pas|mal)|trop\s+(?:lent|bas|faible|cher|long|limit[ée])\w*|"
+        r"incorrect\w*|faux|fausse",
+    )
+)
+_NO_PROBLEM = _any(
+    (
+        r"(?:no|not\s+any|not\s+a\s+single|never\s+(?:had\s+|have\s+)?(?:a|any)|without\s+(?:any\s+|a\s+)?|zero|free\s+of|"
+        r"fixed\s+(?:the|all|my|our)?)\s*(?:\w+\s+)?(?:problems?|issues?|bugs?|glitch\w*|crash\w*|errors?|lag|hiccups?)",
+        r"(?:aucun|sans|pas\s+de|jamais\s+(?:eu\s+)?de)\s+(?:\w+\s+)?(?:probl[èe]mes?|soucis?|bugs?|beugs?|erreurs?|"
+        r"plantages?|panne)",
+    )
+)
+
+
+def problem_cues(text: str) -> list[str]:
+    """The words of the text that say something is wrong (failing, broken, down, slow, lent, plante …), once the
+    phrases that say nothing is ("no problems", "aucun souci") are struck out."""
+    return [match.group(0).lower() for match in PROBLEM_RE.finditer(_NO_PROBLEM.sub(" ", text or ""))]
+
+
 QUESTION_RE = re.compile(
     r"^\s*(?:how|what|why|where|when|which|who|is|are|can|could|does|do|did|will|would|should|any|anyone|est-ce|"
     r"comment|pourquoi|où|quand|quel\w*|combien|peut-on|pouvez-vous|y\s+a-t-il)\b|\b(?:how\s+(?:do|can|to)\s+i|is\s+"

@@ -31,6 +31,7 @@ DEFAULT_PATH = SEED_DIR / "sentiment.npz"
 STAR_TARGET = {1: -1.0, 2: -0.6, 3: 0.1, 4: 0.6, 5: 1.0}
 RIDGE = 1.0
 POSITIVE_AT, NEGATIVE_AT = 0.5, -0.3  # the hub's bands (feedback.choices.Sentiment.for_score)
+_LEVELS = [-1.0, NEGATIVE_AT, 0.0, POSITIVE_AT, 1.0]  # the scores the calibration knots map to
 
 
 def label_for(score: float) -> str:
@@ -129,10 +130,86 @@ def word_features(texts: list[str], odds: dict[str, float]) -> np.ndarray:
     return out
 
 
+PROBLEM_LABELS = frozenset({"bug", "complaint", "pain_point", "churn_signal"})  # categories that report a problem
+BREVITY_WORDS = 10  # brevity = 1 / (1 + words / BREVITY_WORDS): 0.77 for three words, 0.17 for a 50-word review
+
+
+def problem_probability(probabilities, labels) -> np.ndarray:
+    """The probability a classifier gives to the problem categories (the seed's "bug"; a retrained model's bug,
+    complaint, pain point, churn signal), per row of ``probabilities`` (columns in ``labels`` order)."""
+    matrix = np.asarray(probabilities, dtype=np.float64)
+    columns = [index for index, label in enumerate(labels) if label in PROBLEM_LABELS]
+    return matrix[:, columns].sum(axis=1) if columns else np.zeros(len(matrix))
+
+
+def brevity(text: str) -> float:
+    """1 / (1 + words / BREVITY_WORDS): 0.77 for three words, 0.17 for a 50-word review."""
+    return 1.0 / (1.0 + len((text or "").split()) / BREVITY_WORDS)
+
+
+def problem_features(texts: list[str], problem) -> np.ndarray:
+    """One number per text coupling the sentiment to the category: the classifier's problem probability times the
+    text's brevity.
+
+    A long review's vector already says whether it is a complaint; a three-word support message ("Exports keep
+    failing") says little else, and the app-store prior (most short reviews are "Great app!") would call it positive.
+    How much a problem report weighs in a short text is learnt from the ratings (the seed's short problem reports are
+    1–2 stars four times in five), not set by hand. (The problem probability alone, and the problem cues as a
+    feature, were tried too: held-out figures no better, or lower.)
+    """
+    out = np.zeros((len(texts), 1), dtype=np.float32)
+    for row, (text, probability) in enumerate(zip(texts, np.asarray(problem, dtype=np.float64), strict=True)):
+        out[row, 0] = probability * brevity(text)
+    return out
+
+
+SHORT_TEXT_WORDS = 8  # texts of at most this many words get the short-text calibration (``_short_text``)
+_NEGATED_COMPLAINT = re.compile(
+    r"\b(?:not|never|no|pas|jamais|sans)\s+(?:so\s+|too\s+|that\s+|si\s+|trop\s+|plus\s+)?(?:"
+    + lexicon.CUES["negative"]
+    + r")\b",
+    re.I,
+)  # "not bad", "pas mal", "never disappointed": no complaint
+_THANKS_FOR_ASKING = re.compile(r"\bmerci\s+(?:de|d'|d’)", re.I)  # "merci d'ajouter …" asks; it does not praise
+
+
+def _short_kind(text: str) -> str:
+    """The short-text kind: "problem" for a short text with a problem cue or a word of complaint (not negated: "not
+    bad", "pas mal") and no word of praise; "toneless" for a short request or question with no word of praise,
+    complaint or problem; "" otherwise (longer texts too)."""
+    text = text or ""
+    if len(text.split()) > SHORT_TEXT_WORDS:
+        return ""
+    unthanked = _THANKS_FOR_ASKING.sub(" ", text)
+    praise = bool(lexicon._CUE_RES["positive"].search(unthanked))
+    problem = bool(lexicon.problem_cues(text))
+    complaint = bool(lexicon._CUE_RES["negative"].search(_NEGATED_COMPLAINT.sub(" ", text)))
+    if (problem or complaint) and not praise:
+        return "problem"
+    asks = lexicon._CUE_RES["request"].search(text) or lexicon.is_question(text)
+    if asks and not praise and not problem and not complaint:
+        return "toneless"
+    return ""
+
+
+def _short_text(texts: list[str], scores: np.ndarray, problem_cap: float) -> np.ndarray:
+    """The short-text calibration: a short problem report scores at most ``problem_cap`` (learnt: the label most of
+    the seed's short problem reports have); a short request or question with no tone word is pulled towards neutral
+    by its brevity ("Please add dark mode" asks, it does not praise: the seed's stars rate the app, not the ask)."""
+    out = np.array(scores, dtype=np.float64)
+    for row, text in enumerate(texts):
+        kind = _short_kind(text)
+        if kind == "problem":
+            out[row] = min(out[row], problem_cap)
+        elif kind == "toneless":
+            out[row] *= 1.0 - brevity(text)
+    return out
+
+
 @dataclass
 class SentimentModel:
     """Ridge weights for the text head (vector + cues + learnt word list) and the vector head, each head's
-    calibration knots, and the word list (words and their log-odds)."""
+    calibration knots, the word list (words and their log-odds) and the short-text calibration's cap."""
 
     text_weights: np.ndarray
     text_knots: np.ndarray
@@ -140,19 +217,31 @@ class SentimentModel:
     vector_knots: np.ndarray
     words: np.ndarray
     log_odds: np.ndarray
+    short_problem_cap: np.ndarray  # one number: the most a short problem report scores (1.0: no cap)
 
-    def _text_features(self, matrix: np.ndarray, texts: list[str]) -> np.ndarray:
+    def _text_features(self, matrix: np.ndarray, texts: list[str], problem) -> np.ndarray:
         odds = dict(zip(self.words.tolist(), self.log_odds.tolist(), strict=True))
-        return np.hstack([matrix, lexicon.cue_features(texts), word_features(texts, odds)])
+        return np.hstack(
+            [matrix, lexicon.cue_features(texts), word_features(texts, odds), problem_features(texts, problem)]
+        )
 
-    def score(self, vectors, texts: list[str] | None = None) -> list[float]:
-        """One score in -1..1 per vector (the text head when texts are given)."""
+    def score(self, vectors, texts: list[str] | None = None, problem=None) -> list[float]:
+        """One score in -1..1 per vector (the text head when texts are given).
+
+        ``problem``: each text's problem probability from the classifier in use (``problem_probability``); by
+        default the shipped classifier's.
+        """
         matrix = np.asarray(vectors, dtype=np.float32).reshape(-1, self.vector_weights.shape[0] - 1)
         if texts is None:
             raw, knots = _raw(matrix, self.vector_weights), self.vector_knots
         else:
-            raw, knots = _raw(self._text_features(matrix, list(texts)), self.text_weights), self.text_knots
-        scores = np.interp(raw, knots, [-1.0, NEGATIVE_AT, 0.0, POSITIVE_AT, 1.0])
+            texts = list(texts)
+            if problem is None:
+                problem = _shipped_problem_probability(matrix, texts)
+            raw, knots = _raw(self._text_features(matrix, texts, problem), self.text_weights), self.text_knots
+        scores = np.interp(raw, knots, _LEVELS)
+        if texts is not None:
+            scores = _short_text(texts, scores, float(self.short_problem_cap[0]))
         return [round(float(value), 4) for value in scores]
 
     def to_bytes(self) -> bytes:
@@ -167,9 +256,54 @@ class SentimentModel:
         return cls(**{name: value if name == "words" else value.astype(np.float64) for name, value in fields.items()})
 
 
-def train(texts: list[str], stars: list[int], vectors, *, penalty: float = RIDGE, folds: int = 5) -> SentimentModel:
-    """Fit both heads on rated texts; calibrate each on its own out-of-fold predictions (deterministic folds)."""
+def _shipped_problem_probability(matrix: np.ndarray, texts: list[str]) -> np.ndarray:
+    from ai import classifier
+
+    model = classifier.default()
+    return problem_probability(model.probabilities(matrix, texts), model.labels)
+
+
+def seed_problem_probabilities(vectors, folds: int = 5) -> np.ndarray:
+    """Each seed review's problem probability (``seed_ratings()`` order) from a classifier trained on the seed's
+    category labels without that review's fold (rows ``fold::folds``): what the scorer learns the coupling from."""
+    from ai import classifier
+
+    texts, labels = [], []
+    for name in SEED_FILES:
+        with open(SEED_DIR / name, encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                flags = [int(row[flag]) for flag in ("problem_report", "feature_request", "irrelevant")]
+                texts.append(row["data"])
+                labels.append(
+                    None
+                    if sum(flags) != 1
+                    else "bug"
+                    if flags[0]
+                    else "feature_request"
+                    if flags[1]
+                    else classifier.OTHER
+                )
     matrix = np.asarray(vectors, dtype=np.float32)
+    problem = np.zeros(len(texts))
+    for fold in range(folds):
+        rows = np.arange(fold, len(texts), folds)
+        learn = [i for i in range(len(texts)) if i % folds != fold and labels[i] is not None]
+        model = classifier.train([texts[i] for i in learn], [labels[i] for i in learn], matrix[learn])
+        problem[rows] = problem_probability(model.probabilities(matrix[rows], [texts[i] for i in rows]), model.labels)
+    return problem
+
+
+def train(
+    texts: list[str], stars: list[int], vectors, *, problem=None, penalty: float = RIDGE, folds: int = 5
+) -> SentimentModel:
+    """Fit both heads on rated texts; calibrate each on its own out-of-fold predictions (deterministic folds).
+
+    ``problem``: each text's problem probability from a classifier that did not see it (``seed_problem_probabilities``
+    for the seed); by default the shipped classifier's.
+    """
+    matrix = np.asarray(vectors, dtype=np.float32)
+    if problem is None:
+        problem = _shipped_problem_probability(matrix, list(texts))
     target = np.array([STAR_TARGET[int(s)] for s in stars])
     ratings = np.asarray(stars)
     # The word list of a row's features is learnt without that row (inner folds): no row sees its own rating.
@@ -179,7 +313,8 @@ def train(texts: list[str], stars: list[int], vectors, *, penalty: float = RIDGE
         others = np.setdiff1d(np.arange(len(texts)), rows)
         odds = word_log_odds([texts[i] for i in others], ratings[others])
         word_columns[rows] = word_features([texts[i] for i in rows], odds)
-    heads = {"text": np.hstack([matrix, lexicon.cue_features(list(texts)), word_columns]), "vector": matrix}
+    text_features = [matrix, lexicon.cue_features(list(texts)), word_columns, problem_features(list(texts), problem)]
+    heads = {"text": np.hstack(text_features), "vector": matrix}
     fitted = {}
     for name, features in heads.items():
         design = _design(features)
@@ -190,6 +325,8 @@ def train(texts: list[str], stars: list[int], vectors, *, penalty: float = RIDGE
             weights = _solve(gram - design[test].T @ design[test], moment - design[test].T @ target[test], penalty)
             held_out[test] = design[test] @ weights
         fitted[name] = (_solve(gram, moment, penalty), _calibrate(held_out, ratings))
+        if name == "text":
+            cap = _problem_cap(list(texts), ratings, np.interp(held_out, fitted[name][1], _LEVELS))
     odds = word_log_odds(list(texts), ratings)
     words = sorted(odds)
     return SentimentModel(
@@ -199,7 +336,21 @@ def train(texts: list[str], stars: list[int], vectors, *, penalty: float = RIDGE
         fitted["vector"][1],
         np.array(words),
         np.array([odds[word] for word in words]),
+        np.array([cap]),
     )
+
+
+def _problem_cap(texts: list[str], stars, held_out: np.ndarray) -> float:
+    """The most a short problem report may score: just below the negative band when most of the training set's short
+    problem reports are 1–2 stars and the cap does not lower their held-out three-class accuracy; else 1 (no cap)."""
+    rows = [row for row, text in enumerate(texts) if _short_kind(text) == "problem"]
+    if not rows:
+        return 1.0
+    gold = np.array([label_for_stars(int(stars[row])) for row in rows])
+    cap = NEGATIVE_AT - 0.01
+    before = np.mean(np.array([label_for(held_out[row]) for row in rows]) == gold)
+    after = np.mean(np.array([label_for(min(held_out[row], cap)) for row in rows]) == gold)
+    return cap if np.mean(gold == "negative") > 0.5 and after >= before else 1.0
 
 
 _DEFAULT: SentimentModel | None = None
@@ -221,6 +372,6 @@ def score(vectors, texts: list[str] | None = None) -> list[float]:
 def build_default(vectors, path: Path = DEFAULT_PATH) -> SentimentModel:
     """Train on the seed reviews (``vectors``: their embeddings, in ``seed_ratings()`` order) and write it."""
     texts, stars = seed_ratings()
-    model = train(texts, stars, vectors)
+    model = train(texts, stars, vectors, problem=seed_problem_probabilities(vectors))
     path.write_bytes(model.to_bytes())
     return model

@@ -148,7 +148,12 @@ class OfflineProvider(OfflineEmbedder):
         if len(vectors) != len(texts):
             raise ValueError(f"{len(vectors)} vectors for {len(texts)} requests")
         matrix = np.asarray(vectors, dtype=np.float32)
-        sentiments = self._sentiment.score(matrix, texts)
+        from ai.sentiment import problem_probability
+
+        # The classifier's problem probability informs the sentiment (a bug report is rarely praise), and the
+        # sentiment then refines the classifier's "other" (praise, complaint …).
+        problem = problem_probability(self._classifier.probabilities(matrix, texts), self._classifier.labels)
+        sentiments = self._sentiment.score(matrix, texts, problem)
         categories = self._classifier.predict(matrix, texts, sentiments)
         version = self.version
         results = []
@@ -277,9 +282,20 @@ _ENGLISH_HINTS = frozenset(
 )
 
 
+# Short texts of up to this many words with no frequent word of another language count as English when ASCII.
+SHORT_ENGLISH_WORDS = 6
+
+
 def _looks_english(text: str) -> bool:
-    """Too short to detect, but plain ASCII with an English function word (or a single ASCII word or two)."""
+    """Too short to detect, but plain ASCII with an English function word, or a short ASCII text ("SSO login
+    broken", "Exports keep failing") with none of the frequent words of another language ("Die API ist langsam")."""
     if not text.isascii():
         return False
-    words = [word.lower() for word in text.split()]
-    return len(words) <= 2 or any(word.strip(".,!?") in _ENGLISH_HINTS for word in words)
+    from ai.language import SHORT_WORDS
+
+    words = [word.lower().strip(".,!?;:()\"'") for word in text.split()]
+    if len(words) <= 2 or any(word in _ENGLISH_HINTS for word in words):
+        return True
+    english = set(SHORT_WORDS["en"].split())
+    foreign = {w for language, listed in SHORT_WORDS.items() if language != "en" for w in listed.split()} - english
+    return len(words) <= SHORT_ENGLISH_WORDS and not foreign.intersection(words)
