@@ -164,7 +164,7 @@ def churn_cues(text: str) -> list[str]:
 # --- Problem cues for the sentiment scorer (English + French) ---------------------------------------------------
 # Words that say something is wrong: a malfunction, an outage, slowness or a shortfall. The learnt models read them
 # from the sentence vector in a long review; in a three-word support message they are most of the evidence there is.
-# "No problems" / "sans souci" and the like are struck out first: they are praise.
+# "No problems" / "sans souci" / "bug fixed" and the like are struck out first: they are praise.
 PROBLEM_RE = _any(
     (
         r"fail\w*|broken|break(?:s|ing)?|crash\w*|bug\w*|buggy|glitch\w*|error\w*|errors?|freez\w*|frozen|hang(?:s|ing)|"
@@ -187,8 +187,17 @@ _NO_PROBLEM = _any(
         r"fixed\s+(?:the|all|my|our)?)\s*(?:\w+\s+)?(?:problems?|issues?|bugs?|glitch\w*|crash\w*|errors?|lag|hiccups?)",
         r"(?:aucun|sans|pas\s+de|jamais\s+(?:eu\s+)?de)\s+(?:\w+\s+)?(?:probl[èe]mes?|soucis?|bugs?|beugs?|erreurs?|"
         r"plantages?|panne)",
+        r"(?:problems?|issues?|bugs?|crash\w*|errors?)\s+(?:(?:is|are|was|were|now|got|has\s+been|have\s+been)\s+)?"
+        r"(?:fixed|solved|resolved|gone)",
+        r"(?:probl[èe]mes?|soucis?|bugs?|beugs?|erreurs?)\s+(?:(?:est|sont|a\s+été|ont\s+été)\s+)?"
+        r"(?:r[ée]solu|corrig[ée]|r[ée]gl[ée])\w*",
     )
 )
+
+
+def says_no_problem(text: str) -> bool:
+    """Whether the text says something is not (or no longer) wrong: "no problems", "aucun souci", "bug fixed"."""
+    return bool(_NO_PROBLEM.search(text or ""))
 
 
 def problem_cues(text: str) -> list[str]:

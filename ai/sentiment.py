@@ -8,6 +8,11 @@ a monotone piecewise-linear calibration onto -1..1 so that the hub's bands (``fe
 ≥ 0.5 positive, ≤ -0.3 negative) and the sign fall where they separate the rated classes best on held-out folds of
 the seed: the 0 point where positive and negative reviews split, -0.3 and 0.5 where three-class accuracy peaks.
 
+Short texts: the classifier's problem probability (times the text's brevity) is a feature, and a short-text
+calibration bounds a short problem report (negative) or "no issues" (positive) where the ratings say so, and pulls a
+short request or question with no tone word to neutral (``_short_text``): "Exports keep failing" is negative although
+most short app reviews are praise.
+
 Lexicons get the direction right about half the time on this kind of text; this gets 0.95 (English) and 0.90
 (French) on held-out folds (see ai/seed/README.md).
 Weights ship in ``ai/seed/sentiment.npz``; ``build_default()`` rebuilds them.
@@ -176,7 +181,8 @@ _THANKS_FOR_ASKING = re.compile(r"\bmerci\s+(?:de|d'|d’)", re.I)  # "merci d'a
 def _short_kind(text: str) -> str:
     """The short-text kind: "problem" for a short text with a problem cue or a word of complaint (not negated: "not
     bad", "pas mal") and no word of praise; "toneless" for a short request or question with no word of praise,
-    complaint or problem; "" otherwise (longer texts too)."""
+    complaint or problem; "reassured" for a short text that says nothing is wrong ("no issues so far", "aucun
+    souci", "bug fixed") and complains of nothing; "" otherwise (longer texts too)."""
     text = text or ""
     if len(text.split()) > SHORT_TEXT_WORDS:
         return ""
@@ -186,21 +192,27 @@ def _short_kind(text: str) -> str:
     complaint = bool(lexicon._CUE_RES["negative"].search(_NEGATED_COMPLAINT.sub(" ", text)))
     if (problem or complaint) and not praise:
         return "problem"
+    if lexicon.says_no_problem(text) and not problem and not complaint:
+        return "reassured"
     asks = lexicon._CUE_RES["request"].search(text) or lexicon.is_question(text)
     if asks and not praise and not problem and not complaint:
         return "toneless"
     return ""
 
 
-def _short_text(texts: list[str], scores: np.ndarray, problem_cap: float) -> np.ndarray:
-    """The short-text calibration: a short problem report scores at most ``problem_cap`` (learnt: the label most of
-    the seed's short problem reports have); a short request or question with no tone word is pulled towards neutral
-    by its brevity ("Please add dark mode" asks, it does not praise: the seed's stars rate the app, not the ask)."""
+def _short_text(texts: list[str], scores: np.ndarray, bounds) -> np.ndarray:
+    """The short-text calibration: a short problem report scores at most ``bounds[0]``, a short "no issues" at least
+    ``bounds[1]`` (both learnt: the label most such seed reviews have, see ``_short_bounds``); a short request or
+    question with no tone word is pulled towards neutral by its brevity ("Please add dark mode" asks, it does not
+    praise: the seed's stars rate the app, not the ask)."""
     out = np.array(scores, dtype=np.float64)
+    cap, floor = (float(value) for value in bounds)
     for row, text in enumerate(texts):
         kind = _short_kind(text)
         if kind == "problem":
-            out[row] = min(out[row], problem_cap)
+            out[row] = min(out[row], cap)
+        elif kind == "reassured":
+            out[row] = max(out[row], floor)
         elif kind == "toneless":
             out[row] *= 1.0 - brevity(text)
     return out
@@ -209,7 +221,7 @@ def _short_text(texts: list[str], scores: np.ndarray, problem_cap: float) -> np.
 @dataclass
 class SentimentModel:
     """Ridge weights for the text head (vector + cues + learnt word list) and the vector head, each head's
-    calibration knots, the word list (words and their log-odds) and the short-text calibration's cap."""
+    calibration knots, the word list (words and their log-odds) and the short-text calibration's bounds."""
 
     text_weights: np.ndarray
     text_knots: np.ndarray
@@ -217,7 +229,7 @@ class SentimentModel:
     vector_knots: np.ndarray
     words: np.ndarray
     log_odds: np.ndarray
-    short_problem_cap: np.ndarray  # one number: the most a short problem report scores (1.0: no cap)
+    short_bounds: np.ndarray  # the most a short problem report scores, the least a short "no issues" (±1: none)
 
     def _text_features(self, matrix: np.ndarray, texts: list[str], problem) -> np.ndarray:
         odds = dict(zip(self.words.tolist(), self.log_odds.tolist(), strict=True))
@@ -241,7 +253,7 @@ class SentimentModel:
             raw, knots = _raw(self._text_features(matrix, texts, problem), self.text_weights), self.text_knots
         scores = np.interp(raw, knots, _LEVELS)
         if texts is not None:
-            scores = _short_text(texts, scores, float(self.short_problem_cap[0]))
+            scores = _short_text(texts, scores, self.short_bounds)
         return [round(float(value), 4) for value in scores]
 
     def to_bytes(self) -> bytes:
@@ -326,7 +338,7 @@ def train(
             held_out[test] = design[test] @ weights
         fitted[name] = (_solve(gram, moment, penalty), _calibrate(held_out, ratings))
         if name == "text":
-            cap = _problem_cap(list(texts), ratings, np.interp(held_out, fitted[name][1], _LEVELS))
+            bounds = _short_bounds(list(texts), ratings, np.interp(held_out, fitted[name][1], _LEVELS))
     odds = word_log_odds(list(texts), ratings)
     words = sorted(odds)
     return SentimentModel(
@@ -336,21 +348,27 @@ def train(
         fitted["vector"][1],
         np.array(words),
         np.array([odds[word] for word in words]),
-        np.array([cap]),
+        np.array(bounds),
     )
 
 
-def _problem_cap(texts: list[str], stars, held_out: np.ndarray) -> float:
-    """The most a short problem report may score: just below the negative band when most of the training set's short
-    problem reports are 1–2 stars and the cap does not lower their held-out three-class accuracy; else 1 (no cap)."""
-    rows = [row for row, text in enumerate(texts) if _short_kind(text) == "problem"]
-    if not rows:
-        return 1.0
-    gold = np.array([label_for_stars(int(stars[row])) for row in rows])
-    cap = NEGATIVE_AT - 0.01
-    before = np.mean(np.array([label_for(held_out[row]) for row in rows]) == gold)
-    after = np.mean(np.array([label_for(min(held_out[row], cap)) for row in rows]) == gold)
-    return cap if np.mean(gold == "negative") > 0.5 and after >= before else 1.0
+def _short_bounds(texts: list[str], stars, held_out: np.ndarray) -> tuple[float, float]:
+    """The short-text calibration's bounds, learnt from the training set's held-out scores: a short problem report
+    scores at most just below the negative band when most such reviews are 1–2 stars, a short "no issues" at least
+    the positive band when most are 4–5 stars, each only if it does not lower their held-out three-class accuracy;
+    else no bound (1 and -1)."""
+
+    def learnt(kind: str, bound: float, label: str, clip, none: float) -> float:
+        rows = [row for row, text in enumerate(texts) if _short_kind(text) == kind]
+        if not rows:
+            return none
+        gold = np.array([label_for_stars(int(stars[row])) for row in rows])
+        before = np.mean(np.array([label_for(held_out[row]) for row in rows]) == gold)
+        after = np.mean(np.array([label_for(clip(held_out[row], bound)) for row in rows]) == gold)
+        return bound if np.mean(gold == label) > 0.5 and after >= before else none
+
+    cap = learnt("problem", NEGATIVE_AT - 0.01, "negative", min, 1.0)
+    return cap, learnt("reassured", POSITIVE_AT, "positive", max, -1.0)
 
 
 _DEFAULT: SentimentModel | None = None

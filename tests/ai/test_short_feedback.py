@@ -34,6 +34,8 @@ SHORT_FEEDBACK = [
     ("Love the new reports", "positive"),
     ("Super outil, très pratique", "positive"),
     ("Excellent service, merci beaucoup", "positive"),
+    ("Bug fixed, thanks!", "positive"),
+    ("Aucun souci depuis la correction", "positive"),
 ]
 
 
