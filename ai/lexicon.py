@@ -237,13 +237,16 @@ def is_question(text: str) -> bool:
 
 def refine_other(text: str, sentiment: float) -> str:
     """A hub category for text the classifier calls "other" (neither a bug nor a request): churn cues first, then a
-    question, then the pain of a workflow, then the sentiment's band (praise ≥ 0.5, complaint ≤ -0.3), then its sign."""
+    question, then the pain of a workflow, then a malfunction said negatively ("The API is down for all our users!":
+    a bug report the classifier missed), then the sentiment's band (praise ≥ 0.5, complaint ≤ -0.3), then its sign."""
     if churn_cues(text):
         return "churn_signal"
     if is_question(text) and sentiment > -0.6:
         return "question"
     if PAIN_RE.search(text or "") and sentiment < 0.5:
         return "pain_point"
+    if sentiment <= -0.3 and any(not cue.startswith(("too ", "trop ")) for cue in problem_cues(text)):
+        return "bug"  # held-out on the seed: category accuracy and macro-F1 up a little in both languages
     if sentiment >= 0.5:
         return "praise"
     if sentiment <= -0.3:

@@ -76,6 +76,10 @@ def test_given_a_short_problem_report_then_it_is_not_praise_and_its_severity_is_
     assert results[text].severity in ("medium", "high", "critical")
 
 
+def test_given_an_outage_the_classifier_calls_other_then_its_malfunction_cue_makes_it_a_bug(results):
+    assert results["The API is down for all our users!"].category == "bug"
+
+
 def test_given_a_short_text_in_a_language_it_does_not_read_then_it_is_still_not_handled():
     (result,) = get_provider("offline").triage([TriageRequest(text="Die API ist langsam")])
 
