@@ -8,6 +8,7 @@ process, on first use, under a lock.
 
 from __future__ import annotations
 
+import os
 import threading
 from importlib import resources
 from pathlib import Path
@@ -55,8 +56,15 @@ class OfflineEmbedder:
                     tokenizer.enable_truncation(max_length=MAX_TOKENS)
                     tokenizer.no_padding()  # its file pads to 128: each batch is padded to its own longest text
                     options = onnxruntime.SessionOptions()
-                    if self.threads:
-                        options.intra_op_num_threads = self.threads
+                    # One thread per core (or ``threads``), run in sequence, fully optimised graph; idle threads
+                    # sleep instead of spinning: on 2 shared cores (the database, other workers) spinning threads
+                    # burn the CPU the others need (measured: 83 → 128 texts/s wall, 75 → 99 texts per CPU-second).
+                    options.intra_op_num_threads = self.threads or os.cpu_count() or 1
+                    options.inter_op_num_threads = 1
+                    options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+                    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+                    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+                    options.add_session_config_entry("session.inter_op.allow_spinning", "0")
                     session = onnxruntime.InferenceSession(
                         str(model_path()), sess_options=options, providers=["CPUExecutionProvider"]
                     )
