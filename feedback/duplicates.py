@@ -1,7 +1,8 @@
 """Duplicate suggestions: a new item similar enough to an older one becomes its suggested duplicate; a PM decides.
 
 - ``suggest_duplicates`` looks each item up among the items received in the ``DUPLICATE_WINDOW_DAYS`` before it
-  (``services.similar_feedback``: the space's HNSW index, filtered on the vector row's own date). The best match at
+  (``services.similar_feedback``: the space's HNSW index, filtered on the vector row's own date; all the items
+  in one statement, ``services.similar_feedback_for_items``). The best match at
   or above the space's duplicate threshold becomes a *suggested duplicate*; up to ``RELATED_MAX`` others at or
   above the related threshold are offered as *related*. A suggestion always points at a root: a match that is
   itself a duplicate stands for its original (``services.duplicate_root``), so chains never form.
@@ -49,33 +50,24 @@ def suggest_duplicates(*, item_ids: Iterable[int], space: EmbeddingSpace | None 
     items = list(
         FeedbackEmbedding.objects.filter(
             space=space, feedback_id__in=list(item_ids), feedback__duplicate_of__isnull=True
-        ).values_list("feedback_id", "vector", "feedback__received_at")
+        ).values_list("feedback_id", "feedback__received_at")
     )
     if not items:
         return []
     existing = defaultdict(dict)  # item → {parent: (kind, decision)}
     for item_id, parent_id, kind, decision in DuplicateSuggestion.objects.filter(
-        item_id__in=[item_id for item_id, _, _ in items]
+        item_id__in=[item_id for item_id, _ in items]
     ).values_list("item_id", "parent_id", "kind", "decision"):
         existing[item_id][parent_id] = (kind, decision)
-    matches = {
-        item_id: services.similar_feedback(
-            vector=[float(x) for x in vector],
-            space=space,
-            limit=CANDIDATES,
-            within_days=window,
-            until=received_at,
-            exclude_id=item_id,
-        )
-        for item_id, vector, received_at in items
-    }
+    # Every item's windowed lookup in one statement, from its stored vector (services.similar_feedback per item).
+    matches = services.similar_feedback_for_items(items=items, space=space, limit=CANDIDATES, within_days=window)
     found = {pk for nearest in matches.values() for pk, _ in nearest}
     candidates = FeedbackItem.objects.select_related("duplicate_of").only(
         "pk", "received_at", "duplicate_of", "duplicate_of__id", "duplicate_of__duplicate_of"
     )
     candidates = {candidate.pk: candidate for candidate in candidates.filter(pk__in=found)}
     created = []
-    for item_id, _vector, received_at in items:
+    for item_id, received_at in items:
         item = FeedbackItem(pk=item_id, received_at=received_at)
         roots = _roots(item=item, nearest=matches[item_id], candidates=candidates)
         created += _suggestions(

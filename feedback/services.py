@@ -421,3 +421,69 @@ def similar_feedback(
         found = sorted(rows, key=lambda row: row[1])
         transaction.set_rollback(True)
     return [(pk, 1.0 - distance) for pk, distance in found]
+
+
+# ``similar_feedback`` for many items in one statement: each item's own stored vector (no vector leaves the database),
+# then, per item (LATERAL), the very lookup ``similar_feedback`` makes: the same partial HNSW index, the same
+# filters on the vector row, ``limit`` rows in the index's order, numbered so ties keep that order.
+SIMILAR_MANY_SQL = """
+SELECT query.feedback_id, near.feedback_id, near.distance, near.rank
+FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[]) AS query(feedback_id, since, until)
+JOIN {table} AS probe ON probe.feedback_id = query.feedback_id AND probe.space_id = %s
+CROSS JOIN LATERAL (
+    SELECT nearest.feedback_id, nearest.distance, row_number() OVER () AS rank
+    FROM (
+        SELECT {table}."feedback_id", ({table}."vector")::vector({dimensions}) <=> probe.vector AS distance
+        FROM {table}
+        WHERE {table}."space_id" = %s AND {table}."dimensions" = {dimensions}
+            AND {table}."received_at" >= query.since AND {table}."received_at" <= query.until
+            AND NOT ({table}."feedback_id" = query.feedback_id)
+        ORDER BY 2
+        LIMIT %s
+    ) AS nearest
+) AS near
+"""
+
+
+def similar_feedback_for_items(
+    *, items: Sequence[tuple[int, datetime | None]], space: EmbeddingSpace, limit: int = 10, within_days: int
+) -> dict[int, list[tuple[int, float]]]:
+    """``similar_feedback`` of each item's stored vector in ``space``, windowed on the ``within_days`` days up to
+    its date and excluding itself, for many items in one round trip: {item id: [(id, cosine similarity), ...]}.
+
+    The same results as one ``similar_feedback(vector=<its vector>, space=space, limit=limit,
+    within_days=within_days, until=<its date>, exclude_id=<its id>)`` per item (same index, same search settings,
+    same window bounds, same order); an item without a vector in ``space`` maps to no rows.
+    """
+    found: dict[int, list[tuple[int, float]]] = {pk: [] for pk, _ in items}
+    if not items:
+        return found
+    now = timezone.now()
+    ids, since, until = [], [], []
+    for pk, received_at in items:
+        end = received_at or now
+        ids.append(pk)
+        since.append(end - timedelta(days=within_days))
+        until.append(end)
+    table = connection.ops.quote_name(FeedbackEmbedding._meta.db_table)
+    sql = SIMILAR_MANY_SQL.format(table=table, dimensions=int(space.dimensions))
+    search = {
+        "hnsw.ef_search": str(max(HNSW_EF_SEARCH, limit)),
+        "hnsw.iterative_scan": "relaxed_order",
+        "hnsw.max_scan_tuples": str(HNSW_MAX_SCAN_TUPLES),
+    }
+    with transaction.atomic(), connection.cursor() as cursor:  # a read: rolled back, which undoes the settings
+        cursor.execute(
+            "SELECT " + ", ".join(["set_config(%s, %s, true)"] * len(search)),
+            [value for pair in search.items() for value in pair],
+        )
+        cursor.execute(sql, [ids, since, until, space.pk, space.pk, limit])
+        rows = cursor.fetchall()
+        transaction.set_rollback(True)
+    by_item: dict[int, list[tuple[int, int, float]]] = {}
+    for item_id, pk, distance, rank in rows:
+        by_item.setdefault(item_id, []).append((rank, pk, distance))
+    for item_id, nearest in by_item.items():
+        nearest.sort()  # the index's order, then (stable) by distance, as ``similar_feedback`` re-orders
+        found[item_id] = [(pk, 1.0 - distance) for _, pk, distance in sorted(nearest, key=lambda row: row[2])]
+    return found
