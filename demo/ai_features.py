@@ -5,7 +5,7 @@ oldest ``TRIAGE_NOW`` of them are triaged by the offline provider through ``feed
 pipeline the worker runs: triage records with provider, model and version, seed 002's priority with its reason,
 "needs a person" records for text the provider cannot read well (German), and duplicate suggestions (the pipeline
 suggests them from the vectors it stores). Then a PM overrides a few AI values through the doors' own services
-(``services.save_feedback`` + ``triage.record_human_changes``, so each change is logged as a ``FieldOverride``),
+(``services.save_feedback``, so each change is logged as a ``FieldOverride``),
 and ``themes.suggestions.suggest_themes`` clusters the unthemed recent items into suggested themes.
 
 The rest of the untriaged items go to the worker as ingestion sends them: a ``PendingTriage`` outbox row each in
@@ -95,10 +95,8 @@ def override_a_few(*, user, item_ids: list[int]) -> int:
         changes.append((raised, "priority", Priority.CRITICAL))
     for pk, name, value in changes:
         item = FeedbackItem.objects.get(pk=pk)
-        before = triage.triage_values(item)
         setattr(item, name, value if getattr(item, name) != value else Priority.HIGH)
-        services.save_feedback(item=item, created=False)
-        triage.record_human_changes(item=item, before=before, user=user)
+        services.save_feedback(item=item, created=False, user=user)
     return FieldOverride.objects.filter(feedback_id__in=[change[0] for change in changes]).count()
 
 

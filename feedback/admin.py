@@ -17,7 +17,7 @@ from unfold.decorators import action, display
 
 from customers import selectors as customer_selectors
 from customers.models import Customer
-from feedback import filtersets, services, triage
+from feedback import filtersets, services
 from feedback.choices import Priority, Sentiment, Status
 from feedback.filtersets import IsAnyOf
 from feedback.models import EmbeddingSpace, FeedbackItem, Merge
@@ -228,11 +228,9 @@ class FeedbackItemAdmin(HubModelAdmin, SpreadsheetAdmin):
 
     def save_model(self, request, obj: FeedbackItem, form, change: bool) -> None:
         """Saved through ``services.save_feedback``: status, duplicate link, customer and sentiment follow the rules;
-        the triage fields the person changed become theirs, logged as overrides (``triage.record_human_changes``)."""
+        the triage fields the person changed become theirs, logged as overrides (the change form and the grid alike)."""
         original = obj.duplicate_of if obj.duplicate_of_id else None
-        before = triage.saved_triage_values(obj.pk if change else None)  # the change form and the grid alike
-        services.save_feedback(item=obj, created=not change)
-        triage.record_human_changes(item=obj, before=before, user=request.user)
+        services.save_feedback(item=obj, created=not change, user=request.user)
         if original is not None and obj.duplicate_of_id != original.pk:
             self.message_user(
                 request,

@@ -28,7 +28,7 @@ from import_export import fields, widgets
 
 from customers import services as customer_services
 from customers.models import Customer
-from feedback import services, triage
+from feedback import services
 from feedback.choices import Category, Priority, Product, ProductArea, Severity, Source, Status
 from feedback.models import FeedbackItem
 from feedbackhub.sheets import ChoiceWidget, HubResource
@@ -284,7 +284,6 @@ class FeedbackResource(HubResource):
         super().after_init_instance(instance, new, row, **kwargs)
         # What the services compare against: the item as saved before this row.
         instance._import_saved = None if new else (instance.status, instance.customer_id, instance.duplicate_of_id)
-        instance._import_triage = None if new else triage.triage_values(instance)
 
     def import_field(self, field, instance, row, is_m2m=False, **kwargs):
         if field.attribute == "themes":  # linked after the save, through set_themes
@@ -321,8 +320,7 @@ class FeedbackResource(HubResource):
 
     def do_instance_save(self, instance: FeedbackItem, is_create: bool) -> None:
         """Saved through ``services.save_feedback``: status, duplicate link and customer follow the rules."""
-        services.save_feedback(item=instance, created=is_create)
-        triage.record_human_changes(item=instance, before=getattr(instance, "_import_triage", None), user=self.user)
+        services.save_feedback(item=instance, created=is_create, user=self.user)
 
     def save_m2m(self, instance, row, **kwargs):
         super().save_m2m(instance, row, **kwargs)

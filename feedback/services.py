@@ -21,8 +21,10 @@ from pgvector.django import CosineDistance, VectorField
 
 from ai.providers.base import EmbeddingProvider
 from customers.models import Customer
+from feedback import overrides
 from feedback.choices import STATUS_TRANSITIONS, Sentiment, Status
 from feedback.models import EmbeddingSpace, FeedbackEmbedding, FeedbackItem, Merge
+from feedback.overrides import HUMAN_FIELDS
 
 
 def apply_sentiment(*, item: FeedbackItem, score: float | None) -> None:
@@ -32,13 +34,16 @@ def apply_sentiment(*, item: FeedbackItem, score: float | None) -> None:
 
 
 @transaction.atomic
-def save_feedback(*, item: FeedbackItem, created: bool) -> FeedbackItem:
-    """Save ``item`` as a form or an import filled it in; the fields with rules change through their services.
+def save_feedback(*, item: FeedbackItem, created: bool, user=None) -> FeedbackItem:
+    """Save ``item`` as a person filled it in (form, grid, API, import); the fields with rules change through their
+    services.
 
     Plain fields are saved as given. The status (workflow), the duplicate link (one level deep), the customer
     (rollups go stale) and the sentiment label (follows the score) go through ``change_status``, ``mark_duplicate``
     / ``unmark_duplicate``, ``assign_customer`` and ``apply_sentiment``. A new item starts as given but unlinked,
-    then is linked through ``mark_duplicate``. Every door that saves a whole item (admin form, grid, import) calls this.
+    then is linked through ``mark_duplicate``. The triage fields the person changed become theirs, each one the AI
+    had set logged as an override (``overrides.record_human_changes``; ``user`` is who). Every door that saves a
+    whole item (admin form, grid, API, import) calls this.
     """
     apply_sentiment(item=item, score=item.sentiment_score)
     original = item.duplicate_of if item.duplicate_of_id else None
@@ -47,8 +52,14 @@ def save_feedback(*, item: FeedbackItem, created: bool) -> FeedbackItem:
         item.save(force_insert=True)
         if original is not None:
             mark_duplicate(item=item, original=original)
+        overrides.record_human_changes(item=item, before=None, user=user)
         return item
-    saved = FeedbackItem.objects.select_for_update().only("status", "duplicate_of", "customer").get(pk=item.pk)
+    saved = (
+        FeedbackItem.objects.select_for_update()
+        .only("status", "duplicate_of", "customer", *HUMAN_FIELDS)
+        .get(pk=item.pk)
+    )
+    before = {name: getattr(saved, name) for name in HUMAN_FIELDS}
     status, customer = item.status, item.customer
     item.status, item.duplicate_of_id, item.customer_id = saved.status, saved.duplicate_of_id, saved.customer_id
     item.save()
@@ -58,6 +69,7 @@ def save_feedback(*, item: FeedbackItem, created: bool) -> FeedbackItem:
         unmark_duplicate(item=item)
     elif original.pk != saved.duplicate_of_id:
         mark_duplicate(item=item, original=original)
+    overrides.record_human_changes(item=item, before=before, user=user)
     return item
 
 

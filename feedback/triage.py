@@ -5,8 +5,8 @@ value triage set is logged as a ``FieldOverride``.
 
 Call transcripts and long threads are first cut into pieces (``feedback.transcripts``): the pieces are triaged, the
 transcript is kept as their source. Doors: ``feedback.tasks.triage_items`` (ingestion and the sweep), ``manage.py
-triage`` (backfills); the admin form, the list grid, the API and the import call ``record_human_changes`` after they
-save an item.
+triage`` (backfills). A person's changes to these fields are theirs from then on (``feedback.overrides``, through
+``services.save_feedback``).
 
 - Idempotent: an item with ``triaged_at`` is skipped unless ``force`` (ingestion clears ``triaged_at`` when the
   text changes, so an edited text is triaged again). The check is repeated under a row lock in the write
@@ -35,7 +35,8 @@ from django.utils import timezone
 from ai.types import MAX_TAGS, CustomerContext, ThemeContext, TriageRequest, TriageResult
 from feedback import duplicates, transcripts
 from feedback.choices import Category, Product, ProductArea, Severity
-from feedback.models import ClassifierVersion, FeedbackEmbedding, FeedbackItem, FieldOverride, TriageRecord
+from feedback.models import ClassifierVersion, FeedbackEmbedding, FeedbackItem, TriageRecord
+from feedback.overrides import HUMAN_FIELDS
 from feedback.priority import priority_for
 from feedback.services import _theme_model, active_embedding_space, apply_sentiment, content_hash, embedding_text
 
@@ -44,21 +45,6 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 256  # items per provider call and per write transaction
 MAX_THEMES = 50  # themes the prompt receives (the active ones with the most ARR impacted)
 MATCH_THEMES_TASK = "themes.tasks.match_items"  # sent by name: feedback sits below themes and does not import it
-# Triage fields a person may set; once set by a person they are in ``human_fields`` and triage leaves them alone.
-HUMAN_FIELDS = (
-    "category",
-    "product",
-    "product_area",
-    "severity",
-    "priority",
-    "sentiment_score",
-    "tags",
-    "language",
-    "churn_signal",
-    "competitors",
-    "jtbd",
-    "summary",
-)
 ITEM_UPDATE_FIELDS = [*HUMAN_FIELDS, "sentiment_label", "triaged_at", "updated_at"]  # what a batch writes
 CHOICES = {"category": Category, "product": Product, "product_area": ProductArea, "severity": Severity}
 
@@ -379,84 +365,6 @@ def use_active_classifier(provider) -> str | None:
         provider.load_classifier(blob)
         _loaded[id(provider)] = wanted
     return wanted
-
-
-# --- Human overrides (seed 002: "every override gets logged for model improvement") -------------------------------
-
-
-def triage_values(item: FeedbackItem) -> dict:
-    """The values of ``item``'s triage fields, as a door saves them before a person's change (see below)."""
-    return {name: getattr(item, name) for name in HUMAN_FIELDS}
-
-
-def saved_triage_values(pk: int | None) -> dict | None:
-    """The stored values of item ``pk``'s triage fields (None for a new item)."""
-    if pk is None:
-        return None
-    return FeedbackItem.objects.filter(pk=pk).values(*HUMAN_FIELDS).first()
-
-
-def _comparable(value):
-    if value is None:
-        return ""
-    if isinstance(value, list | tuple):
-        return tuple(value)
-    return value
-
-
-def _as_text(value) -> str:
-    if isinstance(value, list | tuple):
-        return ", ".join(str(part) for part in value)[:300]
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:.2f}"
-    return ("" if value is None else str(value))[:300]
-
-
-@transaction.atomic
-def record_human_changes(*, item: FeedbackItem, before: dict | None, user=None) -> list[str]:
-    """After a person saved ``item``: the triage fields they changed become theirs (``human_fields``), and each one
-    triage had set is logged as a ``FieldOverride`` (the AI's value, the person's, who, when). Returns the fields
-    changed.
-
-    ``before`` holds the triage fields' values before the change (``saved_triage_values`` / ``triage_values``); None
-    for a new item, whose every triage field given is the person's. Every door a person saves through calls this:
-    the admin form and grid, bulk actions, the API and the import.
-    """
-    if before is None:
-        changed = [name for name in HUMAN_FIELDS if _comparable(getattr(item, name)) not in ("", (), False)]
-    else:
-        changed = [
-            name
-            for name in HUMAN_FIELDS
-            if name in before and _comparable(before[name]) != _comparable(getattr(item, name))
-        ]
-    if not changed:
-        return []
-    saved = FeedbackItem.objects.select_for_update().filter(pk=item.pk).values_list("human_fields", flat=True).first()
-    human = list(saved or [])
-    new = [name for name in changed if name not in human]
-    if not new:
-        return changed
-    if before is not None:
-        latest = TriageRecord.objects.filter(feedback_id=item.pk).order_by("-created_at", "-id").first()
-        if latest is not None and latest.outcome == TriageRecord.Outcome.APPLIED:
-            FieldOverride.objects.bulk_create(
-                FieldOverride(
-                    feedback_id=item.pk,
-                    triage=latest,
-                    field=name,
-                    ai_value=_as_text(getattr(latest, name)),
-                    human_value=_as_text(getattr(item, name)),
-                    user=user if getattr(user, "pk", None) else None,
-                )
-                for name in new
-                if name in latest.applied_fields
-            )
-    item.human_fields = sorted({*human, *new})
-    FeedbackItem.objects.filter(pk=item.pk).update(human_fields=item.human_fields)
-    return changed
 
 
 split_transcript = transcripts.split_transcript  # one name for the whole triage API (``feedback.triage``)

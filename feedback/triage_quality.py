@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from feedback.choices import Sentiment, Status
 from feedback.models import ClassifierVersion, FeedbackItem, FieldOverride, TriageRecord
-from feedback.triage import HUMAN_FIELDS
+from feedback.overrides import HUMAN_FIELDS
 
 WINDOWS = (7, 30, 90)
 ACCURACY_WINDOW = 90

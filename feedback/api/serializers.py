@@ -13,7 +13,7 @@ from rest_framework import serializers
 
 from customers.models import Customer
 from customers.selectors import visible_to
-from feedback import services, triage
+from feedback import services
 from feedback.choices import Sentiment, Status
 from feedback.models import FeedbackItem, TriageRecord
 from feedbackhub.api import HubModelSerializer, scoped_queryset
@@ -146,19 +146,16 @@ class FeedbackItemSerializer(HubModelSerializer):
 
     def create(self, validated_data):
         themes = validated_data.pop("themes", None)
-        item = services.save_feedback(item=FeedbackItem(**validated_data), created=True)
-        triage.record_human_changes(item=item, before=None, user=self._user())
+        item = services.save_feedback(item=FeedbackItem(**validated_data), created=True, user=self._user())
         if themes:
             services.set_themes(item=item, themes=themes)
         return item
 
     def update(self, instance, validated_data):
         themes = validated_data.pop("themes", None)
-        before = triage.triage_values(instance)
         for name, value in validated_data.items():
             setattr(instance, name, value)
-        services.save_feedback(item=instance, created=False)
-        triage.record_human_changes(item=instance, before=before, user=self._user())
+        services.save_feedback(item=instance, created=False, user=self._user())
         if themes is not None:
             services.set_themes(item=instance, themes=themes)
         return instance
