@@ -209,14 +209,3 @@ def decide_suggestions(*, suggestions: Iterable[DuplicateSuggestion], confirm: b
         else:
             result.done += 1
     return result
-
-
-def suggestions_for_item(*, item: FeedbackItem) -> list[DuplicateSuggestion]:
-    """The item's suggestions that are still live (pending or confirmed), duplicates first, most similar first,
-    with both items (and the parent's customer) loaded."""
-    return list(
-        DuplicateSuggestion.objects.filter(item=item)
-        .exclude(decision=Decision.REJECTED)
-        .select_related("parent__customer")
-        .order_by("kind", "-similarity", "pk")
-    )

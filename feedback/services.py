@@ -23,7 +23,7 @@ from ai.providers.base import EmbeddingProvider
 from customers.models import Customer
 from feedback import overrides
 from feedback.choices import STATUS_TRANSITIONS, Sentiment, Status
-from feedback.models import EmbeddingSpace, FeedbackEmbedding, FeedbackItem, Merge
+from feedback.models import DuplicateSuggestion, EmbeddingSpace, FeedbackEmbedding, FeedbackItem, Merge
 from feedback.overrides import HUMAN_FIELDS
 
 
@@ -254,6 +254,10 @@ def undo_merge(*, merge: Merge, user=None) -> UndoResult:
     set_themes(item=parent, themes=_theme_model().objects.filter(pk__in=merge.before.get("parent_themes", [])))
     merge.undone_at, merge.undone_by = timezone.now(), user
     merge.save(update_fields=["undone_at", "undone_by"])
+    # A suggestion this merge confirmed is open again, whichever page undid it (the merge's or the queue's).
+    DuplicateSuggestion.objects.filter(merge=merge).update(
+        decision=DuplicateSuggestion.Decision.PENDING, merge=None, decided_by=None, decided_at=None
+    )
     return UndoResult(restored=restored, skipped=skipped)
 
 

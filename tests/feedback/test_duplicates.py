@@ -177,6 +177,20 @@ def test_given_a_suggestion_when_confirmed_then_merged_with_every_verbatim_and_r
     assert FeedbackItem.objects.filter(verbatim__in=[EXPORT_TIMES_OUT, SAME_ASK]).count() == 2
 
 
+def test_given_a_confirmed_suggestion_when_its_merge_is_undone_from_the_merge_page_then_it_is_open_again(user):
+    parent = embedded(EXPORT_TIMES_OUT, days_ago=3)
+    item = embedded(SAME_ASK)
+    [suggestion] = duplicates.suggest_duplicates(item_ids=[item.pk])
+    confirmed = duplicates.confirm_suggestion(suggestion=suggestion, user=user)
+
+    services.undo_merge(merge=confirmed.merge, user=user)
+
+    suggestion.refresh_from_db()
+    item.refresh_from_db()
+    assert item.duplicate_of_id is None and parent.pk != item.pk
+    assert (suggestion.decision, suggestion.merge, suggestion.decided_by) == (Decision.PENDING, None, None)
+
+
 def test_given_the_parent_became_a_duplicate_since_when_confirming_then_the_item_joins_the_root():
     parent = embedded(EXPORT_TIMES_OUT, days_ago=3)
     item = embedded(SAME_ASK)

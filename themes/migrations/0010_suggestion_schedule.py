@@ -8,21 +8,7 @@ from django.conf import settings
 from django.db import migrations
 from django.utils import timezone
 
-NAME = "Themes: suggest themes from unthemed feedback"
-TASK = "themes.tasks.suggest_themes"
-
-
-def create_schedule(apps, schema_editor):
-    crontab, _ = apps.get_model("django_celery_beat", "CrontabSchedule").objects.get_or_create(
-        minute="0", hour="5", day_of_week="*", day_of_month="*", month_of_year="*", timezone="UTC"
-    )
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.get_or_create(
-        name=NAME, defaults={"task": TASK, "crontab": crontab, "expire_seconds": 6 * 3600, "enabled": True}
-    )
-
-
-def remove_schedule(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=NAME).delete()
+from feedbackhub.schedules import daily
 
 
 def mark_existing_notified(apps, schema_editor):
@@ -38,6 +24,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(create_schedule, remove_schedule),
+        daily("Themes: suggest themes from unthemed feedback", "themes.tasks.suggest_themes", hour=5),
         migrations.RunPython(mark_existing_notified, migrations.RunPython.noop),
     ]
