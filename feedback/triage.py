@@ -347,10 +347,12 @@ _loaded_lock = threading.Lock()
 
 def use_active_classifier(provider) -> str | None:
     """Load the active ``ClassifierVersion`` into ``provider`` unless this process loaded it already (none active:
-    the shipped default, ``ai.classifier.default``); the version in use. Providers without a trainable classifier
-    (Mistral) are left alone. One small query per call; the blob is read only when the version changed."""
+    the shipped default, ``ai.classifier.default``); the version in use. A provider without a trainable classifier
+    (Mistral) has it loaded into the offline provider it falls back to. One small query per call; the blob is read
+    only when the version changed."""
     if not hasattr(provider, "load_classifier"):
-        return None
+        fallback = getattr(provider, "offline", None)  # Mistral falls back to the offline one: it gets the PMs' model
+        return use_active_classifier(fallback()) if callable(fallback) else None
     active = ClassifierVersion.objects.filter(active=True).values_list("pk", "version").first()
     wanted = active[1] if active else None
     with _loaded_lock:

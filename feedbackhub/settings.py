@@ -175,6 +175,9 @@ THEME_MATCH_THRESHOLDS = {"offline": 0.7, "mistral": 0.8}
 # A theme with this many items tells its owner it is time to verify (seed 001).
 THEME_VERIFY_AT = 5
 
+# Where people reach the hub, e.g. https://feedback.acme.example: links in emails are absolute with it.
+HUB_BASE_URL = os.environ.get("HUB_BASE_URL", "").rstrip("/")
+
 # Link of a tracker issue key (Linear, Jira, GitHub), e.g. https://linear.app/acme/issue/{key}; empty: plain keys.
 TRACKER_ISSUE_URL = os.environ.get("TRACKER_ISSUE_URL", "")
 

@@ -34,7 +34,7 @@ def is_time_to_verify(theme: Theme) -> bool:
 
 def theme_url(theme: Theme) -> str:
     """The theme's admin page, absolute when ``settings.HUB_BASE_URL`` is set."""
-    return getattr(settings, "HUB_BASE_URL", "").rstrip("/") + theme.get_absolute_url()
+    return settings.HUB_BASE_URL + theme.get_absolute_url()
 
 
 def notify_time_to_verify(*, theme_ids: Iterable[int]) -> list[int]:

@@ -256,13 +256,13 @@ class MistralProvider:
             wait: float | None = None  # None: back off exponentially
             try:
                 return send()
+            except (ResponseValidationError, NoResponseError) as exc:  # subclasses of MistralError: caught first
+                raise MalformedOutput(f"{what}: unreadable API response ({exc.__class__.__name__})") from exc
             except MistralError as exc:
                 if exc.status_code not in RETRY_STATUSES:
                     failure = ItemRejected if exc.status_code in ITEM_STATUSES else ProviderUnavailable
                     raise failure(f"{what}: HTTP {exc.status_code} {exc.body[:200]!r}") from exc
                 reason, wait = f"HTTP {exc.status_code}", retry_after(exc.headers)
-            except (ResponseValidationError, NoResponseError) as exc:
-                raise MalformedOutput(f"{what}: unreadable API response ({exc.__class__.__name__})") from exc
             except httpx2.TimeoutException:
                 reason = f"timed out after {self.timeout_ms} ms"
             except httpx2.TransportError as exc:

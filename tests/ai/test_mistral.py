@@ -243,6 +243,18 @@ def test_given_the_api_down_in_a_batch_then_the_other_items_fall_back_without_ca
     assert "API unavailable earlier in this batch" in results[2].notes
 
 
+def test_given_an_unreadable_api_response_for_one_item_then_only_that_item_falls_back(stub, offline):
+    provider = MistralProvider(
+        api_key="k", server_url=stub.url, max_retries=1, backoff_s=0.01, concurrency=1, fallback=offline
+    )
+    stub.reply(Reply(body={"id": "cmpl-stub", "choices": "not a list"}), chat(BUG))
+
+    results = provider.triage([request("Billing page crashes."), request()])
+
+    assert len(stub.requests) == 2 and [r.provider for r in results] == ["offline", "mistral"]
+    assert "unreadable API response" in results[0].notes
+
+
 def test_given_the_api_rejecting_one_item_then_only_that_item_falls_back(stub, offline):
     provider = MistralProvider(
         api_key="k", server_url=stub.url, max_retries=1, backoff_s=0.01, concurrency=1, fallback=offline

@@ -75,6 +75,22 @@ def test_given_corrections_when_retrained_then_similar_text_is_categorised_as_co
     assert not again.trained and again.message == f"Nothing changed since {version.version}: not retrained."
 
 
+def test_given_an_active_version_when_triaging_with_mistral_then_its_offline_fallback_uses_it(provider, admin_client):
+    from ai import classifier
+    from ai.providers.mistral import MistralProvider
+
+    corrected_by_pms(admin_client)
+    training.retrain_classifier(provider=provider)
+    version = ClassifierVersion.objects.get()
+    provider.load_classifier(classifier.default().to_bytes())
+    triage._loaded.clear()
+
+    mistral = MistralProvider(api_key="k", server_url="http://127.0.0.1:9", fallback=provider)
+
+    assert triage.use_active_classifier(mistral) == version.version
+    assert provider.version.startswith(version.version)
+
+
 def test_given_no_correction_and_no_version_then_the_shipped_default_stays():
     result = training.retrain_classifier()
 
