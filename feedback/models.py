@@ -138,6 +138,7 @@ class FeedbackItem(models.Model):
             ),
             models.Index(Upper("source_id"), name="feedback_source_id_upper_idx"),  # admin search "=source_id"
             GinIndex(fields=["tags"], name="feedback_tags_gin"),
+            GinIndex(fields=["human_fields"], name="feedback_human_fields_gin"),  # PMs' corrections (retraining)
             GinIndex(OpClass(Upper("verbatim"), name="gin_trgm_ops"), name="feedback_verbatim_trgm"),
             GinIndex(OpClass(Upper("summary"), name="gin_trgm_ops"), name="feedback_summary_trgm"),
         ]

@@ -34,6 +34,8 @@ def _comparable(value):
         return ""
     if isinstance(value, list | tuple):
         return tuple(value)
+    if isinstance(value, str):
+        return value.replace("\r\n", "\n")  # a browser sends a textarea's line breaks back as CRLF: not a change
     return value
 
 

@@ -28,6 +28,12 @@ def triage_items(item_ids: list[int], force: bool = False) -> int:
 
 
 @shared_task(ignore_result=True, acks_late=True, reject_on_worker_lost=True)
+def triage_untriaged() -> int:
+    """Periodic (every minute): triage the oldest items still untriaged (``feedback.triage.untriaged_backlog``)."""
+    return triage.triage_items(item_ids=triage.untriaged_backlog()).triaged
+
+
+@shared_task(ignore_result=True, acks_late=True, reject_on_worker_lost=True)
 def embed_pending(batch_size: int = 64) -> int:
     """Embed the items with no vector of their current text, with the configured provider; idempotent."""
     return services.embed_pending(provider=get_provider(), batch_size=batch_size)

@@ -26,6 +26,7 @@ import logging
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from celery import current_app
 from django.conf import settings
@@ -85,6 +86,23 @@ def triage_items(*, item_ids: Iterable[int], force: bool = False, provider=None)
     return run
 
 
+BACKLOG_GRACE = timedelta(minutes=2)  # the ingest message triages a new item first; the sweep takes what it missed
+BACKLOG_BATCH = 512
+
+
+def untriaged_backlog(*, limit: int = BACKLOG_BATCH) -> list[int]:
+    """The oldest untriaged items made more than ``BACKLOG_GRACE`` ago: what no triage message covered (items a
+    person made in the admin, the API or an import; pieces of a transcript whose run failed after the split). The
+    partial index ``feedback_untriaged_idx`` serves it."""
+    cutoff = timezone.now() - BACKLOG_GRACE
+    return list(
+        FeedbackItem.objects.untriaged()
+        .filter(created_at__lt=cutoff)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
 def _split_transcripts(ids: list[int], *, force: bool, provider, run: TriageRun) -> list[int]:
     """``ids`` with each call transcript or long thread replaced by the items cut out of it (``feedback.transcripts``):
     the pieces are triaged, the transcript is kept as their source and not triaged as one item."""
@@ -111,7 +129,8 @@ def _triage_batch(ids: list[int], *, force: bool, provider, run: TriageRun) -> N
     themes = _theme_context()
     requests = [_request(item, themes) for item in items]
     results = provider.triage(requests, vectors=[vectors[item.pk] for item in items])
-    ai_set = _fields_set_by_triage([item.pk for item in items]) if force else {}
+    # What triage wrote before (a forced run, or a text changed since): its values are triage's, not the source's.
+    ai_set = _fields_set_by_triage([item.pk for item in items])
     shadow = bool(settings.TRIAGE_SHADOW_MODE)
     now = timezone.now()
     with transaction.atomic():

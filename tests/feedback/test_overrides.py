@@ -72,6 +72,17 @@ def test_given_an_unchanged_form_when_saved_then_nothing_is_logged_and_no_field_
     assert item.human_fields == ["summary"]  # the summary is the person's now; it was not the AI's, so no override
 
 
+def test_given_a_multi_line_ai_jtbd_when_the_browser_sends_it_back_with_crlf_then_it_is_no_change(admin_client):
+    jtbd = "When exporting, I want it to finish,\nso I can share the numbers."
+    item = triaged_by_ai(jtbd=jtbd)
+
+    response = admin_client.post(change_url(item), admin_form(item, jtbd=jtbd.replace("\n", "\r\n")))
+
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert FieldOverride.objects.count() == 0 and item.human_fields == []
+
+
 def test_given_a_field_changed_twice_then_only_the_first_change_overrides_the_ai(admin_client):
     item = triaged_by_ai()
     admin_client.post(change_url(item), admin_form(item, priority=Priority.LOW))

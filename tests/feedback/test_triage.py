@@ -221,3 +221,43 @@ def test_given_several_batches_then_each_is_triaged_and_a_later_batch_sees_the_e
     assert (result.triaged, result.embedded) == (6, 6)
     assert FeedbackItem.objects.untriaged().count() == 0 and TriageRecord.objects.count() == 6
     assert DuplicateSuggestion.objects.filter(item=items[5], parent=items[4]).exists()
+
+
+def test_given_items_no_message_triaged_then_the_minute_sweep_triages_the_old_enough_ones(provider, admin_client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_celery_beat.models import PeriodicTask
+
+    from feedback.tasks import triage_untriaged
+
+    made_by_a_person = make_feedback(verbatim=OUTAGE)  # as the admin, the API or an import make it: no message
+    done = make_feedback(verbatim="Please add SAML single sign-on")
+    run(done)
+    fresh = make_feedback(verbatim="The billing page shows last month's invoice")
+    old = timezone.now() - triage.BACKLOG_GRACE - timedelta(seconds=1)
+    FeedbackItem.objects.filter(pk__in=[made_by_a_person.pk, done.pk]).update(created_at=old)
+
+    assert triage.untriaged_backlog() == [made_by_a_person.pk]  # the fresh one is left to its own message
+    assert triage_untriaged() == 1
+    assert TriageRecord.objects.filter(feedback=made_by_a_person).exists()
+    assert not TriageRecord.objects.filter(feedback=fresh).exists()
+    task = PeriodicTask.objects.get(task="feedback.tasks.triage_untriaged")
+    assert task.enabled and task.interval.every == 60 and task.expire_seconds
+
+
+def test_given_a_text_changed_since_triage_then_the_ais_own_sentiment_and_summary_are_redone(provider):
+    item = make_feedback(verbatim="I love the new dashboard, it is fast and beautiful", summary="")
+    run(item)
+    item.refresh_from_db()
+    first_score, first_summary = item.sentiment_score, item.summary
+    # What ingestion does when a source sends the item again with another text: the item waits for triage again.
+    FeedbackItem.objects.filter(pk=item.pk).update(
+        verbatim="Exports keep failing and the API is down for all our users", triaged_at=None
+    )
+
+    run(item)
+
+    item.refresh_from_db()
+    assert first_score > 0 > item.sentiment_score
+    assert item.summary != first_summary
