@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from tests.factories import make_feedback, make_theme
 from themes.models import Theme, ThemeSuggestion
+from themes.suggestions_admin import time_to_verify
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +36,7 @@ def test_given_suggestions_when_the_queue_opens_then_pending_come_first_with_sam
     page = response.content.decode()
     assert "Pending 00: verbatim 0" in page and "0.61" in page
     assert "Pending 00: verbatim 2" in page and "verbatim 3<" not in page  # three samples per row
+    assert "Pending 01: verbatim 2" in page and "Pending 01: verbatim 3" not in page  # a row of 4 shows 3
 
 
 def test_given_selected_suggestions_when_accepted_then_each_becomes_a_theme(admin_client):
@@ -101,4 +103,6 @@ def test_given_a_theme_told_to_verify_then_the_list_badges_it_and_the_filter_fin
     filtered = admin_client.get(reverse("admin:themes_theme_changelist") + "?verify=due")
 
     assert listed.content.decode().count("Time to verify") >= 1
+    badges = {theme.name: time_to_verify(theme) for theme in listed.context["cl"].result_list}
+    assert badges == {"Due theme": "Time to verify", "Validated theme": "", "Young theme": ""}
     assert [theme.name for theme in filtered.context["cl"].result_list] == ["Due theme"]
