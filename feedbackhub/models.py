@@ -123,3 +123,34 @@ class SheetJob(models.Model):
     def finished(self) -> bool:
         """Whether nothing more will happen to the job without someone acting on it."""
         return self.status in (SheetJobStatus.DONE, SheetJobStatus.FAILED, SheetJobStatus.READY)
+
+
+class DomainEvent(models.Model):
+    """Something that happened which other apps act on ("theme.shipped", "launch.shipped", …), written in the same
+    transaction as the change itself — by a service, or by a database trigger so no door can skip it.
+
+    ``key`` makes an event once: the same happening emitted twice is one row, so it is acted on once. Handlers that
+    upper apps subscribe (``feedbackhub.events``) run later, in a task, all in one transaction per event; the row is
+    marked processed in that same transaction. While Redis is down the rows wait here and a minute sweep sends them.
+    """
+
+    name = models.CharField(max_length=64)
+    key = models.CharField(max_length=200, unique=True)
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(db_default=models.functions.Now())
+    processed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
+    last_error = models.TextField(blank=True, default="", db_default="")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["created_at", "id"],
+                name="domain_event_pending_idx",
+                condition=models.Q(processed_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.key

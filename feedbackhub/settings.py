@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "feedback",
     "themes",
     "launches",
+    "notifications",
     "insights",
     "integrations",
     "demo",

@@ -14,6 +14,7 @@ from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Upper
 from django.urls import reverse
 
+from feedbackhub.event_triggers import status_event
 from launches.choices import LAUNCH_TYPE_COMPLEXITY, ChecklistTeam, Complexity, LaunchStatus, LaunchTeam, LaunchType
 
 EARLIEST_TARGET = date(2000, 1, 1)  # a launch date outside this century is a typo (and its due dates would not fit)
@@ -104,6 +105,10 @@ class Launch(models.Model):
             models.Index(fields=["launch_type", "target_date", "id"], name="launch_type_idx"),
             GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="launch_name_trgm"),
             GinIndex(OpClass(Upper("description"), name="gin_trgm_ops"), name="launch_description_trgm"),
+        ]
+        # Shipping a launch closes the loop for its themes' customers (launches.closing), whichever door shipped it.
+        triggers = [
+            status_event(name="launch_shipped_event", event="launch.shipped", status="shipped", id_key="launch_id")
         ]
 
     def __str__(self) -> str:
@@ -230,3 +235,64 @@ class ChecklistItem(models.Model):
     def is_done(self) -> bool:
         """Whether the item has been ticked."""
         return self.done_at is not None
+
+
+class CustomerUpdateStatus(models.TextChoices):
+    TO_TELL = "to_tell", "To tell"
+    TOLD = "told", "Told"
+    SKIPPED = "skipped", "Skipped"
+
+
+class CustomerUpdate(models.Model):
+    """Close the loop (seeds 001, 002): a customer whose feedback is in a shipped theme hears about it from their
+    account owner. A task with a due date, a drafted message, and the owner's "told" confirmation.
+
+    One per (theme, customer): shipping twice, or a launch and its theme both shipping, tells a customer once.
+    """
+
+    theme = models.ForeignKey("themes.Theme", on_delete=models.CASCADE, related_name="customer_updates")
+    launch = models.ForeignKey(
+        Launch,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="customer_updates",
+        help_text="The launch that shipped it, when a launch did.",
+    )
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="customer_updates")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="customer_updates",
+        help_text="The account owner who tells the customer.",
+    )
+    feedback_count = models.PositiveIntegerField(default=0, help_text="How many of the customer's items the theme has.")
+    first_asked_at = models.DateTimeField(null=True, blank=True, help_text="The customer's earliest linked feedback.")
+    message = models.TextField(help_text="The drafted message; the owner edits it before sending.")
+    due_on = models.DateField()
+    status = models.CharField(max_length=10, choices=CustomerUpdateStatus.choices, default=CustomerUpdateStatus.TO_TELL)
+    told_at = models.DateTimeField(null=True, blank=True)
+    told_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["status", "due_on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["theme", "customer"], name="customer_update_once_per_theme"),
+            models.CheckConstraint(
+                condition=~models.Q(status="told") | models.Q(told_at__isnull=False),
+                name="customer_update_told_has_date",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "status", "due_on"], name="customer_update_owner_idx"),
+            models.Index(fields=["status", "due_on", "id"], name="customer_update_due_idx"),
+            models.Index(fields=["customer", "-created_at"], name="customer_update_customer_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Tell {self.customer} about {self.theme}"

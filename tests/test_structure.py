@@ -18,7 +18,8 @@ MAY_IMPORT = {
     "themes": {"feedbackhub", "customers", "feedback", "ai"},
     "launches": {"feedbackhub", "customers", "feedback", "themes"},
     "integrations": {"feedbackhub", "customers", "feedback", "themes", "launches", "ai"},
-    "insights": {"feedbackhub", "customers", "feedback", "themes", "launches", "integrations", "ai"},
+    "notifications": {"feedbackhub", "customers", "feedback", "themes", "launches", "ai"},
+    "insights": {"feedbackhub", "customers", "feedback", "themes", "launches", "integrations", "notifications", "ai"},
 }
 PROJECT_PACKAGES = {*MAY_IMPORT, "demo"}
 

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models.functions import Upper
 from django.urls import reverse
 
+from feedbackhub.event_triggers import status_event
 from themes.choices import ThemeStatus, VerificationStep
 
 
@@ -94,6 +95,12 @@ class Theme(models.Model):
         editable=False,
         help_text="When the owner was told the theme reached enough feedback to verify (seed 001: 5 items).",
     )
+    shipped_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When it first became shipped (set by the close-the-loop job): the time from feedback to ship.",
+    )
     rollups_dirty = models.BooleanField(
         default=False, editable=False, help_text="Linked feedback changed: the rollup job recomputes this theme soon."
     )
@@ -111,6 +118,10 @@ class Theme(models.Model):
             GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="theme_name_trgm"),
             GinIndex(OpClass(Upper("description"), name="gin_trgm_ops"), name="theme_description_trgm"),
             models.Index(fields=["id"], name="theme_rollups_dirty_idx", condition=models.Q(rollups_dirty=True)),
+        ]
+        # Shipping a theme closes the loop (launches.closing, notifications), whichever door shipped it.
+        triggers = [
+            status_event(name="theme_shipped_event", event="theme.shipped", status="shipped", id_key="theme_id")
         ]
 
     def __str__(self) -> str:

@@ -1,0 +1,47 @@
+"""Choices of escalations (seed 004 "Auto-Escalation System") and survey responses (seed 001 "NPS/Surveys")."""
+
+from django.db import models
+
+
+class Metric(models.TextChoices):
+    """What an escalation rule watches; each is one SQL check in ``insights.escalations``."""
+
+    NPS_DETRACTOR = "nps_detractor", "NPS detractor (score ≤ threshold)"
+    USAGE_DROP = "usage_drop", "Usage drop (% over the period)"
+    INACTIVITY = "inactivity", "No activity (days)"
+    NEGATIVE_HIGH_ARR = "negative_high_arr", "Negative feedback from a high-ARR account (ARR ≥ threshold)"
+    ENTERPRISE_CHURN_SIGNAL = "enterprise_churn_signal", "Churn signal from an enterprise account"
+    COMPETITOR_MENTION = "competitor_mention", "Competitor mention"
+    THEME_CRITICAL_MASS = "theme_critical_mass", "Theme reaches N items (time to verify)"
+
+
+class Comparison(models.TextChoices):
+    GTE = "gte", "≥"
+    GT = "gt", ">"
+    LTE = "lte", "≤"
+    LT = "lt", "<"
+
+
+class Severity(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    CRITICAL = "critical", "Critical"
+
+
+class Action(models.TextChoices):
+    CS_ALERT = "cs_alert", "CS alert"
+    CHURN_ALERT = "churn_alert", "Churn alert"
+    PM_TIME_TO_VERIFY = "pm_time_to_verify", "PM: time to verify"
+    SALES_ALERT = "sales_alert", "Sales alert"
+
+
+class EscalationStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    RESOLVED = "resolved", "Resolved"
+
+
+class SurveyKind(models.TextChoices):
+    NPS = "nps", "NPS (0–10)"
+    CSAT = "csat", "CSAT (1–5)"
