@@ -223,6 +223,26 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "FeedbackHub <feedbackhub@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# Slack: a notification's recipient is a name of SLACK_WEBHOOKS (an incoming webhook URL each, from
+# SLACK_WEBHOOK_<NAME> variables, e.g. SLACK_WEBHOOK_PRODUCT) or, with SLACK_BOT_TOKEN set, a channel id/name posted to
+# with chat.postMessage at SLACK_API_URL. Unset: Slack notifications wait in the outbox (status shown in the admin).
+SLACK_WEBHOOKS = {
+    name.removeprefix("SLACK_WEBHOOK_").lower(): url
+    for name, url in os.environ.items()
+    if name.startswith("SLACK_WEBHOOK_") and url
+}
+SLACK_BOT_TOKEN = os.environ.get("SLACK_BOT_TOKEN", "")
+SLACK_API_URL = os.environ.get("SLACK_API_URL", "https://slack.com/api").rstrip("/")
+SLACK_TIMEOUT_SECONDS = env_int("SLACK_TIMEOUT_SECONDS", 10)
+# Where the hub posts: the product channel (weekly digest, changelog lines, PM alerts) and the CS channel (alerts).
+PRODUCT_CHANNEL = os.environ.get("PRODUCT_CHANNEL", "product")
+CS_CHANNEL = os.environ.get("CS_CHANNEL", "cs")
+# The outbox: tries per message before it is marked failed (then retried from the admin), and the backoff base.
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8)
+OUTBOX_BACKOFF_SECONDS = env_int("OUTBOX_BACKOFF_SECONDS", 30)
+# Close the loop: the account owner has this many days to tell a customer that what they asked for shipped.
+CUSTOMER_UPDATE_DUE_DAYS = env_int("CUSTOMER_UPDATE_DUE_DAYS", 5)
+
 # --- Auth, i18n, static ----------------------------------------------------------------------------------------
 
 AUTH_PASSWORD_VALIDATORS = [
