@@ -14,12 +14,15 @@ batch (``feedback.triage.use_active_classifier``).
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 
 from django.db import transaction
 
 from feedback.models import ClassifierVersion, FeedbackEmbedding, FeedbackItem
 from feedback.services import active_embedding_space, content_hash, embedding_text
+
+logger = logging.getLogger(__name__)
 
 CORRECTION_WEIGHT = 5.0
 HELD_OUT_PERCENT = 20
@@ -99,6 +102,18 @@ def _accuracy(model, texts: list[str], labels: list[str], vectors: list[list[flo
         if guess == label or (label == "other" and guess not in ("bug", "feature_request", "improvement"))
     )
     return round(hits / len(texts), 4)
+
+
+def queue_retraining() -> bool:
+    """Send the retraining to a worker (``feedback.tasks.retrain_classifier``); False when the broker is unreachable."""
+    from feedback import tasks
+
+    try:
+        tasks.retrain_classifier.delay()
+    except Exception:  # noqa: BLE001 — kombu raises several kinds of connection errors; the caller says so plainly
+        logger.warning("retraining not queued: broker unreachable", exc_info=True)
+        return False
+    return True
 
 
 def retrain_classifier(*, force: bool = False, provider=None) -> RetrainResult:

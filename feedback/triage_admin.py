@@ -216,8 +216,22 @@ class ClassifierVersionAdmin(ReadOnlyAdmin):
         """Retrain on the seed set and every correction (skipped when nothing changed since the active version)."""
         if request.method != "POST":
             return RetrainView.as_view(model_admin=self)(request)
-        result = training.retrain_classifier()
-        self.message_user(request, result.message, messages.SUCCESS if result.trained else messages.INFO)
+        # Training embeds every correction and fits two models: seconds to minutes, so a worker does it, not the
+        # request. The page lists the new version when it is done.
+        if training.queue_retraining():
+            self.message_user(
+                request,
+                "Retraining queued: the new version appears in this list when the worker is done "
+                "(nothing is trained if no correction changed since the active version).",
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(
+                request,
+                "Could not queue the retraining: the task queue (Redis) is unreachable. Nothing was changed; "
+                "try again when it is back (the daily retraining also runs at 03:00 UTC).",
+                messages.ERROR,
+            )
         return HttpResponseRedirect(reverse("admin:feedback_classifierversion_changelist"))
 
     def has_retrain_permission(self, request) -> bool:

@@ -7,7 +7,7 @@ import pytest
 from django_celery_beat.models import PeriodicTask
 
 from ai.providers import get_provider
-from feedback import training, triage
+from feedback import tasks, training, triage
 from feedback.choices import Category
 from feedback.models import ClassifierVersion, FeedbackItem, TriageRecord
 from tests.factories import make_feedback
@@ -97,10 +97,28 @@ def test_given_no_correction_and_no_version_then_the_shipped_default_stays():
     assert not result.trained and "the shipped default" in result.message
 
 
-def test_given_the_admin_retrain_button_when_posted_then_it_runs_the_retraining_and_says_what_it_did(admin_client):
+def test_given_the_admin_retrain_button_when_posted_then_a_worker_is_asked_to_retrain_not_the_request(
+    admin_client, monkeypatch
+):
+    queued = []
+    monkeypatch.setattr(tasks.retrain_classifier, "delay", lambda: queued.append("retrain"))
+
     response = admin_client.post("/admin/feedback/classifierversion/retrain/", follow=True)
 
-    assert "Nothing changed since the shipped default: not retrained." in response.content.decode()
+    assert queued == ["retrain"]
+    assert "Retraining queued" in response.content.decode()
+    assert not ClassifierVersion.objects.exists()  # nothing trained in the request
+
+
+def test_given_the_broker_down_when_retrain_is_posted_then_the_page_says_so_plainly(admin_client, monkeypatch):
+    def unreachable():
+        raise ConnectionError("Error 111 connecting to redis")
+
+    monkeypatch.setattr(tasks.retrain_classifier, "delay", unreachable)
+
+    response = admin_client.post("/admin/feedback/classifierversion/retrain/", follow=True)
+
+    assert "Could not queue the retraining: the task queue (Redis) is unreachable" in response.content.decode()
 
 
 def test_given_the_migrations_then_retraining_runs_daily_with_an_expiry():
