@@ -13,6 +13,7 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from customers.choices import Language, Lifecycle, Region, Tier
@@ -23,16 +24,14 @@ from demo.slots import Slots
 from demo.sources import SourceIds
 from demo.vocabulary import VOCABULARY as V
 from demo.vocabulary import Topic
-from feedback.choices import Category, Priority, Sentiment, Severity, Source, Status
+from feedback import priority
+from feedback.choices import Category, Priority, Sentiment, Source, Status
 
 DUPLICATE_SHARE = 0.05
 UNTRIAGED_SHARE = 0.105
 THEME_LINK_SHARE = 0.8  # share of triaged items of a themed topic that a PM linked to the theme
 FOREIGN_LANGUAGE_SHARE = 0.5  # share of a French/German account's written feedback in its own language
 
-TIER_WEIGHT = {Tier.STRATEGIC_PARTNER: 3, Tier.ENTERPRISE: 3, Tier.MID_MARKET: 2, Tier.STARTUP: 1}
-SEVERITY_WEIGHT = {Severity.CRITICAL: 4, Severity.HIGH: 3, Severity.MEDIUM: 2, Severity.LOW: 1}
-PRIORITY_LEVELS = (Priority.LOW, Priority.MEDIUM, Priority.HIGH, Priority.CRITICAL)
 ACCOUNT_FEEDBACK_WEIGHT = {
     Tier.STRATEGIC_PARTNER: 4.0,
     Tier.ENTERPRISE: 2.5,
@@ -128,17 +127,21 @@ class Draft:
         }
 
 
+PRIORITY_LEVELS = (Priority.LOW, Priority.MEDIUM, Priority.HIGH, Priority.CRITICAL)
+
+
 def priority_for(*, severity: str, account: Account | None, category: str, rng: random.Random) -> str:
-    """Seed 002's score: tier × 3 + severity × 2 + revenue, boosted for at-risk accounts; a PM overrides ~8 %."""
-    tier = TIER_WEIGHT.get(account.tier, 1) if account else 1
-    arr = account.arr if account else 0
-    revenue = 3 if arr >= 1_000_000 else 2 if arr >= 250_000 else 1
-    score = tier * 3 + SEVERITY_WEIGHT[severity] * 2 + revenue + (2 if account and account.at_risk else 0)
-    level = 3 if score >= 18 else 2 if score >= 14 else 1 if score >= 10 else 0
-    if category == Category.PRAISE:
-        level = 0
-    elif category == Category.QUESTION:
-        level = min(level, 1)
+    """Seed 002's priority, by the hub's own formula (``feedback.priority``), as triage sets it; then a PM moves
+    ~8 % of them one level, as people do."""
+    customer = None
+    if account is not None:
+        customer = SimpleNamespace(
+            tier=account.tier, arr=account.arr, lifecycle_stage=account.lifecycle, health_score=account.health
+        )
+    computed = priority.priority_for(
+        severity=severity, customer=customer, churn_signal=category == Category.CHURN_SIGNAL
+    )
+    level = PRIORITY_LEVELS.index(computed.priority)
     if rng.random() < 0.08:
         level = min(3, max(0, level + rng.choice((-1, 1))))
     return PRIORITY_LEVELS[level]
