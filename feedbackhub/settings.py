@@ -242,6 +242,8 @@ OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8)
 OUTBOX_BACKOFF_SECONDS = env_int("OUTBOX_BACKOFF_SECONDS", 30)
 # Close the loop: the account owner has this many days to tell a customer that what they asked for shipped.
 CUSTOMER_UPDATE_DUE_DAYS = env_int("CUSTOMER_UPDATE_DUE_DAYS", 5)
+# The public changelog (e.g. https://docs.acme.example/changelog): the drafted customer updates link to it; empty: none.
+CHANGELOG_URL = os.environ.get("CHANGELOG_URL", "").strip()
 
 # --- Auth, i18n, static ----------------------------------------------------------------------------------------
 
