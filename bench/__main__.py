@@ -7,7 +7,8 @@ then the goals missed (see bench/admin_changelists.py); then the REST API under 
 list latency at shallow and deep cursors, list throughput), then the duplicate lookup on 1M vectors
 (bench/duplicates.py: HNSW against exact search, all items and the 30-day window).
 BENCH_ONLY=admin, api or duplicates runs one part. Stops the servers afterwards if it started them.
-Last, offline triage throughput end to end (bench/triage.py; BENCH_ONLY=triage runs it alone).
+Last, offline triage throughput end to end (bench/triage.py; BENCH_ONLY=triage runs it alone). BENCH_ONLY=jobs times
+the jobs that close the loop on the scale data (bench/jobs.py: the escalation check, the weekly digest).
 """
 
 from __future__ import annotations
@@ -42,6 +43,14 @@ def main() -> None:
             from bench import triage
 
             triage.run()
+            return
+        if only == "jobs":  # the hourly escalation check and the weekly digest on the scale data
+            from bench import jobs
+
+            jobs.run(
+                feedback=int(os.environ.get("BENCH_FEEDBACK", 1_000_000)),
+                customers=int(os.environ.get("BENCH_CUSTOMERS", 50_000)),
+            )
             return
         if only == "duplicates":  # the same: vectors and the lookup only
             from bench import duplicates
