@@ -20,7 +20,6 @@ The pretrained default (``ai/seed/classifier.npz``) is what ``build_default()`` 
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 from dataclasses import dataclass, field
@@ -29,34 +28,25 @@ from pathlib import Path
 
 import numpy as np
 
-from ai import lexicon
+from ai import lexicon, seed_set
 from ai.types import CATEGORIES
 
-SEED_DIR = Path(__file__).resolve().parent / "seed"
-SEED_FILES = ("minibar_garmin_connect.en.csv", "minibar_garmin_connect.fr.csv")
-DEFAULT_PATH = SEED_DIR / "classifier.npz"
-SEED_VECTORS_PATH = SEED_DIR / "seed_vectors.npz"
-OTHER = "other"  # the seed's bucket for "neither a bug nor a request": never returned, always refined
+DEFAULT_PATH = seed_set.SEED_DIR / "classifier.npz"
+SEED_VECTORS_PATH = seed_set.SEED_DIR / "seed_vectors.npz"
+OTHER = seed_set.OTHER  # "neither a bug nor a request": never returned, always refined
 LABELS = frozenset(CATEGORIES) | {OTHER}
 BALANCE = 0.5  # class balancing exponent (see _fit)
 L2 = 2.0  # the regularisation chosen by cross-language validation (train en -> test fr and back): see ai/seed/README
 
 
 def seed_examples() -> tuple[list[str], list[str]]:
-    """The shipped seed set: (texts, labels) with labels bug / feature_request / other.
-
-    Rows with two flags (a bug report that also asks for a feature: 67 of 4,000) are left out: their label is
-    ambiguous, and a label the model must learn should not be.
-    """
+    """The shipped seed set: (texts, labels) with labels bug / feature_request / other; rows with two flags are left
+    out (``seed_set.category_label``): a label the model must learn should not be ambiguous."""
     texts, labels = [], []
-    for name in SEED_FILES:
-        with open(SEED_DIR / name, encoding="utf-8", newline="") as handle:
-            for row in csv.DictReader(handle):
-                flags = (row["problem_report"], row["feature_request"], row["irrelevant"])
-                if sum(int(flag) for flag in flags) != 1:
-                    continue
-                texts.append(row["data"])
-                labels.append("bug" if flags[0] == "1" else "feature_request" if flags[1] == "1" else OTHER)
+    for row in seed_set.seed_rows():
+        if (label := seed_set.category_label(row)) is not None:
+            texts.append(row["data"])
+            labels.append(label)
     return texts, labels
 
 
@@ -249,11 +239,7 @@ def default() -> Classifier:
 
 def all_seed_texts() -> list[str]:
     """Every review of the seed files, in file order (the rows ``seed_vectors()`` are aligned with)."""
-    texts = []
-    for name in SEED_FILES:
-        with open(SEED_DIR / name, encoding="utf-8", newline="") as handle:
-            texts.extend(row["data"] for row in csv.DictReader(handle))
-    return texts
+    return [row["data"] for row in seed_set.seed_rows()]
 
 
 def quantise(vectors) -> tuple[np.ndarray, np.ndarray]:

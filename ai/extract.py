@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ai.lexicon import competitors_in
+from ai.lexicon import any_of, competitors_in
 from ai.types import Extract
 
 _TIME = r"[\[(]?\d{1,2}:\d{2}(?::\d{2})?(?:[ \t]?[AaPp][Mm])?[\])]?"
@@ -51,7 +51,7 @@ VENDOR_WORDS = re.compile(
 
 
 def _cues(*patterns: str) -> re.Pattern:
-    return re.compile(r"\b(?:" + "|".join(patterns) + r")\b", re.I)
+    return any_of(patterns)
 
 
 OBJECTION = _cues(

@@ -135,11 +135,12 @@ def cue_features(texts: list[str]) -> np.ndarray:
     return out
 
 
-def _any(patterns: tuple[str, ...] | list[str]) -> re.Pattern:
+def any_of(patterns: tuple[str, ...] | list[str]) -> re.Pattern:
+    """One case-insensitive pattern matching any of ``patterns`` as whole words."""
     return re.compile(r"\b(?:" + "|".join(patterns) + r")\b", re.I)
 
 
-CHURN_RE = _any(
+CHURN_RE = any_of(
     (
         r"cancel(?:l?ing|l?ed)?\s+(?:my|our|the)?\s*(?:subscription|plan|contract|account|membership)",
         r"(?:will|going\s+to|gonna|are|we're|i'm|am)\s+(?:be\s+)?cancel\w*",
@@ -165,7 +166,7 @@ def churn_cues(text: str) -> list[str]:
 # Words that say something is wrong: a malfunction, an outage, slowness or a shortfall. The learnt models read them
 # from the sentence vector in a long review; in a three-word support message they are most of the evidence there is.
 # "No problems" / "sans souci" / "bug fixed" and the like are struck out first: they are praise.
-PROBLEM_RE = _any(
+PROBLEM_RE = any_of(
     (
         r"fail\w*|broken|break(?:s|ing)?|crash\w*|bug\w*|buggy|glitch\w*|error\w*|errors?|freez\w*|frozen|hang(?:s|ing)|"
         r"lag\w*|slow\w*|outage\w*|(?:is|are|was|were|went|been|goes|keeps?\s+going)\s+down|down\s+(?:for|again|since)|"
@@ -181,7 +182,7 @@ PROBLEM_RE = _any(
         r"incorrect\w*|faux|fausse",
     )
 )
-_NO_PROBLEM = _any(
+_NO_PROBLEM = any_of(
     (
         r"(?:no|not\s+any|not\s+a\s+single|never\s+(?:had\s+|have\s+)?(?:a|any)|without\s+(?:any\s+|a\s+)?|zero|free\s+of|"
         r"fixed\s+(?:the|all|my|our)?)\s*(?:\w+\s+)?(?:problems?|issues?|bugs?|glitch\w*|crash\w*|errors?|lag|hiccups?)",
@@ -212,21 +213,21 @@ QUESTION_RE = re.compile(
     r"there\s+(?:a|any)\s+way|does\s+anyone\s+know|comment\s+(?:faire|fait-on))\b",
     re.I,
 )
-PAIN_RE = _any(
+PAIN_RE = any_of(
     (
         r"frustrat\w*|tedious|time[-\s]consuming|takes\s+(?:forever|ages|too\s+long)|too\s+(?:slow|many\s+steps|"
         r"complicated|hard|difficult)|hard\s+to|difficult\s+to|confusing|cumbersome|clunky|painful|struggl\w*|slow",
         r"compliqué\w*|fastidieu\w*|difficile|pénible|trop\s+(?:lent|long)\w*|galère|lent\w*|laborieu\w*",
     )
 )
-IMPROVE_RE = _any(
+IMPROVE_RE = any_of(
     (
         r"improv\w*|better|faster|easier|simpler|more\s+\w+|less\s+\w+|enhanc\w*|tweak|should\s+be\s+(?:more|less|"
         r"able|easier)|instead\s+of|rather\s+than|upgrade",
         r"amélior\w*|plus\s+(?:simple|rapide|facile|clair|lisible)|mieux|moins\s+\w+|au\s+lieu\s+de",
     )
 )
-NEW_RE = _any((r"add\w*|new|introduce|support\s+for|integrat\w*|ajout\w*|nouvel\w*|nouveau\w*|intégr\w*",))
+NEW_RE = any_of((r"add\w*|new|introduce|support\s+for|integrat\w*|ajout\w*|nouvel\w*|nouveau\w*|intégr\w*",))
 
 
 def is_question(text: str) -> bool:

@@ -20,7 +20,6 @@ Weights ship in ``ai/seed/sentiment.npz``; ``build_default()`` rebuilds them.
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from dataclasses import dataclass
@@ -28,11 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ai import lexicon
+from ai import lexicon, seed_set
 
-SEED_DIR = Path(__file__).resolve().parent / "seed"
-SEED_FILES = ("minibar_garmin_connect.en.csv", "minibar_garmin_connect.fr.csv")
-DEFAULT_PATH = SEED_DIR / "sentiment.npz"
+DEFAULT_PATH = seed_set.SEED_DIR / "sentiment.npz"
 STAR_TARGET = {1: -1.0, 2: -0.6, 3: 0.1, 4: 0.6, 5: 1.0}
 RIDGE = 1.0
 POSITIVE_AT, NEGATIVE_AT = 0.5, -0.3  # the hub's bands (feedback.choices.Sentiment.for_score)
@@ -55,13 +52,8 @@ def label_for_stars(stars: int) -> str:
 
 def seed_ratings() -> tuple[list[str], list[int]]:
     """The seed reviews and their star ratings (1–5)."""
-    texts, stars = [], []
-    for name in SEED_FILES:
-        with open(SEED_DIR / name, encoding="utf-8", newline="") as handle:
-            for row in csv.DictReader(handle):
-                texts.append(row["data"])
-                stars.append(int(row["score"]))
-    return texts, stars
+    rows = list(seed_set.seed_rows())
+    return [row["data"] for row in rows], [int(row["score"]) for row in rows]
 
 
 def _design(features: np.ndarray) -> np.ndarray:
@@ -280,21 +272,8 @@ def seed_problem_probabilities(vectors, folds: int = 5) -> np.ndarray:
     category labels without that review's fold (rows ``fold::folds``): what the scorer learns the coupling from."""
     from ai import classifier
 
-    texts, labels = [], []
-    for name in SEED_FILES:
-        with open(SEED_DIR / name, encoding="utf-8", newline="") as handle:
-            for row in csv.DictReader(handle):
-                flags = [int(row[flag]) for flag in ("problem_report", "feature_request", "irrelevant")]
-                texts.append(row["data"])
-                labels.append(
-                    None
-                    if sum(flags) != 1
-                    else "bug"
-                    if flags[0]
-                    else "feature_request"
-                    if flags[1]
-                    else classifier.OTHER
-                )
+    rows = list(seed_set.seed_rows())
+    texts, labels = [row["data"] for row in rows], [seed_set.category_label(row) for row in rows]
     matrix = np.asarray(vectors, dtype=np.float32)
     problem = np.zeros(len(texts))
     for fold in range(folds):
