@@ -30,3 +30,10 @@ class WebhookSource(models.TextChoices):
     LINEAR = "linear", "Linear"
     CALL = "call", "Call transcripts"
     CRM = "crm", "CRM account sync"
+
+
+class SyncStatus(models.TextChoices):
+    """How a connector's last scheduled sync ended (``integrations.sync``)."""
+
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"

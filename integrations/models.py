@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from feedback.models import FeedbackItem
-from integrations.choices import DeliveryStatus, Scope, WebhookSource
+from integrations.choices import DeliveryStatus, Scope, SyncStatus, WebhookSource
 
 TOKEN_PREFIX_LENGTH = 8
 
@@ -102,6 +102,34 @@ class PendingTriage(models.Model):
 
     def __str__(self) -> str:
         return f"Feedback #{self.item_id}, waiting since {self.queued_at:%Y-%m-%d %H:%M}"
+
+
+class ConnectorSync(models.Model):
+    """The 15-minute incremental sync of one connector (``integrations.sync``): how far it got and how it last went.
+
+    ``synced_until`` moves only when a sync succeeds, so a failed run (the vendor down, a credential revoked) is
+    caught up by the next one: it fetches from the last success, less an overlap, and ingestion is idempotent.
+    """
+
+    source = models.CharField(max_length=16, choices=WebhookSource.choices)
+    synced_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the last successful sync started: the next one fetches what changed since.",
+    )
+    last_started_at = models.DateTimeField(null=True, blank=True)
+    last_finished_at = models.DateTimeField(null=True, blank=True)
+    last_status = models.CharField(max_length=10, choices=SyncStatus.choices, blank=True)
+    last_error = models.TextField(blank=True)
+    last_result = models.JSONField(default=dict, blank=True, help_text="Items fetched, created, updated, rejected.")
+    failures = models.PositiveIntegerField(default=0, help_text="Failed syncs in a row (0 after a success).")
+
+    class Meta:
+        ordering = ["source"]
+        constraints = [models.UniqueConstraint(fields=["source"], name="connector_sync_unique_source")]
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} sync"
 
 
 class UnmatchedFeedback(FeedbackItem):

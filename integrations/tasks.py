@@ -1,10 +1,11 @@
-"""Integration background jobs (thin: they call ``integrations.deliveries``)."""
+"""Integration background jobs (thin: they call ``integrations.deliveries``, ``.ingest`` and ``.sync``)."""
 
 from celery import shared_task
 
 from integrations import deliveries
 
 MAX_RETRIES = 6  # backoff 1, 2, 4 … 64 s (jittered, capped at 10 min): a vendor's short outage passes
+SYNC_EXPIRES = 14 * 60  # a source's sync not started before the next 15-minute run is dropped: that run does it
 
 
 @shared_task(
@@ -36,3 +37,24 @@ def send_pending_triage() -> int:
     from integrations import ingest
 
     return ingest.send_pending_triage()
+
+
+@shared_task(ignore_result=True)
+def sync_connectors() -> list[str]:
+    """Periodic (every 15 minutes): one ``sync_connector`` task per configured connector, so a slow or failing
+    source never holds up the others; returns the sources queued."""
+    from integrations import sync
+
+    sources = sync.configured_sources()
+    for source in sources:
+        sync_connector.apply_async((source,), expires=SYNC_EXPIRES)
+    return sources
+
+
+@shared_task(ignore_result=True, acks_late=True, reject_on_worker_lost=True)
+def sync_connector(source: str) -> str:
+    """Pull what changed at ``source`` since its last successful sync and ingest it (``integrations.sync``); safe on
+    several workers (one runs it, the others answer ``busy``). Returns how it ended."""
+    from integrations import sync
+
+    return sync.sync_connector(source=source).status
