@@ -1,12 +1,13 @@
 """Feedback background jobs (thin: they call ``feedback.services``, ``feedback.triage`` and ``feedback.training``)."""
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connection
 
 from ai.providers import get_provider
 from ai.providers.base import ProviderUnavailable
 from feedback import services, training, triage
 
+EMBED_LOCK_KEY = 0x454D4244  # "EMBD": the advisory lock one embedding backfill holds while it runs
 # Worth another try later: the database went away or was restarted, the provider did not answer.
 TRANSIENT_ERRORS = (OperationalError, InterfaceError, ProviderUnavailable)
 
@@ -35,8 +36,18 @@ def triage_untriaged() -> int:
 
 @shared_task(ignore_result=True, acks_late=True, reject_on_worker_lost=True)
 def embed_pending(batch_size: int = 64) -> int:
-    """Embed the items with no vector of their current text, with the configured provider; idempotent."""
-    return services.embed_pending(provider=get_provider(), batch_size=batch_size)
+    """Periodic (every 5 minutes): embed the items with no vector of their current text, with the configured provider;
+    idempotent. One run at a time (a session advisory lock, gone with a dead worker's connection): a run that finds
+    another in progress returns 0 at once instead of embedding the same items beside it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [EMBED_LOCK_KEY])
+        if not cursor.fetchone()[0]:
+            return 0
+    try:
+        return services.embed_pending(provider=get_provider(), batch_size=batch_size)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [EMBED_LOCK_KEY])
 
 
 @shared_task(ignore_result=True, acks_late=True, reject_on_worker_lost=True)
