@@ -8,6 +8,7 @@ class Channel(models.TextChoices):
 
 class Status(models.TextChoices):
     PENDING = "pending", "Pending"  # waiting for its first try, or for the next one after a failure
+    SENDING = "sending", "Sending"  # claimed by a worker (notifications.delivery): in flight until its lease ends
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"  # gave up after MAX_ATTEMPTS: visible in the admin, retried from there by a person
     CANCELLED = "cancelled", "Cancelled"
