@@ -14,6 +14,7 @@ from unfold.admin import ModelAdmin
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
 from feedbackhub import (
+    events_admin,  # noqa: F401 - registers the domain events' admin
     saved_views,
     sheet_jobs_admin,  # noqa: F401 - registers the spreadsheet jobs' admin
 )
