@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pghistory
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models.functions import Upper
@@ -29,10 +30,15 @@ class CustomerQuerySet(models.QuerySet):
         return self.filter(renewal_date__gte=today, renewal_date__lte=today + timedelta(days=days))
 
 
+# Figures computed every day from signals (``customers.usage``, ``insights.health``) are not people's changes: tracking
+# them would write a history row per account per day and bury who changed what.
+COMPUTED_FIELDS = ["health_score", "last_active_on", "usage_change_7d", "usage_change_30d", "heavy_features"]
+
+
 @pghistory.track(
     pghistory.UpdateEvent("before_update", row=pghistory.Old),
     pghistory.DeleteEvent("before_delete"),
-    exclude=["updated_at", "created_at"],
+    exclude=["updated_at", "created_at", *COMPUTED_FIELDS],
     model_name="CustomerHistory",
 )
 class Customer(models.Model):
@@ -58,7 +64,15 @@ class Customer(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="owned_customers"
     )
     customer_since = models.DateField(null=True, blank=True)
-    health_score = models.PositiveSmallIntegerField(null=True, blank=True, help_text="0 (about to churn) to 100.")
+    health_score = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text=(
+            "0 (about to churn) to 100, computed every day (insights.health): usage trend over 30 days (25 points), "
+            "days since last activity (20), NPS/CSAT answers of the last 90 days (20), negative feedback and churn "
+            "signals of the last 90 days (20), open escalations (15). An input with no data counts half its points."
+        ),
+    )
     renewal_date = models.DateField(null=True, blank=True)
     crm_id = models.CharField(
         "CRM id",
@@ -67,6 +81,31 @@ class Customer(models.Model):
         null=True,
         blank=True,
         help_text="External id in the CRM (e.g. Salesforce account id).",
+    )
+    # Usage signals (customers.usage), refreshed from the usage snapshots by one UPDATE for all accounts.
+    last_active_on = models.DateField(
+        "last active on", null=True, blank=True, editable=False, help_text="Last day with active users."
+    )
+    usage_change_7d = models.FloatField(
+        "usage change, 7 days (%)",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Active users of the last 7 days against the 7 before, in %; empty when there is too little data.",
+    )
+    usage_change_30d = models.FloatField(
+        "usage change, 30 days (%)",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Active users of the last 30 days against the 30 before, in %; empty when there is too little data.",
+    )
+    heavy_features = ArrayField(
+        models.CharField(max_length=50),
+        default=list,
+        blank=True,
+        editable=False,
+        help_text="Features this account uses most: in the top 10 % of the accounts using each, over 30 days.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -91,6 +130,10 @@ class Customer(models.Model):
             models.Index(fields=["-arr"], name="customer_arr_idx"),
             models.Index(fields=["renewal_date"], name="customer_renewal_idx"),
             models.Index(fields=["health_score"], name="customer_health_idx"),
+            models.Index(fields=["customer_since"], name="customer_since_idx"),  # cohort: signed up lately
+            models.Index(fields=["last_active_on"], name="customer_last_active_idx"),  # inactivity
+            models.Index(fields=["usage_change_30d"], name="customer_usage_30d_idx"),  # cohort: usage down
+            GinIndex(fields=["heavy_features"], name="customer_heavy_features_gin"),  # cohort: heavy users of X
             models.Index(Upper("crm_id"), name="customer_crm_id_upper_idx"),  # admin search "=crm_id"
             GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="customer_name_trgm"),
             GinIndex(OpClass(Upper("domain"), name="gin_trgm_ops"), name="customer_domain_trgm"),

@@ -1,7 +1,7 @@
-"""Customer business logic: the natural keys an account is matched by, and who owns it.
+"""Customer business logic: the natural keys an account is matched by, who owns it, and its computed figures.
 
 Imports (admin CSV/XLSX, the Airtable base) and integrations find accounts through these functions, so an account
-is matched the same way wherever its rows come from.
+is matched the same way wherever its rows come from. The usage figures and the health score are written only here.
 """
 
 from __future__ import annotations
@@ -13,11 +13,14 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Q, Value
 from django.db.models.functions import Concat, Lower
 
+from customers import usage
 from customers.choices import Plan, Tier
 from customers.models import Customer
+from feedbackhub import events
 
 
 def normalize_domain(value: str | None) -> str:
@@ -199,3 +202,48 @@ def update_enrichment(*, rows: Iterable[dict], progress=None) -> EnrichmentRepor
         if progress is not None:
             progress.update(1)
     return report
+
+
+# --- Usage signals and health: figures computed from signals, written only here ------------------------------------
+
+USAGE_RECORDED = "usage.recorded"  # domain event: snapshots of these accounts arrived in a batch (insights reacts)
+
+
+def refresh_usage_signals(*, customer_ids: Iterable[int] | None = None, today: date | None = None) -> int:
+    """Recompute the usage figures (``customers.usage``) of every account, or of ``customer_ids``; rows changed.
+
+    Called by the daily job for all accounts, and after an API write or an import for the accounts it touched.
+    """
+    return usage.refresh_signals(customer_ids=customer_ids, today=today)
+
+
+def usage_recorded(*, customer_ids: Iterable[int], batch: str) -> None:
+    """A batch of snapshots was saved (an import): refresh these accounts' usage figures now, and tell the apps
+    above (``usage.recorded``: the health score follows) once the batch commits. ``batch`` names it uniquely."""
+    ids = sorted(set(customer_ids))
+    if not ids:
+        return
+    refresh_usage_signals(customer_ids=ids)
+    events.emit(USAGE_RECORDED, key=f"{USAGE_RECORDED}:{batch}", customer_ids=ids)
+
+
+HEALTH_UPDATE_SQL = """
+UPDATE {customers} c SET health_score = s.score
+FROM ({scores}) AS s(id, score)
+WHERE c.id = s.id AND c.health_score IS DISTINCT FROM s.score
+"""
+
+
+def write_health_scores(*, scores_sql: str, params: dict | list | tuple) -> int:
+    """Set ``health_score`` from a query of ``(customer id, score)`` rows, in one statement; rows changed.
+
+    The query (``insights.health``) computes the scores; here they are clamped to 0–100 and only rows whose score
+    moved are written. Health is a computed figure: not tracked in the customer's history (``COMPUTED_FIELDS``).
+    """
+    clamped = (
+        f"SELECT id, LEAST(100, GREATEST(0, round(score::numeric)))::smallint FROM ({scores_sql}) AS raw(id, score)"
+    )
+    sql = HEALTH_UPDATE_SQL.format(customers=connection.ops.quote_name(Customer._meta.db_table), scores=clamped)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount

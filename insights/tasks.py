@@ -2,10 +2,16 @@
 
 from celery import shared_task
 
-from insights import services
+from insights import health, services
 
 
 @shared_task(ignore_result=True, expires=540)
 def refresh_dashboard() -> list[str]:
     """Periodic (every 10 minutes): recompute the dashboard's figures."""
     return services.refresh_dashboard()
+
+
+@shared_task(ignore_result=True, expires=6 * 3600)
+def refresh_customer_health() -> dict[str, int]:
+    """Periodic (daily): every account's usage signals, then its health score (``insights.health``)."""
+    return health.refresh_customer_health()
