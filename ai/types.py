@@ -6,6 +6,7 @@ provider can only ever answer with a value the hub stores.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 CATEGORIES = (
@@ -112,3 +113,39 @@ class ClusterName:
 
     name: str
     description: str
+
+
+DIGEST_WORD_LIMIT = 500  # seed 001's digest prompt: "Keep it under 500 words"
+_LINK = re.compile(r"\[([^\]]*)\]\([^)\s]*\)")
+_WORD = re.compile(r"\S*\w\S*")
+
+
+def word_count(text: str) -> int:
+    """Words a reader counts in a Markdown text: a link counts as its label, markup alone ("-", "##", ">") as none.
+
+    The hub's template digests and a provider's written ones are measured by this one rule against the limit."""
+    return len(_WORD.findall(_LINK.sub(r"\1", text or "")))
+
+
+@dataclass(frozen=True)
+class DigestFacts:
+    """What a weekly digest is written from: figures the hub has already chosen, ordered and cut (plain JSON data).
+
+    ``sections`` maps each section (decisions, top_themes, coverage, high_value, churn, wins, verbatims, shipped …) to
+    its figures, in the order the digest presents them; a provider writes prose from them and adds nothing.
+    """
+
+    audience: str  # "product" (the product channel) or "account_owner" (one owner, their own accounts)
+    period_start: str  # ISO dates, both included
+    period_end: str
+    sections: dict
+    recipient: str = ""  # the account owner's name, for their digest
+    word_limit: int = DIGEST_WORD_LIMIT
+
+
+@dataclass(frozen=True)
+class DigestDraft:
+    """A digest a provider wrote: Markdown under the word limit, and the model that wrote it."""
+
+    text: str
+    model: str

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from ai.types import ClusterName, Extract, TriageRequest, TriageResult
+from ai.types import ClusterName, DigestDraft, DigestFacts, Extract, TriageRequest, TriageResult
 
 
 class ProviderUnavailable(Exception):
@@ -56,4 +56,15 @@ class TriageProvider(EmbeddingProvider, Protocol):
 
     def extract(self, text: str) -> list[Extract]:
         """A call transcript or a long thread cut into separate pieces of feedback, each in the customer's words."""
+        ...
+
+
+@runtime_checkable
+class DigestWriter(Protocol):
+    """A provider that can write the weekly digest's prose from the hub's figures (both providers implement it)."""
+
+    def write_digest(self, facts: DigestFacts) -> DigestDraft | None:
+        """The digest in Markdown, under ``facts.word_limit`` words, from ``facts`` only; None when this provider
+        writes no prose (the offline one) or could not (a remote one that failed, logged): the hub then renders its
+        own templates from the same facts."""
         ...

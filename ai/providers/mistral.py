@@ -1,5 +1,5 @@
 """The Mistral provider: triage with mistral-small (mistral-large for FR/DE/ES), vectors with mistral-embed, and cluster
-names, JTBD abstraction and transcript extracts with mistral-large (seed 001, "AI Triage Pipeline").
+names, JTBD abstraction, transcript extracts and the weekly digest with mistral-large (seed 001, "AI Triage Pipeline").
 
 Every chat call asks for structured output (``response_format`` json_schema, strict) whose enums are the hub's own
 taxonomy (``ai.types``), and every answer is validated again here: a value outside the taxonomy, a missing field or
@@ -12,10 +12,10 @@ Failures. Each call has an explicit timeout (``MISTRAL_TIMEOUT_MS``) and is retr
 after exactly the ``Retry-After`` / ``retry-after-ms`` the API asks for (a wait longer than ``MAX_RETRY_AFTER_S`` is
 not slept through: the call fails now). The SDK's own retries are switched off (a ``RetryConfig`` with strategy
 "none"), so the two never multiply and the count stays ours. When a call still fails, triage, cluster names and
-extracts log a WARNING and return the offline provider's answer with ``notes`` = "fallback: <reason>"; in a batch,
-once the API is found unavailable, the remaining items go straight to the offline provider instead of waiting through
-the retries again. Embeddings never fall back (offline vectors live in another space): ``embed`` raises
-``ProviderUnavailable`` and the caller retries later.
+extracts log a WARNING and return the offline provider's answer with ``notes`` = "fallback: <reason>" (the digest:
+None, and the hub renders its template digest); in a batch, once the API is found unavailable, the remaining items go
+straight to the offline provider instead of waiting through the retries again. Embeddings never fall back (offline
+vectors live in another space): ``embed`` raises ``ProviderUnavailable`` and the caller retries later.
 """
 
 from __future__ import annotations
@@ -59,10 +59,13 @@ from ai.types import (
     SEVERITIES,
     ClusterName,
     CustomerContext,
+    DigestDraft,
+    DigestFacts,
     Extract,
     ThemeContext,
     TriageRequest,
     TriageResult,
+    word_count,
 )
 
 logger = logging.getLogger(__name__)
@@ -438,6 +441,37 @@ class MistralProvider:
                 pieces.append(Extract(kind, said, offset + start if found else 0, offset + end if found else 0))
         return pieces
 
+    # -- the weekly digest --
+
+    def write_digest(self, facts: DigestFacts) -> DigestDraft | None:
+        """Seed 001's weekly digest written by mistral-large from the hub's figures ("Weekly digests: Mistral Large,
+        nuanced summarization, exec-ready writing"); None, logged, when the call or its answer fails (the hub then
+        renders its template digest from the same facts)."""
+        prompt = render(
+            "digest",
+            reader=DIGEST_READERS.get(facts.audience, facts.audience).format(recipient=facts.recipient or "you"),
+            period_start=facts.period_start,
+            period_end=facts.period_end,
+            facts=json.dumps(facts.sections, ensure_ascii=False, indent=1, default=str),
+            sections=", ".join(key.replace("_", " ") for key in facts.sections if key != "decisions"),
+            word_limit=str(facts.word_limit),
+        )
+        try:
+            response = self.call(
+                "digest",
+                lambda: self.client.chat.complete(
+                    model=self.large_model,
+                    messages=[{"role": "user", "content": prompt}],
+                    temperature=0.3,
+                    max_tokens=DIGEST_MAX_TOKENS,
+                ),
+            )
+            text = digest_text(response, word_limit=facts.word_limit)
+        except ProviderUnavailable as exc:
+            logger.warning("Mistral digest failed, the hub's template digest is used: %s", exc)
+            return None  # what the offline provider answers too: the hub renders its templates
+        return DigestDraft(text=text, model=response.model or self.large_model)
+
     # -- embeddings --
 
     def embed(self, texts: list[str]) -> list[list[float]]:
@@ -468,6 +502,27 @@ class MistralProvider:
                 raise MalformedOutput("embed: a zero or non-finite vector")
             vectors.append([x / norm for x in vector])
         return vectors
+
+
+DIGEST_READERS = {
+    "product": "the product team (PMs, product ops, leadership), posted in the product Slack channel",
+    "account_owner": "{recipient}, an account owner, by email: only their own accounts",
+}
+DIGEST_MAX_TOKENS = 1_500  # 500 words are ~700 tokens: room for markup, not for an essay
+
+
+def digest_text(response, *, word_limit: int) -> str:
+    """The digest's Markdown from a chat answer: fences around the whole answer removed; empty or over the word
+    limit is malformed (the template digest is used instead of a digest nobody asked to be that long)."""
+    content = response.choices[0].message.content if response.choices and response.choices[0].message else None
+    if isinstance(content, list):
+        content = "".join(getattr(chunk, "text", "") or "" for chunk in content)
+    if not isinstance(content, str) or not content.strip():
+        raise MalformedOutput("digest: the answer has no text")
+    text = re.sub(r"^```(?:markdown|md)?\s*\n(.*?)\n```\s*$", r"\1", content.strip(), flags=re.DOTALL).strip()
+    if (words := word_count(text)) > word_limit:
+        raise MalformedOutput(f"digest: {words} words, over the limit of {word_limit}")
+    return text
 
 
 def embed_batches(texts: list[str]) -> list[list[str]]:

@@ -261,6 +261,11 @@ class OfflineProvider(OfflineEmbedder):
 
         return extract_offline(text)
 
+    def write_digest(self, facts) -> None:
+        """No prose model offline: None, and the hub renders its digest templates from the same ``facts``
+        (``notifications.digests``), so the offline digest is the same figures, worded by fixed templates."""
+        return None
+
 
 _ENGLISH_HINTS = frozenset(
     [
