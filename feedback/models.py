@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pghistory
+import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
@@ -141,6 +142,20 @@ class FeedbackItem(models.Model):
             GinIndex(fields=["human_fields"], name="feedback_human_fields_gin"),  # PMs' corrections (retraining)
             GinIndex(OpClass(Upper("verbatim"), name="gin_trgm_ops"), name="feedback_verbatim_trgm"),
             GinIndex(OpClass(Upper("summary"), name="gin_trgm_ops"), name="feedback_summary_trgm"),
+        ]
+        # The vectors keep a copy of received_at for windowed similarity lookups without a join; a new date from any
+        # door (an ingest re-delivery, an import, the admin, a queryset update) reaches the copy in the same statement.
+        triggers = [
+            pgtrigger.Trigger(
+                name="feedback_received_at_to_vectors",
+                when=pgtrigger.After,
+                operation=pgtrigger.UpdateOf("received_at"),
+                condition=pgtrigger.Condition("OLD.received_at IS DISTINCT FROM NEW.received_at"),
+                func="""
+                    UPDATE feedback_feedbackembedding SET received_at = NEW.received_at WHERE feedback_id = NEW.id;
+                    RETURN NULL;
+                """,
+            )
         ]
 
     def __str__(self) -> str:

@@ -86,6 +86,19 @@ def test_given_vector_of_wrong_size_when_storing_then_error_names_sizes():
         services.store_embedding(item=make_feedback(), vector=[1, 2, 3], space=space)
 
 
+def test_given_an_item_redated_by_any_door_then_its_vector_copy_of_the_date_follows_and_the_window_sees_it():
+    space = EmbeddingSpace.objects.create(provider="offline", model="minilm", dimensions=384)
+    item = make_feedback(received_at=timezone.now() - timedelta(days=90))
+    services.store_embedding(item=item, vector=unit(384, 0), space=space)
+    assert services.similar_feedback(vector=unit(384, 0), space=space, limit=5, within_days=30) == []
+
+    FeedbackItem.objects.filter(pk=item.pk).update(received_at=timezone.now() - timedelta(days=1))  # no save()
+
+    assert [pk for pk, _ in services.similar_feedback(vector=unit(384, 0), space=space, limit=5, within_days=30)] == [
+        item.pk
+    ]
+
+
 def test_given_items_in_two_spaces_when_searching_one_then_the_other_is_never_returned():
     offline = EmbeddingSpace.objects.create(provider="offline", model="minilm", dimensions=384)
     mistral = EmbeddingSpace.objects.create(provider="mistral", model="mistral-embed", dimensions=1024)
