@@ -203,3 +203,6 @@ class NotificationAdmin(HubModelAdmin):
         if not obj.last_error:
             return "—"
         return format_html('<pre style="white-space:pre-wrap;margin:0">{}</pre>', obj.last_error)
+
+
+from notifications import digests_admin  # noqa: E402, F401 - registers the weekly digests' admin

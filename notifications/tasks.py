@@ -20,3 +20,18 @@ def deliver(notification_id: int) -> str:
 def deliver_due() -> int:
     """Periodic (every minute): deliver what is due — never queued (broker down), backoff over, or a dead worker's."""
     return delivery.deliver_due()
+
+
+@shared_task(ignore_result=True, acks_late=True, reject_on_worker_lost=True)
+def write_weekly_digests(period_end: str | None = None) -> list[int]:
+    """Weekly (Fridays 16:00 UTC) and from the digests' admin: write and send the week's digests not written yet.
+
+    Idempotent (one digest per week and audience): a worker lost mid-run gives the task back and the rerun writes only
+    what is missing. ``period_end``: an ISO date (default: the Thursday before the last Friday).
+    """
+    from datetime import date
+
+    from notifications import digests
+
+    end = date.fromisoformat(period_end) if period_end else None
+    return [digest.pk for digest in digests.write_weekly_digests(end)]
