@@ -7,6 +7,8 @@ class InsightsConfig(AppConfig):
     verbose_name = "Insights"
 
     def ready(self) -> None:
-        from insights import health
+        # Escalations opened by domain events (a theme reaching critical mass), whichever door caused them.
+        from insights import handlers, health
 
+        handlers.subscribe_all()
         health.subscribe()  # usage.recorded (an import of usage snapshots) → rescore those accounts

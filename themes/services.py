@@ -83,8 +83,9 @@ def refresh_rollups(*, theme_ids: Iterable[int]) -> int:
     themes updated.
 
     Duplicates are not counted twice; a customer's ARR counts once per theme however often they asked.
-    Clears the themes' stale flag. A theme that reaches ``THEME_VERIFY_AT`` items tells its owner it is time to verify
-    (``themes.verification_notice``, once per theme).
+    Clears the themes' stale flag. A theme that reaches ``THEME_VERIFY_AT`` items is marked 'time to verify' and emits
+    ``theme.time_to_verify`` (``themes.verification_notice``, once per theme): its PM is told through the outbox,
+    never from inside this transaction.
     """
     ids = sorted(set(theme_ids))
     if not ids:
