@@ -9,9 +9,9 @@ from unfold.contrib.filters.admin import (
 )
 
 from customers import filtersets, selectors
-from customers.filters import AtRiskFilter
+from customers.filters import AtRiskFilter, CohortFilter, HeavyFeatureFilter
 from customers.models import Customer, UsageSnapshot
-from customers.resources import CustomerResource
+from customers.resources import CustomerResource, UsageSnapshotResource
 from feedbackhub.admin_tools import HubModelAdmin, ScopedAutocompleteSelectFilter
 from feedbackhub.formatting import money
 from feedbackhub.sheets import SpreadsheetAdmin
@@ -23,7 +23,7 @@ class CustomerAdmin(HubModelAdmin, SpreadsheetAdmin):
 
     resource_classes = [CustomerResource]
     list_before_template = "admin/includes/phone_list.html"
-    phone_hidden = ["industry", "region", "plan", "health_score", "renewal_date"]
+    phone_hidden = ["industry", "region", "plan", "health_score", "usage_trend", "last_active_on", "renewal_date"]
 
     list_display = [
         "name",
@@ -34,10 +34,13 @@ class CustomerAdmin(HubModelAdmin, SpreadsheetAdmin):
         "plan",
         "lifecycle_stage",
         "health_score",
+        "usage_trend",
+        "last_active_on",
         "owner",
         "renewal_date",
     ]
     list_filter = [
+        CohortFilter,
         AtRiskFilter,
         "tier",
         "industry",
@@ -48,17 +51,38 @@ class CustomerAdmin(HubModelAdmin, SpreadsheetAdmin):
         "primary_use_case",
         ("account_owner", RelatedDropdownFilter),
         ("arr", RangeNumericFilter),
+        HeavyFeatureFilter,
     ]
     search_fields = ["name", "domain", "=crm_id"]
     list_select_related = ["account_owner"]
     autocomplete_fields = ["account_owner"]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = [
+        "health_score",
+        "last_active_on",
+        "usage_change_7d",
+        "usage_change_30d",
+        "heavy_feature_names",
+        "created_at",
+        "updated_at",
+    ]
     fieldsets = [
         (None, {"fields": ["name", "domain", "crm_id", "account_owner"]}),
         ("Segment", {"fields": ["industry", "region", "language", "primary_use_case"]}),
         (
             "Commercial",
-            {"fields": ["tier", "plan", "arr", "lifecycle_stage", "customer_since", "renewal_date", "health_score"]},
+            {"fields": ["tier", "plan", "arr", "lifecycle_stage", "customer_since", "renewal_date"]},
+        ),
+        (
+            "Health and usage (computed every day)",
+            {
+                "fields": [
+                    "health_score",
+                    "last_active_on",
+                    "usage_change_7d",
+                    "usage_change_30d",
+                    "heavy_feature_names",
+                ]
+            },
         ),
         ("Record", {"fields": ["created_at", "updated_at"]}),
     ]
@@ -78,6 +102,17 @@ class CustomerAdmin(HubModelAdmin, SpreadsheetAdmin):
     def arr_usd(self, obj: Customer) -> str:
         return money(obj.arr)
 
+    @admin.display(description="usage, 30 days", ordering="usage_change_30d")
+    def usage_trend(self, obj: Customer) -> str:
+        """Active users of the last 30 days against the 30 before (``customers.usage``)."""
+        if obj.usage_change_30d is None:
+            return "—"
+        return f"{obj.usage_change_30d:+.0f} %".replace("-", "−")
+
+    @admin.display(description="heavy user of")
+    def heavy_feature_names(self, obj: Customer) -> str:
+        return ", ".join(name.replace("_", " ") for name in obj.heavy_features) or "—"
+
     @admin.display(description="account owner", ordering="account_owner__last_name")
     def owner(self, obj: Customer) -> str:
         if obj.account_owner is None:
@@ -86,9 +121,10 @@ class CustomerAdmin(HubModelAdmin, SpreadsheetAdmin):
 
 
 @admin.register(UsageSnapshot)
-class UsageSnapshotAdmin(HubModelAdmin):
-    """Daily usage per account: the behavioural signal."""
+class UsageSnapshotAdmin(HubModelAdmin, SpreadsheetAdmin):
+    """Daily usage per account: the behavioural signal. Import a CSV/XLSX of days (re-importing updates them)."""
 
+    resource_classes = [UsageSnapshotResource]
     list_display = ["customer", "taken_on", "active_users", "api_requests", "tokens_used"]
     list_select_related = ["customer"]
     autocomplete_fields = ["customer"]

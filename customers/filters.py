@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from customers import cohorts
 from customers.rules import at_risk_q
 
 
@@ -21,4 +22,34 @@ class AtRiskFilter(admin.SimpleListFilter):
             return queryset.filter(at_risk_q())
         if self.value() == "no":
             return queryset.exclude(at_risk_q())
+        return queryset
+
+
+class CohortFilter(admin.SimpleListFilter):
+    """Seed 001's "Who to Ask, When" cohorts (``customers.cohorts``); each is also a shared saved view."""
+
+    title = "cohort"
+    parameter_name = "cohort"
+
+    def lookups(self, request, model_admin):
+        return [(cohort.key, cohort.label) for cohort in cohorts.COHORTS]
+
+    def queryset(self, request, queryset):
+        if self.value() in cohorts.BY_KEY:
+            return queryset.filter(cohorts.cohort_q(self.value()))
+        return queryset
+
+
+class HeavyFeatureFilter(admin.SimpleListFilter):
+    """Heavy users of one feature (the features some account is a heavy user of, ``customers.usage``)."""
+
+    title = "heavy user of"
+    parameter_name = "heavy_feature"
+
+    def lookups(self, request, model_admin):
+        return [(feature, feature.replace("_", " ")) for feature in cohorts.heavy_features()]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(cohorts.heavy_users_of(self.value()))
         return queryset

@@ -35,6 +35,10 @@ class CustomerSerializer(HubModelSerializer):
             "health_score",
             "renewal_date",
             "is_at_risk",
+            "last_active_on",
+            "usage_change_7d",
+            "usage_change_30d",
+            "heavy_features",
             "created_at",
             "updated_at",
         ]

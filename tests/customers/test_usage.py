@@ -37,6 +37,7 @@ def signals(customer) -> tuple:
 
 def test_given_usage_that_fell_a_month_ago_then_the_30_day_change_shows_the_drop_and_the_7_day_one_does_not():
     dropping = make_customer()
+    record(dropping, days_back=range(60, 90), users=100)  # before both windows: not counted
     record(dropping, days_back=range(30, 60), users=10)
     record(dropping, days_back=range(0, 30), users=6)
 
@@ -66,12 +67,14 @@ def test_given_an_account_silent_for_ten_days_while_others_report_then_its_week_
 
 
 def test_given_too_little_history_then_the_change_is_empty_not_a_guess():
-    new = make_customer()
-    record(new, days_back=range(0, 20), users=5)  # 13 days before the last week, none before the last month
+    new, newer = make_customer(), make_customer()
+    record(new, days_back=range(0, 44), users=5)  # 14 of the 30 days before the last month: under half
+    record(newer, days_back=range(0, 10), users=5)  # 3 of the 7 days before the last week: under half
 
     refresh_usage_signals(today=TODAY)
 
     assert signals(new) == (TODAY, 0.0, None)
+    assert signals(newer) == (TODAY, None, None)
 
 
 def test_given_days_with_no_active_user_then_they_are_not_activity():
