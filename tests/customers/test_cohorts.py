@@ -110,9 +110,7 @@ def test_given_heavy_features_then_the_heavy_cohort_and_the_feature_filter_pick_
     assert "heavy_feature=agents" in page and "cohort=usage_down" in page  # both filters offer their choices
 
 
-def test_given_a_sales_person_then_the_cohort_views_are_shared_with_them_and_open_their_own_accounts(
-    client, sales_cs
-):
+def test_given_a_sales_person_then_the_cohort_views_are_shared_with_them_and_open_their_own_accounts(client, sales_cs):
     mine = make_customer(name="Mine", usage_change_30d=-45.0, account_owner=sales_cs)
     make_customer(name="Not mine", usage_change_30d=-45.0)
     client.force_login(sales_cs)

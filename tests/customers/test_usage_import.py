@@ -98,7 +98,7 @@ def test_given_a_valid_file_when_confirmed_then_days_are_stored_and_signals_refr
 
 def test_given_a_file_imported_twice_then_its_days_are_updated_not_doubled(admin_client):
     make_customer(name="Acme", domain="acme.example")
-    first = HEADER + f"acme.example,{day(1)},12,300,9000,\"{{\"\"embeddings\"\": 40}}\"\n"
+    first = HEADER + f'acme.example,{day(1)},12,300,9000,"{{""embeddings"": 40}}"\n'
     again = HEADER + f"Acme,{day(1)},14,300,9000,embeddings=41\n"
 
     confirm(admin_client, upload(admin_client, first))
