@@ -3,16 +3,24 @@
 Past the budget DRF answers 429 with ``Retry-After`` (whole seconds until one more request is let through). The
 rate is ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["token"]`` (``API_TOKEN_RATE`` in the environment), read per
 request so a changed setting applies at once. Session requests (admin users in the docs) are not throttled here.
+
+When Redis cannot be reached the request is let through (and logged): feedback arriving during an outage is stored
+and triaged later (``integrations.ingest``), which a rate limit that failed closed — or a 500 — would lose for any
+caller that does not retry.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 
+from redis.exceptions import RedisError
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from integrations.models import ApiToken
+
+log = logging.getLogger(__name__)
 
 
 class TokenRateThrottle(SimpleRateThrottle):
@@ -20,6 +28,14 @@ class TokenRateThrottle(SimpleRateThrottle):
 
     scope = "token"
     cache_format = "throttle:%(scope)s:%(ident)s"
+
+    def allow_request(self, request, view) -> bool:
+        """DRF's sliding window; a request the cache cannot count (Redis down) is let through."""
+        try:
+            return super().allow_request(request, view)
+        except (RedisError, OSError):
+            log.warning("Rate limit not checked: the cache (Redis) is unreachable; letting the request through.")
+            return True
 
     def get_rate(self) -> str | None:
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)

@@ -91,3 +91,12 @@ def test_given_a_session_user_then_the_token_throttle_does_not_count_them(client
     client.force_login(admin)
 
     assert [client.get(URL).status_code for _ in range(5)] == [200] * 5
+
+
+def test_given_the_cache_unreachable_then_requests_go_through_unthrottled(client, make_key, rate, settings):
+    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": "unix:///nonexistent/redis.sock"}}
+    key = make_key([Scope.READ])
+
+    statuses = [call(client, "get", URL, key=key).status_code for _ in range(4)]
+
+    assert statuses == [200, 200, 200, 200]  # not a 500, and nothing counted to refuse the fourth
