@@ -16,9 +16,9 @@ timestamp, so for them the delivery id is the only replay check; the others are 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import partial
 from urllib.parse import parse_qsl
 
 from django.conf import settings
@@ -30,6 +30,8 @@ from django.views.decorators.http import require_POST
 from integrations import signatures
 from integrations.models import WebhookDelivery
 from integrations.tasks import process_delivery
+
+log = logging.getLogger(__name__)
 
 Headers = Mapping[str, str]
 
@@ -205,5 +207,17 @@ def receive(request: HttpRequest, source: str) -> JsonResponse:
         detail = "This delivery was received before: it is not processed again."
         return JsonResponse({"status": "duplicate", "delivery": delivery_id, "detail": detail})
     # Stored is what counts: with the broker down the answer is still 202 and the minute sweep queues it later.
-    transaction.on_commit(partial(process_delivery.delay, delivery.pk), robust=True)
+    transaction.on_commit(lambda: queue_processing(delivery.pk))
     return accepted(source, delivery, payload)
+
+
+def queue_processing(delivery_id: int) -> None:
+    """Send a stored delivery to a worker; a broker that cannot be reached is logged, never raised to the vendor.
+
+    (Not ``on_commit(partial(...), robust=True)``: Django names the failed callback by its ``__qualname__``, which a
+    ``partial`` lacks, so the failure it would have logged became an ``AttributeError`` and a 500.)
+    """
+    try:
+        process_delivery.delay(delivery_id)
+    except Exception:  # noqa: BLE001 - the delivery is stored; requeue_waiting_deliveries sends it within minutes
+        log.warning("Webhook delivery %s not queued (broker unreachable); the sweep will.", delivery_id, exc_info=True)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 from django.test import Client
+from kombu.exceptions import OperationalError
 
 from feedback.models import FeedbackItem
 from integrations import signatures
@@ -84,6 +85,22 @@ def test_given_a_signed_github_delivery_then_it_is_stored_raw_and_queued_not_pro
     assert delivery.headers["X-GitHub-Event"] == "issues" and "Cookie" not in delivery.headers
     assert queued == [delivery.pk]  # handed to the queue after the commit ...
     assert not FeedbackItem.objects.exists()  # ... and nothing taken in inline
+
+
+def test_given_the_broker_unreachable_then_a_signed_delivery_is_still_accepted_and_waits_queued(
+    client, monkeypatch, django_capture_on_commit_callbacks
+):
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to localhost:6379. Connection refused.")
+
+    monkeypatch.setattr(process_delivery, "delay", broker_down)
+    body = raw("github_issues_opened.json")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(client, "github", body, github_headers(body))
+
+    assert response.status_code == 202  # the vendor does not retry into a 500; the minute sweep queues it later
+    assert WebhookDelivery.objects.get().status == DeliveryStatus.QUEUED
 
 
 def test_given_a_wrong_signature_then_401_says_so_and_nothing_is_stored(client, queued):
