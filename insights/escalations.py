@@ -6,7 +6,9 @@ What each metric compares with the rule's threshold (``THRESHOLD_HELP`` says it 
 - ``nps_detractor``: an NPS answer's score (≤ 6 is a detractor), answered in the last ``period_days``; per account.
 - ``usage_drop``: the fall, in %, of an account's active users over the last ``period_days`` days against the
   ``period_days`` before (7: week over week; 30: the last 30 days against the 30 before), days with no snapshot
-  counted as no use. The days end at the newest snapshot anywhere, so a feed a day late raises no false drops.
+  counted as no use, none when the earlier window has snapshots on fewer than half its days. The days end at the
+  newest snapshot anywhere, so a feed a day late raises no false drops. The same rules as the accounts' usage
+  change (``customers.usage``), computed here for any period and fresh every hour.
 - ``inactivity``: days since the account's last day with active users (newest snapshot day counted as day 0).
   Only accounts with usage data, neither prospects nor churned.
 - ``negative_high_arr``: the account's ARR, for accounts that sent negative feedback in the last ``period_days``.
@@ -232,14 +234,15 @@ levels AS (
            sum(u.active_users) FILTER (WHERE u.taken_on >= a.day - %(days)s) AS users_now,
            sum(u.active_users) FILTER (WHERE u.taken_on < a.day - %(days)s) AS users_then,
            sum(u.api_requests) FILTER (WHERE u.taken_on >= a.day - %(days)s) AS requests_now,
-           sum(u.api_requests) FILTER (WHERE u.taken_on < a.day - %(days)s) AS requests_then
+           sum(u.api_requests) FILTER (WHERE u.taken_on < a.day - %(days)s) AS requests_then,
+           count(*) FILTER (WHERE u.taken_on < a.day - %(days)s) AS days_then
     FROM customers_usagesnapshot u CROSS JOIN anchor a
     WHERE u.taken_on >= a.day - 2 * %(days)s AND u.taken_on < a.day
     GROUP BY u.customer_id, a.day
 ),
 drops AS (
     SELECT l.*, round(100 * (1 - coalesce(l.users_now, 0)::numeric / l.users_then), 1) AS drop
-    FROM levels l WHERE l.users_then > 0
+    FROM levels l WHERE l.users_then > 0 AND l.days_then * 2 >= %(days)s  -- too little data: no drop (customers.usage)
 )
 SELECT {ACCOUNT}, d.day - 1 AS last_day, d.drop, coalesce(d.users_now, 0) AS users_now, d.users_then,
        coalesce(d.requests_now, 0) AS requests_now, d.requests_then

@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 from feedbackhub import events
+from insights import escalation_selectors
+from notifications import digest_facts
 from themes.verification_notice import TIME_TO_VERIFY_EVENT
 
 
 def subscribe_all() -> None:
-    """Called once from ``InsightsConfig.ready``."""
+    """Called once from ``InsightsConfig.ready``; also gives the weekly digest its escalation decisions."""
     events.subscribe(TIME_TO_VERIFY_EVENT, theme_time_to_verify)
+    digest_facts.register_decision_source(escalation_selectors.digest_decisions)
 
 
 def theme_time_to_verify(payload: dict) -> None:

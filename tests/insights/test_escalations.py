@@ -5,6 +5,7 @@ each new escalation's email and Slack message are in the outbox."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -13,7 +14,7 @@ from insights import escalation_notices, escalation_services, escalations
 from insights.choices import EscalationStatus
 from insights.models import Escalation
 from notifications.models import Notification
-from tests.factories import make_customer
+from tests.factories import make_customer, make_feedback
 from tests.insights.escalation_data import (
     SCENARIOS,
     detractor,
@@ -247,3 +248,29 @@ def test_given_a_usage_feed_two_days_late_then_no_drop_is_seen(rules):
     usage(customer, level(16, 3, 100))  # steady, but nothing yet for yesterday or the day before
 
     assert escalations.check_all().opened == 0  # counting those two days as no use would be a 29 % drop
+
+
+def test_given_too_little_usage_in_the_earlier_window_then_no_drop_is_seen(rules):
+    customer = make_customer()
+    usage(customer, {**level(10, 8, 100), **level(7, 1, 10)})  # a new feed: 3 of the 7 earlier days reported
+
+    assert escalations.check_all().opened == 0  # as customers.usage: no percentage from half a window
+
+
+def test_given_open_high_escalations_then_the_weekly_digest_lists_them_as_decisions_largest_arr_first(rules, owner):
+    from notifications import digest_facts
+    from notifications.digests import period_for
+
+    nps_answer(make_customer(name="Initech", arr=Decimal("750000"), account_owner=owner), score=1)
+    detractor(under=False)  # an account of $100k with no owner
+    make_feedback(customer=make_customer(name="Hooli"), competitors=["Anthropic"])  # medium: not a decision
+    escalations.check_all()
+
+    week = digest_facts.read_week(period_for(timezone.localdate()))
+
+    rows = [row for row in week.sections["extra_decisions"] if row["kind"] == "escalation"]
+    assert [(row["_owner"], row["arr"]) for row in rows] == [(owner.pk, 750000.0), (None, 100000.0)]
+    assert rows[0]["text"].startswith("High escalation, open since") and "Initech scored 1/10" in rows[0]["text"]
+    assert (
+        rows[0]["url"] == f"/admin/insights/escalation/{Escalation.objects.get(customers__name='Initech').pk}/change/"
+    )
