@@ -15,7 +15,8 @@ The rules, one line each (the digest says what it selected, so a reader can chec
   An owner's: the themes their accounts' feedback of the week is linked to.
 - coverage gaps: per customer segment (``themes.segments`` dimensions, churned accounts left out: nobody to ask),
   seed 001's minimum data points for the segment's size (``themes.significance``) over the last 90 days, largest
-  segment ARR first; per product, seed 001's dashboard minimum of 15.
+  segment ARR first, then the segments of under 10 accounts (anecdotal whatever their items); per product, seed 001's
+  dashboard minimum of 15.
 - high value: this week's original items from accounts of ARR ≥ $100k (the priority formula's revenue band) or of the
   highest-weighted tiers (enterprise, strategic partner), by tier and by account.
 - churn: this week's items with a churn signal, the churn-signal category or a competitor named; renewals within 90
@@ -49,11 +50,12 @@ from launches.models import CustomerUpdate, CustomerUpdateStatus, Launch
 from themes.choices import ThemeStatus
 from themes.models import Theme
 from themes.segments import SEGMENT_DIMENSIONS
-from themes.significance import significance
+from themes.significance import SIGNIFICANCE_TABLE, significance
 from themes.verification_notice import TIME_TO_VERIFY
 
 LIST = 5  # rows kept per list in the facts; the renderer shows fewer when the words run out
 COVERAGE_WINDOW_DAYS = 90  # the feedback a decision this week rests on
+SMALLEST_SEGMENT = SIGNIFICANCE_TABLE[-1][0]  # seed 001: under 10 accounts a segment's feedback is anecdotal
 PRODUCT_MINIMUM = 15  # seed 001, "Coverage Dashboard": red flag under 15 data points
 HIGH_VALUE_ARR = REVENUE_BANDS[1][0]  # $100k: seed 001's Enterprise band, the priority formula's revenue weight 2
 HIGH_VALUE_TIERS = [tier for tier, weight in TIER_WEIGHTS.items() if weight == max(TIER_WEIGHTS.values())]
@@ -157,7 +159,7 @@ def _theme_row(row: dict) -> dict:
         "items": row["feedback_count"],
         "customers": row["unique_customers"],
         "arr": float(row["arr_impacted"]),
-        "arr_text": short_money(row["arr_impacted"]),
+        "arr_text": money(row["arr_impacted"]),
         "arr_at_risk": float(row["arr_at_risk"]),
         "owner": _owner_name(row),
         "url": change_url(Theme, row["id"]),
@@ -233,8 +235,14 @@ def top_themes(period: Period, previous: dict, previous_end: date | None = None)
     return rows
 
 
+def money(value) -> str:
+    """$450k, $1.2M (the priority reason's ``short_money``), and $1.2B past a thousand millions."""
+    value = float(value or 0)
+    return f"${value / 1e9:.1f}B".replace(".0B", "B") if value >= 1e9 else short_money(value)
+
+
 def signed_money(value: float) -> str:
-    return ("+" if value >= 0 else "−") + short_money(abs(value))
+    return ("+" if value >= 0 else "−") + money(abs(value))
 
 
 # --- coverage ------------------------------------------------------------------------------------------------------
@@ -280,8 +288,9 @@ def coverage(period: Period, *, limit: int = LIST) -> dict:
                         "accounts": accounts,
                         "items": int(items),
                         "minimum": verdict.minimum,
+                        "anecdotal": accounts < SMALLEST_SEGMENT,  # too few accounts to be a sample at all
                         "arr": float(arr),
-                        "arr_text": short_money(arr),
+                        "arr_text": money(arr),
                     }
                 )
     per_product = dict(
@@ -296,7 +305,7 @@ def coverage(period: Period, *, limit: int = LIST) -> dict:
         for value, label in Product.choices
         if per_product.get(value, 0) < PRODUCT_MINIMUM
     ]
-    gaps.sort(key=lambda gap: (-gap["arr"], gap["items"]))
+    gaps.sort(key=lambda gap: (gap["anecdotal"], -gap["arr"], gap["items"]))  # samples too thin first, then anecdotes
     products.sort(key=lambda gap: gap["items"])
     return {
         "window_days": COVERAGE_WINDOW_DAYS,
@@ -337,7 +346,7 @@ def accounts(items) -> list[dict]:
             "customer": row["company"],
             "tier": Tier(row["tier"]).label.split(" (")[0] if row["tier"] in Tier.values else row["tier"],
             "arr": float(row["arr"]),
-            "arr_text": short_money(row["arr"]),
+            "arr_text": money(row["arr"]),
             "items": counts[row["customer_id"]],
             "summary": _summary(row),
             "url": change_url(FeedbackItem, row["id"]),
@@ -353,7 +362,7 @@ def summarise_accounts(rows: list[dict], *, by_tier: bool = False) -> dict:
     summary = {
         "items": sum(row["items"] for row in rows),
         "accounts": len(rows),
-        "arr_text": short_money(sum(row["arr"] for row in rows)),
+        "arr_text": money(sum(row["arr"] for row in rows)),
         "list": ranked[:LIST],
     }
     if by_tier:
@@ -363,10 +372,10 @@ def summarise_accounts(rows: list[dict], *, by_tier: bool = False) -> dict:
             tiers[row["tier"]][1] += 1
             tiers[row["tier"]][2] += row["arr"]
         summary["by_tier"] = [
-            {"tier": tier, "items": n, "accounts": a, "arr_text": short_money(arr)}
+            {"tier": tier, "items": n, "accounts": a, "arr_text": money(arr)}
             for tier, (n, a, arr) in sorted(tiers.items(), key=lambda pair: -pair[1][2])
         ]
-        summary["threshold_text"] = short_money(HIGH_VALUE_ARR)
+        summary["threshold_text"] = money(HIGH_VALUE_ARR)
     return summary
 
 
@@ -416,7 +425,7 @@ def expansions(period: Period) -> list[dict]:
             found.append(
                 {
                     "customer": row["name"],
-                    "arr_text": short_money(row["arr"]),
+                    "arr_text": money(row["arr"]),
                     "arr_change_text": signed_money(float(row["arr"] - old["arr"])),
                     "moved_to_expansion": moved,
                     "arr": float(row["arr"]),
@@ -458,7 +467,7 @@ def pick_verbatims(rows: list[dict], count: int = 3) -> list[dict]:
     return [
         {
             "customer": row["company"],
-            "arr_text": short_money(row["arr"]),
+            "arr_text": money(row["arr"]),
             "text": " ".join(row["verbatim"].split()),
             "tone": "positive" if row["sentiment_score"] > 0 else "negative",
             "url": row["url"],
@@ -510,7 +519,7 @@ def shipped(period: Period) -> dict:
             {
                 "name": theme["name"][:80],
                 "customers": theme["unique_customers"],
-                "arr_text": short_money(theme["arr_impacted"]),
+                "arr_text": money(theme["arr_impacted"]),
                 "told": statuses[theme["id"]][CustomerUpdateStatus.TOLD],
                 "to_tell": statuses[theme["id"]][CustomerUpdateStatus.TO_TELL],
                 "url": change_url(Theme, theme["id"]),

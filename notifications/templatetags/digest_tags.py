@@ -39,8 +39,8 @@ def words(value: str, limit: int) -> str:
 
 @register.filter
 def signed(value: int) -> str:
-    """+3, −2, 0."""
-    return f"+{value}" if value > 0 else (f"−{-value}" if value < 0 else "0")
+    """+3, −2, 0, +1,204."""
+    return f"+{value:,}" if value > 0 else (f"−{-value:,}" if value < 0 else "0")
 
 
 @register.filter

@@ -207,21 +207,37 @@ def test_given_the_week_then_coverage_gaps_are_segments_under_their_minimum_with
     clinics = [make_customer(name=f"Clinic {n}", industry=Industry.HEALTHCARE, arr=Decimal(1000)) for n in range(10)]
     for clinic in clinics[:5]:
         make_feedback(customer=clinic, received_at=timezone.now() - timedelta(days=40))
+    # Government: 10 accounts with 2 items: a real gap (a sample too thin), listed before the anecdotal segments.
+    agencies = [make_customer(name=f"Agency {n}", industry=Industry.GOVERNMENT, arr=Decimal(500)) for n in range(10)]
+    for agency in agencies[:2]:
+        make_feedback(customer=agency, received_at=timezone.now() - timedelta(days=80))
+    make_feedback(customer=agencies[2], received_at=timezone.now() - timedelta(days=95))  # before the 90 days
 
-    shown = facts_of(week)["coverage"]
-    every = digest_facts.coverage(week.period, limit=100)
+    facts = facts_of(week)
+    shown, every = facts["coverage"], digest_facts.coverage(week.period, limit=100)
 
-    tech = shown["segments"][0]  # the largest segment ARR first: Initech, Globex and Hooli
+    government, tech = shown["segments"][:2]
+    assert (government["segment"], government["accounts"], government["items"], government["minimum"]) == (
+        "Government",
+        10,
+        2,
+        5,
+    )
+    assert not government["anecdotal"] and tech["anecdotal"]
+    # Then the segments of under 10 accounts, largest ARR first: Initech, Globex and Hooli are Technology.
     assert (tech["dimension"], tech["segment"]) == ("Industry", "Technology")
     assert (tech["accounts"], tech["items"], tech["minimum"], tech["arr_text"]) == (3, 4, 5, "$1.3M")
     gaps = {(g["dimension"], g["segment"]): g for g in every["segments"]}
-    assert ("Language", "English") not in gaps  # 14 accounts, 11 items: enough
+    assert ("Language", "English") not in gaps  # 24 accounts, 13 items: enough for 10-50 accounts
     finance = gaps["Industry", "Financial Services"]
     assert (finance["accounts"], finance["items"], finance["minimum"]) == (1, 2, 5)
     assert ("Industry", "Healthcare") not in gaps  # enough for its size
     assert ("Industry", "Retail") not in gaps  # Umbrella churned: nobody left to ask
     assert len(shown["segments"]) == 5 and shown["segments_total"] == len(every["segments"])
     assert shown["products_total"] == 10 and shown["products"][0]["minimum"] == 15
+    text = digests.render_template_digest("notifications/digest_product.md", title="T", facts=facts)
+    assert "- Industry **Government**: 2 items from 10 accounts ($5k ARR), needs 5+." in text
+    assert "- Industry **Technology**: only 3 accounts ($1.3M ARR), 4 items: anecdotes, not a sample." in text
 
 
 def test_given_the_week_then_high_value_feedback_counts_originals_of_big_accounts_by_tier():
@@ -271,6 +287,15 @@ def test_given_the_week_then_the_verbatims_are_the_heaviest_readable_quotes_of_d
         ("Globex", "negative"),
     ]
     assert verbatims[1]["text"] == CHURN_TEXT
+
+
+def test_given_amounts_then_they_read_short():
+    assert [digest_facts.money(v) for v in (950, 450_000, 1_250_000, 4_204_300_000)] == [
+        "$950",
+        "$450k",
+        "$1.2M",
+        "$4.2B",
+    ]
 
 
 def test_given_two_quotes_of_one_tone_then_the_third_is_the_best_of_the_other_tone():
@@ -381,6 +406,19 @@ def test_given_the_digests_written_when_the_job_runs_again_then_nothing_new_is_w
     assert again == []
     assert Digest.objects.filter(period_end=week.period.end).count() == 3
     assert Notification.objects.filter(kind=Kind.DIGEST).count() == 3
+
+
+def test_given_a_second_writer_that_read_the_week_before_the_first_stored_then_it_stores_and_sends_nothing():
+    period = digests.period_for(timezone.localdate())
+    text = digests.Written(body="# Weekly digest\n\n- one\n", writer="offline (templates)")
+
+    def write() -> list:
+        return digests.store(period=period, audience=DigestAudience.PRODUCT, owner=None, title="T", facts={}, text=text)
+
+    first, second = write(), write()
+
+    assert len(first) == 1 and second == []
+    assert Digest.objects.count() == 1 and Notification.objects.filter(kind=Kind.DIGEST).count() == 1
 
 
 def test_given_a_new_owner_after_the_digests_when_run_again_then_only_their_digest_is_written():
