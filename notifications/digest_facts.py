@@ -62,6 +62,7 @@ HIGH_VALUE_TIERS = [tier for tier, weight in TIER_WEIGHTS.items() if weight == m
 RENEWAL_SOON_DAYS = 90
 VERBATIM_CHARS = (40, 300)  # readable: a full sentence, not a page
 TEXT_CHARS = 140  # a summary as the digest shows it
+DECISION_CHARS = 200  # a decision an upper app adds
 
 DecisionSource = Callable[["Period"], list[dict]]
 _decision_sources: list[DecisionSource] = []
@@ -124,7 +125,17 @@ def read_week(period: Period, *, previous: dict | None = None, previous_end: dat
     items = FeedbackItem.objects.originals().filter(received_at__gte=period.since, received_at__lt=period.until)
     s = week.sections
     s["top_themes"] = top_themes(period, previous or {}, previous_end)
-    s["extra_decisions"] = [row for source in _decision_sources for row in source(period)]
+    s["extra_decisions"] = [
+        {
+            "kind": row.get("kind") or "other",
+            "text": " ".join(str(row["text"]).split())[:DECISION_CHARS],
+            "arr": float(row.get("arr") or 0),
+            "url": row.get("url") or "",
+            "_owner": row.get("_owner"),
+        }
+        for source in _decision_sources
+        for row in source(period)
+    ]
     s["decisions"] = decisions(period) + s["extra_decisions"]
     s["decisions"].sort(key=lambda row: -row.get("arr", 0))
     s["coverage"] = coverage(period)

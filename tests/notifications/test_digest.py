@@ -499,3 +499,38 @@ def test_given_a_fresh_install_then_the_digest_runs_fridays_at_16_utc_and_expire
     crontab = task.crontab
     assert (crontab.minute, crontab.hour, crontab.day_of_week, str(crontab.timezone)) == ("0", "16", "5", "UTC")
     assert task.enabled and 0 < task.expire_seconds <= 6 * 3600
+
+
+def test_given_an_upper_app_registering_decisions_then_they_join_the_product_digest_and_their_owners(monkeypatch):
+    week = digest_week()
+    monkeypatch.setattr(digest_facts, "_decision_sources", [])
+
+    def open_escalations(period):
+        return [
+            {
+                "kind": "escalation",
+                "text": "Escalation: Acme Trading churn risk",
+                "arr": 450_000.0,
+                "_owner": week.ann.pk,
+            }
+        ]
+
+    digest_facts.register_decision_source(open_escalations)
+    digest_facts.register_decision_source(open_escalations)  # ready() twice: registered once
+    book = digest_facts.read_week(week.period)
+    own = digest_owner_facts.read_owner_sections(week.period)
+
+    product = [d.get("text") for d in book.product()["decisions"]]
+    ann = digest_owner_facts.owner_facts(book, own, week.ann.pk)["decisions"]
+    bob = digest_owner_facts.owner_facts(book, own, week.bob.pk)["decisions"]
+
+    assert product.count("Escalation: Acme Trading churn risk") == 1
+    assert [d["kind"] for d in book.product()["decisions"]][:2] == ["verify", "escalation"]  # by ARR: $510k, $450k
+    assert [d["text"] for d in ann] == ["Escalation: Acme Trading churn risk"]
+    assert all(d["kind"] != "escalation" for d in bob)
+    text = digests.render_template_digest(
+        "notifications/digest_owner.md",
+        title="T",
+        facts=digests.public({**digest_owner_facts.owner_facts(book, own, week.ann.pk)}),
+    )
+    assert "- Escalation: Acme Trading churn risk" in text
