@@ -9,4 +9,5 @@ class IntegrationsConfig(AppConfig):
     name = "integrations"
 
     def ready(self) -> None:
-        from integrations import role_views  # noqa: F401 - registers product ops' "Needs a customer" queue
+        # Admin pages registered here: product ops' "Needs a customer" queue, and the connector sync page.
+        from integrations import role_views, sync_admin  # noqa: F401

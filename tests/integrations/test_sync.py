@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connections
+from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
 
 from feedback.models import FeedbackItem
@@ -191,3 +192,33 @@ def test_given_the_first_sync_never_succeeded_then_a_failure_leaves_no_watermark
     state = ConnectorSync.objects.get(source="intercom")
     assert outcome.status == SyncStatus.FAILED and "HTTP 401" in outcome.error
     assert state.synced_until is None and state.last_finished_at >= state.last_started_at
+
+
+# --- The admin page ------------------------------------------------------------------------------------------------
+
+
+def test_given_synced_sources_then_the_admin_lists_their_state_and_sync_now_queues_configured_ones(
+    admin_client, vendors, monkeypatch, django_assert_max_num_queries
+):
+    sent = []
+    monkeypatch.setattr(sync_connector, "apply_async", lambda args, **options: sent.append(args))
+    ConnectorSync.objects.create(
+        source="zendesk",
+        last_status=SyncStatus.SUCCEEDED,
+        last_result={"fetched": 3, "created": 2, "updated": 1, "rejected": 0, "problems": []},
+    )
+    ConnectorSync.objects.create(source="linear", last_status=SyncStatus.FAILED, failures=3, last_error="HTTP 401")
+    url = reverse("admin:integrations_connectorsync_changelist")
+
+    with django_assert_max_num_queries(12):
+        page = admin_client.get(url).content.decode()
+    admin_client.post(
+        url, {"action": "sync_now", "_selected_action": list(ConnectorSync.objects.values_list("pk", flat=True))}
+    )
+
+    linear = ConnectorSync.objects.get(source="linear")
+    detail = admin_client.get(reverse("admin:integrations_connectorsync_change", args=[linear.pk]))
+    assert detail.status_code == 200 and "HTTP 401" in detail.content.decode()
+    assert "3 fetched: 2 created, 1 updated" in page
+    assert "Failed (3 in a row)" in page and "HTTP 401" in page
+    assert sent == [("zendesk",)]  # linear has no credentials here: not queued
