@@ -39,7 +39,7 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.db import transaction
 from django.utils import timezone
 
-from notifications import channels
+from notifications import channels, selectors
 from notifications.choices import Status
 from notifications.models import Notification
 
@@ -169,22 +169,6 @@ def _record_failure(notification: Notification, error: channels.ChannelError) ->
     return FAILED if status == Status.FAILED else RETRY
 
 
-def due_ids(*, limit: int) -> list[int]:
-    """Pending notifications whose time has come (oldest due first), then claims whose lease ran out."""
-    now = timezone.now()
-    pending = (
-        Notification.objects.filter(status=Status.PENDING, next_attempt_at__lte=now)  # notification_due_idx
-        .order_by("next_attempt_at", "id")
-        .values_list("pk", flat=True)[:limit]
-    )
-    stale = (
-        Notification.objects.filter(status=Status.SENDING, next_attempt_at__lte=now)  # few: notification_status_idx
-        .order_by("next_attempt_at", "id")
-        .values_list("pk", flat=True)[:limit]
-    )
-    return [*stale, *pending][:limit]
-
-
 def deliver_due(*, limit: int = 200) -> int:
     """The minute sweep: deliver what is due (never queued, broker down, backoff over, lease over); returns how many
     were sent.
@@ -193,7 +177,7 @@ def deliver_due(*, limit: int = 200) -> int:
     (Slack down), its other messages are left for the next sweep rather than each waiting for its own timeout.
     """
     deadline = time.monotonic() + SWEEP_BUDGET_SECONDS
-    ids = due_ids(limit=limit)
+    ids = selectors.due_notification_ids(limit=limit)
     rows = Notification.objects.only("id", "channel", "recipient").in_bulk(ids)
     down: set[str] = set()
     sent = 0

@@ -148,3 +148,16 @@ def test_the_list_and_a_page_take_a_bounded_number_of_queries_whatever_the_rows(
 
     assert listed.status_code == searched.status_code == page.status_code == 200
     assert "x" * 200 not in listed.content.decode()  # the list shows a preview, not the whole body
+
+
+@pytest.mark.parametrize("rows", [3, 30])
+def test_retry_now_on_many_takes_a_bounded_number_of_queries(
+    admin_client, django_assert_max_num_queries, queued, django_capture_on_commit_callbacks, rows
+):
+    failed = [make(n, status=Status.FAILED, attempts=8, last_error="down").pk for n in range(rows)]
+
+    with django_capture_on_commit_callbacks(execute=True), django_assert_max_num_queries(15):
+        response = admin_client.post(LIST, {"action": "retry_selected", "_selected_action": failed})
+
+    assert response.status_code == 302 and sorted(queued) == sorted(failed)
+    assert set(Notification.objects.values_list("status", flat=True)) == {Status.PENDING}
