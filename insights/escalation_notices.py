@@ -26,6 +26,7 @@ from themes.choices import VerificationStep
 
 ONE_BY_ONE_UP_TO = 10
 BATCH_LINES = 15  # escalations named in a batch message; the link opens the rest
+SLACK_SECTION_CHARS = 3000  # Slack refuses a section block with a longer text
 SEVERITY_MARKS = {Severity.CRITICAL: "🔴", Severity.HIGH: "🟠", Severity.MEDIUM: "🟡", Severity.LOW: "⚪"}
 
 
@@ -81,7 +82,7 @@ def notify_one(*, rule: EscalationRule, escalation: Escalation) -> None:
             channel=Channel.SLACK,
             recipient=slack_channel(rule),
             body=text,
-            blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
+            blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text[:SLACK_SECTION_CHARS]}}],
         )
 
 
@@ -145,7 +146,7 @@ def notify_batch(*, rule: EscalationRule, escalations: Sequence[Escalation]) -> 
             channel=Channel.SLACK,
             recipient=slack_channel(rule),
             body=text,
-            blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
+            blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text[:SLACK_SECTION_CHARS]}}],
         )
     if "email" in rule.channels:
         by_owner: dict[int, list[Escalation]] = defaultdict(list)

@@ -452,7 +452,9 @@ def usage_drops(rule: EscalationRule, *, now: datetime) -> list[Condition]:
             last_day=row["last_day"],
             facts=facts,
         )
-        summary = f"Usage down {row['drop']:.0f} % {span}: {row['name']}"
+        drop = row["drop"]
+        shown = f"{drop:.0f}" if round(drop) > rule.threshold else f"{drop:.1f}"  # never "down 20 %" for "> 20 %"
+        summary = f"Usage down {shown} % {span}: {row['name']}"
         conditions.append(_condition(rule, row, summary, details))
     return conditions
 

@@ -274,3 +274,12 @@ def test_given_open_high_escalations_then_the_weekly_digest_lists_them_as_decisi
     assert (
         rows[0]["url"] == f"/admin/insights/escalation/{Escalation.objects.get(customers__name='Initech').pk}/change/"
     )
+
+
+def test_given_a_drop_just_over_the_threshold_then_the_summary_never_rounds_it_down_to_the_threshold(rules):
+    customer = make_customer(name="Umbrella")
+    usage(customer, {**level(14, 8, 100), **level(7, 2, 80), 1: 77})  # 557 against 700: down 20.43 %
+
+    escalations.check_all()
+
+    assert Escalation.objects.get().summary == "Usage down 20.4 % week over week: Umbrella"
