@@ -7,8 +7,9 @@ from datetime import date, timedelta
 
 from launches import services
 from launches.choices import ChecklistTeam, LaunchStatus
-from launches.models import ChecklistItem, Launch
+from launches.models import ChecklistItem, CustomerUpdate, Launch
 from themes.choices import TrackerState
+from themes.models import Theme
 
 CALENDAR_LIMIT = 500  # a year of launches is a few dozen; the cap keeps a runaway table from filling the page
 DUE_SOON_DAYS = 7  # an open item due within this many days is "due soon"
@@ -225,3 +226,33 @@ def tracker_flag(launch: Launch) -> str:
         return ""
     reopened = [key for key, state in zip(launch.tracker_keys, states, strict=True) if state in {"open", "started"}]
     return f"Reopened after shipping: {', '.join(reopened)}" if reopened else ""
+
+
+# --- Closing the loop: what to announce when a theme ships ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShippedNotice:
+    """What the notifications of one closing run say: the theme, the launch that shipped it, the updates created
+    (with their customer and owner), and how many customers the theme's updates tell in all."""
+
+    theme: Theme
+    launch: Launch | None
+    updates: list[CustomerUpdate]
+    customers_total: int
+
+
+def shipped_notice(*, theme_id: int, launch_id: int | None, update_ids: list[int]) -> ShippedNotice | None:
+    """The notice of a ``customer_updates.created`` event (None when the theme is gone). Four queries, however many
+    updates: the theme, the launch, the updates with customer and owner (by owner, then due date), the total."""
+    theme = Theme.objects.filter(pk=theme_id).first()
+    if theme is None:
+        return None
+    launch = Launch.objects.filter(pk=launch_id).first() if launch_id else None
+    updates = list(
+        CustomerUpdate.objects.filter(pk__in=update_ids)
+        .select_related("customer", "owner")
+        .order_by("owner_id", "due_on", "customer__name", "id")
+    )
+    total = CustomerUpdate.objects.filter(theme_id=theme_id).count()
+    return ShippedNotice(theme=theme, launch=launch, updates=updates, customers_total=total)
