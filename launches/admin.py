@@ -12,7 +12,7 @@ from unfold.admin import TabularInline
 from unfold.decorators import action, display
 
 from feedbackhub.admin_tools import HubModelAdmin
-from launches import services, views
+from launches import customer_updates_admin, services, views  # noqa: F401 — customer_updates_admin registers itself
 from launches.choices import LaunchStatus
 from launches.models import ChecklistItem, ChecklistTemplate, ChecklistTemplateItem, Launch
 
