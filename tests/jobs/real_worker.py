@@ -97,11 +97,25 @@ def worker_database_url() -> str:
 class Worker:
     """``python -m tests.jobs.worker`` in its own process group: start it, wait until it is ready, stop or kill it."""
 
+    ready_line = " ready."
+
     def __init__(self, redis: OwnRedis, name: str, log_dir: Path, *, concurrency: int = 1, env: dict | None = None):
         self.redis, self.name, self.concurrency = redis, name, concurrency
+        self.log_dir = log_dir
         self.log_path = log_dir / f"{name}.log"
         self.env = env or {}
         self.process: subprocess.Popen | None = None
+
+    def arguments(self) -> list[str]:
+        return [
+            "worker",
+            "--pool=prefork",
+            f"--concurrency={self.concurrency}",
+            f"--hostname={self.name}@jobs-test",
+            "--without-mingle",
+            "--without-gossip",
+            "--loglevel=INFO",
+        ]
 
     def start(self) -> Worker:
         env = {
@@ -116,17 +130,7 @@ class Worker:
         self.log_path.write_text("")
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "tests.jobs.worker",
-                    "--pool=prefork",
-                    f"--concurrency={self.concurrency}",
-                    f"--hostname={self.name}@jobs-test",
-                    "--without-mingle",
-                    "--without-gossip",
-                    "--loglevel=INFO",
-                ],
+                [sys.executable, "-m", "tests.jobs.worker", *self.arguments()],
                 cwd=BASE_DIR,
                 env=env,
                 stdin=subprocess.DEVNULL,
@@ -134,16 +138,19 @@ class Worker:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        wait_for(lambda: " ready." in self.log() or self.process.poll() is not None, READY_TIMEOUT, self.describe)
+        wait_for(self._started, READY_TIMEOUT, self.describe)
         if self.process.poll() is not None:
-            raise RuntimeError(f"worker {self.name} exited at start:\n{self.log()[-4000:]}")
+            raise RuntimeError(f"{self.name} exited at start:\n{self.log()[-4000:]}")
         return self
+
+    def _started(self) -> bool:
+        return self.ready_line in self.log() or self.process.poll() is not None
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def describe(self) -> str:
-        return f"worker {self.name}; its log:\n{self.log()[-4000:]}"
+        return f"{self.name}; its log:\n{self.log()[-4000:]}"
 
     def kill(self) -> None:
         """SIGKILL the worker and its pool children at once (the machine it ran on is gone)."""
@@ -170,6 +177,20 @@ class Worker:
             os.killpg(self.process.pid, signal.SIGKILL)  # pool children left behind by a parent that died first
 
 
+class Beat(Worker):
+    """Celery beat with the project's DatabaseScheduler (the PeriodicTasks of the test database)."""
+
+    ready_line = "beat: Starting..."
+
+    def arguments(self) -> list[str]:
+        return [
+            "beat",
+            "--loglevel=INFO",
+            f"--schedule={self.log_dir / 'beat-schedule'}",  # unused by the DatabaseScheduler; kept out of the project
+            "--max-interval=1",
+        ]
+
+
 @contextmanager
 def running_worker(redis: OwnRedis, name: str, log_dir: Path, **options) -> Iterator[Worker]:
     worker = Worker(redis, name, log_dir, **options)
@@ -177,6 +198,15 @@ def running_worker(redis: OwnRedis, name: str, log_dir: Path, **options) -> Iter
         yield worker.start()
     finally:
         worker.stop()
+
+
+@contextmanager
+def running_beat(redis: OwnRedis, log_dir: Path, **options) -> Iterator[Beat]:
+    beat = Beat(redis, "beat", log_dir, **options)
+    try:
+        yield beat.start()
+    finally:
+        beat.stop()
 
 
 def wait_for(condition: Callable[[], bool], seconds: float, describe: Callable[[], str] | str = "") -> None:

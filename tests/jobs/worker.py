@@ -1,10 +1,12 @@
-"""``python -m tests.jobs.worker [celery worker options]``: a real Celery worker for the jobs tests, in its own process.
+"""``python -m tests.jobs.worker [worker|beat] [options]``: a real Celery worker (or beat) for the jobs tests, in its
+own process.
 
 The test that starts it (``tests.jobs.real_worker.Worker``) points it at the test database (``DATABASE_URL``) and at
 a Redis of the test's own (``REDIS_URL``): the shared test Redis is used by other test runs at the same time, and a
 fault test stops its Redis or kills its worker. Besides the project's own tasks and handlers, this worker subscribes
 the fault tests' slow handler (``SLOW_EVENT``). ``JOBS_TEST_VISIBILITY_TIMEOUT`` (seconds) shortens how long Redis
-keeps a message a dead worker had taken before giving it to another (production: an hour).
+keeps a message a dead worker had taken before giving it to another (production: an hour); ``JOBS_TEST_EMAIL_DIR``
+is where the file-based email backend (``EMAIL_BACKEND``) writes the emails it sends.
 """
 
 from __future__ import annotations
@@ -51,6 +53,10 @@ def main() -> None:
     from feedbackhub.celery import app
 
     events.subscribe(SLOW_EVENT, slow_handler)
+    if mail_dir := os.environ.get("JOBS_TEST_EMAIL_DIR"):
+        from django.conf import settings
+
+        settings.EMAIL_FILE_PATH = mail_dir
     if visibility := os.environ.get("JOBS_TEST_VISIBILITY_TIMEOUT"):
         app.conf.broker_transport_options = {
             **(app.conf.broker_transport_options or {}),
@@ -58,7 +64,8 @@ def main() -> None:
             "unacked_restore_interval": 1,  # look for messages of dead workers every second
             "unacked_restore_throttle": 1,
         }
-    app.worker_main(["worker", *sys.argv[1:]])
+    argv = sys.argv[1:]
+    app.start(argv if argv and argv[0] in ("worker", "beat") else ["worker", *argv])
 
 
 if __name__ == "__main__":
