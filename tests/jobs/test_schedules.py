@@ -30,6 +30,9 @@ REQUIRED = {
     "feedback.tasks.retrain_classifier": timedelta(days=1),  # offline classifier retraining
     "integrations.tasks.sync_connectors": timedelta(minutes=15),  # connector incremental sync
     "feedbackhub.tasks.process_pending_events": timedelta(minutes=1),  # close-the-loop dispatch (domain events)
+    "notifications.tasks.deliver_due": timedelta(minutes=1),  # the outbox: what is due, or whose worker died
+    "notifications.tasks.write_weekly_digests": timedelta(days=7),  # weekly digest (Fridays)
+    "insights.tasks.check_escalations": timedelta(hours=1),  # escalation checks, theme critical mass among them
 }
 
 
