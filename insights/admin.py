@@ -12,7 +12,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, Prefetch, Q, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -25,7 +25,7 @@ from unfold.decorators import action, display
 
 from customers.models import Customer
 from feedbackhub.admin_tools import HubModelAdmin
-from feedbackhub.formatting import link
+from feedbackhub.formatting import link, pill
 from insights import escalation_selectors, escalation_services
 from insights.choices import EscalationStatus, Metric, Severity
 from insights.escalations import THRESHOLD_HELP
@@ -69,9 +69,14 @@ class EscalationRuleForm(forms.ModelForm):
             "enabled",
         ]
         help_texts = {
-            "threshold": "What the metric is compared with: "
-            + "; ".join(f"{Metric(metric).label.split(' (')[0]}: {text}" for metric, text in THRESHOLD_HELP.items())
-            + ".",
+            "threshold": format_html(
+                "What the metric is compared with:<ul style='list-style:disc;margin-left:1.2rem'>{}</ul>",
+                format_html_join(
+                    "",
+                    "<li><b>{}</b>: {}</li>",
+                    ((Metric(metric).label.split(" (")[0], text) for metric, text in THRESHOLD_HELP.items()),
+                ),
+            ),
             "comparison": "How the metric compares with the threshold (NPS: ≤; the others: ≥ or >).",
             "period_days": "How many days back the check looks (usage drop: the length of each compared window).",
             "action": "Who acts: CS, the account team (churn, sales) or the theme's PM (time to verify).",
@@ -182,7 +187,13 @@ class WhoseFilter(admin.SimpleListFilter):
 
 class ResolveForm(forms.Form):
     resolution_notes = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 5, "cols": 70}),
+        widget=forms.Textarea(
+            attrs={
+                "rows": 5,
+                "style": "width:100%;border:1px solid #d1d5db;border-radius:.375rem;padding:.5rem",
+                "autofocus": True,
+            }
+        ),
         help_text="What was done (a call, a fix, a decision). Kept with the escalation.",
     )
 
@@ -206,14 +217,14 @@ class EscalationAdmin(HubModelAdmin):
     actions_detail = ["acknowledge_one", "resolve_one"]
     autocomplete_fields = ["owner"]
     fieldsets = [
-        (None, {"fields": ["summary", "severity_label", "status_label", "owner", "rule", "opened_at"]}),
+        (None, {"fields": ["summary", "severity_pill", "status_pill", "owner", "rule", "opened_at"]}),
         ("What was found", {"fields": ["facts", "customer_links", "theme_link", "feedback_link", "condition_key"]}),
         ("Resolution", {"fields": ["resolution_notes", "resolved_at", "history"]}),
     ]
     readonly_fields = [
         "summary",
-        "severity_label",
-        "status_label",
+        "severity_pill",
+        "status_pill",
         "rule",
         "opened_at",
         "facts",
@@ -226,9 +237,16 @@ class EscalationAdmin(HubModelAdmin):
         "history",
     ]
 
+    def get_ordering(self, request) -> list[str]:
+        """The most severe first, then the newest (the rank is annotated: ``ordering`` may name fields only)."""
+        return ["-severity_rank", "-opened_at", "-id"]
+
     def get_queryset(self, request) -> QuerySet:
         customers = Prefetch("customers", queryset=Customer.objects.only("id", "name").order_by("-arr", "id"))
-        queryset = super().get_queryset(request).prefetch_related(customers)
+        rank = Case(*(When(severity=value, then=Value(n)) for n, value in enumerate(Severity.values)), default=Value(0))
+        # Annotated before ordering (ModelAdmin.get_queryset orders first, and the order needs the rank).
+        queryset = self.model._default_manager.annotate(severity_rank=rank).prefetch_related(customers)
+        queryset = queryset.order_by(*self.get_ordering(request))
         return escalation_selectors.visible_to(queryset, request.user)
 
     def has_add_permission(self, request) -> bool:
@@ -253,9 +271,17 @@ class EscalationAdmin(HubModelAdmin):
 
     # --- Columns ------------------------------------------------------------------------------------------------------
 
-    @display(description="severity", ordering="severity", label=SEVERITY_VARIANTS)
+    @display(description="severity", ordering="severity_rank", label=SEVERITY_VARIANTS)
     def severity_label(self, obj: Escalation):
         return obj.severity, obj.get_severity_display()
+
+    @admin.display(description="severity")
+    def severity_pill(self, obj: Escalation) -> str:
+        return pill(obj.get_severity_display(), SEVERITY_VARIANTS.get(obj.severity, "grey"))
+
+    @admin.display(description="status")
+    def status_pill(self, obj: Escalation) -> str:
+        return pill(obj.get_status_display(), STATUS_VARIANTS.get(obj.status, "grey"))
 
     @display(description="status", ordering="status", label=STATUS_VARIANTS)
     def status_label(self, obj: Escalation):
@@ -303,7 +329,9 @@ class EscalationAdmin(HubModelAdmin):
     def history(self, obj: Escalation) -> str:
         rows = obj.details.get("history", [])
         return (
-            format_html_join("", "<div>{} by {}, {}</div>", ((r["action"], r["by"], r["at"][:16]) for r in rows))
+            format_html_join(
+                "", "<div>{} by {}, {}</div>", ((r["action"], r["by"], r["at"][:16].replace("T", " ")) for r in rows)
+            )
             if rows
             else "—"
         )

@@ -14,7 +14,7 @@ from insights import escalations
 from insights.choices import EscalationStatus
 from insights.models import Escalation, EscalationRule
 from tests.factories import make_customer
-from tests.insights.escalation_data import ensure_default_rules, nps_answer
+from tests.insights.escalation_data import detractor, ensure_default_rules, nps_answer
 
 pytestmark = pytest.mark.django_db
 
@@ -120,7 +120,9 @@ def test_given_one_escalation_page_then_acknowledge_and_resolve_apply_on_post_on
     resolve = reverse("admin:insights_escalation_step", args=[escalation.pk, "resolve"])
 
     page = admin_client.get(reverse("admin:insights_escalation_change", args=[escalation.pk]))
-    assert page.status_code == 200 and "Acknowledge" in page.content.decode()
+    html = page.content.decode()
+    assert page.status_code == 200 and "Acknowledge" in html
+    assert ">High</span>" in html and ">Open</span>" in html and "&#x27;high&#x27;" not in html
     admin_client.get(acknowledge)
     escalation.refresh_from_db()
     assert escalation.status == EscalationStatus.OPEN  # a GET only shows what will change
@@ -194,3 +196,22 @@ def test_given_the_rule_list_then_each_rule_shows_its_condition_and_open_count(a
     rows = {rule.name: rule.open_count for rule in response.context["cl"].result_list}
     assert rows["NPS detractor"] == 3 and rows["Competitor mention"] == 0
     assert EscalationRule.objects.count() == len(rows)
+
+
+def test_given_escalations_of_several_severities_then_the_list_shows_the_most_severe_first(admin_client, rules):
+    from tests.insights.escalation_data import competitor, enterprise_churn
+
+    competitor(under=False)  # medium
+    detractor(under=False)  # high
+    enterprise_churn(under=False)  # critical
+    escalations.check_all()
+
+    response = admin_client.get(reverse(CHANGELIST))
+
+    assert [row.severity for row in response.context["cl"].result_list] == ["critical", "high", "medium"]
+
+
+def test_given_the_escalation_admin_then_djangos_system_checks_pass():
+    from django.core.management import call_command
+
+    call_command("check", "insights")  # raises SystemCheckError (an ordering on an annotation, a bad field name…)
