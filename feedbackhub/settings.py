@@ -314,7 +314,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # One name per choice set: severity and priority share theirs; three models have a "status".
-    "ENUM_NAME_OVERRIDES": {"LevelEnum": "feedback.choices.Priority", "FeedbackStatusEnum": "feedback.choices.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "LevelEnum": "feedback.choices.Priority",
+        "FeedbackStatusEnum": "feedback.choices.Status",
+        "OutcomeEnum": ["created", "updated", "rejected"],  # a line of the ingestion's and the surveys' answers
+    },
 }
 
 # --- Admin -----------------------------------------------------------------------------------------------------
