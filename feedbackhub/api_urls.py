@@ -20,4 +20,5 @@ urlpatterns = [
     path("", include("feedback.api.urls")),
     path("", include("themes.api.urls")),
     path("", include("launches.api.urls")),
+    path("", include("insights.api.urls")),
 ]

@@ -26,7 +26,7 @@ from unfold.decorators import action, display
 from customers.models import Customer
 from feedbackhub.admin_tools import HubModelAdmin
 from feedbackhub.formatting import link, pill
-from insights import escalation_selectors, escalation_services
+from insights import escalation_selectors, escalation_services, surveys_admin  # noqa: F401 (registers its admin)
 from insights.choices import EscalationStatus, Metric, Severity
 from insights.escalations import THRESHOLD_HELP
 from insights.models import Escalation, EscalationRule

@@ -1,0 +1,9 @@
+"""Insights API routes: /api/survey-responses/."""
+
+from django.urls import path
+
+from insights.api.views import SurveyResponsesView
+
+urlpatterns = [
+    path("survey-responses/", SurveyResponsesView.as_view(), name="api-survey-responses"),
+]
