@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from feedback import services as feedback_services
-from feedback.choices import Status
+from feedback.choices import Category, Status
 from feedback.models import FeedbackItem
 from feedbackhub import events
 from launches.choices import LaunchStatus
@@ -153,7 +153,7 @@ def ship_themes(*, theme_ids: list[int]) -> int:
 
 @dataclass(frozen=True)
 class Ask:
-    """One customer who asked for a theme: their items, their first ask, and what they said first."""
+    """One customer who asked for a theme: their items, when they first asked, and the words the message quotes."""
 
     customer_id: int
     company: str
@@ -176,13 +176,13 @@ REQUESTERS_SQL = """
 WITH linked AS (
     SELECT feedbackitem_id AS id FROM {links} WHERE theme_id = %(theme)s
 ), asks AS (
-    SELECT item.id, item.customer_id, item.received_at, item.verbatim
+    SELECT item.id, item.customer_id, item.received_at, item.verbatim, item.category
     FROM {items} AS item
     WHERE item.customer_id IS NOT NULL
       AND (item.id IN (SELECT id FROM linked) OR item.duplicate_of_id IN (SELECT id FROM linked))
 ), per_customer AS (
     SELECT customer_id, count(*) AS n, min(received_at) AS first_at,
-           (array_agg(left(verbatim, 1000) ORDER BY received_at, id))[1] AS first_words
+           (array_agg(left(verbatim, 1000) ORDER BY category = %(praise)s, received_at, id))[1] AS first_words
     FROM asks
     WHERE NOT EXISTS (SELECT 1 FROM {updates} AS u WHERE u.theme_id = %(theme)s AND u.customer_id = asks.customer_id)
     GROUP BY customer_id
@@ -198,7 +198,8 @@ ORDER BY customer.id
 
 
 def new_requesters(*, theme_id: int) -> list[Ask]:
-    """The customers who asked for theme ``theme_id`` and have no update for it yet, one statement."""
+    """The customers who asked for theme ``theme_id`` and have no update for it yet, one statement. Their words quoted
+    are their earliest ask that is not praise (a thank-you is no ask), else their earliest item."""
     owner_field = CustomerUpdate._meta.get_field("owner")
     sql = REQUESTERS_SQL.format(
         links=FeedbackItem.themes.through._meta.db_table,
@@ -208,7 +209,7 @@ def new_requesters(*, theme_id: int) -> list[Ask]:
         users=owner_field.related_model._meta.db_table,
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"theme": theme_id})
+        cursor.execute(sql, {"theme": theme_id, "praise": Category.PRAISE.value})
         return [Ask(*row) for row in cursor.fetchall()]
 
 
@@ -257,7 +258,7 @@ MESSAGES = {
     "en": {
         "greeting": "Hi {company} team,",
         "asked": "On {date} you told us: “{words}”",
-        "asked_many": "You raised this with us {count} times, first on {date}: “{words}”",
+        "asked_many": "You raised this with us {count} times since {date}, for example: “{words}”",
         "shipped": "Good news: it has shipped. “{theme}” is now available to you.",
         "launch": "It is part of {launch}.",
         "changelog": "The details are in our changelog: {url}",
@@ -268,7 +269,7 @@ MESSAGES = {
     "fr": {
         "greeting": "Bonjour à l'équipe {company},",
         "asked": "Le {date}, vous nous avez écrit : « {words} »",
-        "asked_many": "Vous nous en avez parlé {count} fois, la première le {date} : « {words} »",
+        "asked_many": "Vous nous en avez parlé {count} fois depuis le {date}, par exemple : « {words} »",
         "shipped": "Bonne nouvelle : c'est livré. « {theme} » est désormais disponible pour vous.",
         "launch": "Cela fait partie de {launch}.",
         "changelog": "Tous les détails sont dans notre journal des modifications : {url}",
@@ -279,7 +280,7 @@ MESSAGES = {
     "de": {
         "greeting": "Hallo {company}-Team,",
         "asked": "Am {date} haben Sie uns geschrieben: „{words}“",
-        "asked_many": "Sie haben uns {count}-mal darauf angesprochen, zuerst am {date}: „{words}“",
+        "asked_many": "Sie haben uns seit dem {date} {count}-mal darauf angesprochen, zum Beispiel: „{words}“",
         "shipped": "Gute Nachricht: Es ist ausgeliefert. „{theme}“ steht Ihnen jetzt zur Verfügung.",
         "launch": "Es ist Teil von {launch}.",
         "changelog": "Die Details stehen in unserem Changelog: {url}",
@@ -290,7 +291,7 @@ MESSAGES = {
     "es": {
         "greeting": "Hola, equipo de {company}:",
         "asked": "El {date} nos dijeron: «{words}»",
-        "asked_many": "Nos lo comentaron {count} veces, la primera el {date}: «{words}»",
+        "asked_many": "Nos lo han comentado {count} veces desde el {date}, por ejemplo: «{words}»",
         "shipped": "Buenas noticias: ya está disponible. «{theme}» ya está a su disposición.",
         "launch": "Forma parte de {launch}.",
         "changelog": "Tienen todos los detalles en nuestro registro de cambios: {url}",

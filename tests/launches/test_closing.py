@@ -80,6 +80,22 @@ def test_given_a_theme_shipped_by_a_queryset_update_then_each_customer_who_asked
     assert theme.shipped_at is not None
 
 
+def test_given_a_customer_who_praised_before_asking_then_the_message_quotes_the_ask():
+    theme = make_theme(status=ThemeStatus.IN_PROGRESS)
+    customer = make_customer(name="Acme")
+    earlier = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    asked(theme, customer, "Great docs, thank you!", category="praise", received_at=earlier)
+    later = earlier + timedelta(days=1)
+    asked(theme, customer, "Please add SCIM provisioning", category="feature_request", received_at=later)
+
+    ship(theme)
+    process_all()
+
+    message = CustomerUpdate.objects.get().message
+    assert "Please add SCIM provisioning" in message and "Great docs" not in message
+    assert "2 times since March 2, 2026, for example" in message
+
+
 def test_given_a_theme_shipped_then_its_open_items_walk_to_shipped_and_wont_do_stays(owner):
     theme = make_theme(status=ThemeStatus.IN_PROGRESS)
     customer = make_customer(account_owner=owner)
