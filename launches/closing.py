@@ -26,11 +26,12 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from feedback import services as feedback_services
-from feedback.choices import Category, Status
+from feedback.choices import Category
 from feedback.models import FeedbackItem
 from feedbackhub import events
 from launches.choices import LaunchStatus
 from launches.models import CustomerUpdate, CustomerUpdateStatus, Launch
+from themes import services as theme_services
 from themes.choices import ThemeStatus
 from themes.models import Theme
 
@@ -103,7 +104,7 @@ def close_loop(*, theme_id: int, at: datetime, launch: Launch | None = None) -> 
         for ask in new_requesters(theme_id=theme.pk)
     ]
     CustomerUpdate.objects.bulk_create(updates, batch_size=BATCH_SIZE)  # the theme lock: no other run adds these
-    shipped = ship_feedback(items=theme_feedback(theme_id=theme.pk))
+    shipped = feedback_services.ship_feedback(items=theme_feedback(theme_id=theme.pk))
     update_ids = [update.pk for update in updates]
     events.emit(
         CREATED_EVENT,
@@ -134,18 +135,8 @@ def ship_launch(*, launch_id: int, at: datetime) -> list[LoopClosed]:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    ship_themes(theme_ids=theme_ids)
+    theme_services.ship_themes(theme_ids=theme_ids)
     return [closed for pk in theme_ids if (closed := close_loop(theme_id=pk, at=at, launch=launch))]
-
-
-def ship_themes(*, theme_ids: list[int]) -> int:
-    """Mark themes shipped; returns how many changed. One UPDATE; the trigger records a ``theme.shipped`` for each,
-    whose handler then finds its customers already told (the launch's handler told them, naming the launch)."""
-    return (
-        Theme.objects.filter(pk__in=theme_ids)
-        .exclude(status=ThemeStatus.SHIPPED)
-        .update(status=ThemeStatus.SHIPPED, updated_at=timezone.now())
-    )
 
 
 # --- Who asked ---------------------------------------------------------------------------------------------------
@@ -214,42 +205,6 @@ def new_requesters(*, theme_id: int) -> list[Ask]:
 
 
 # --- The feedback moves to Shipped ---------------------------------------------------------------------------------
-
-
-def steps_to_shipped() -> list[tuple[set[str], str]]:
-    """The workflow's shortest allowed path from every open status to Shipped, as steps ``(from statuses, to)``,
-    farthest first: applied in order, an item walks the whole way (new → validated → building → shipped).
-
-    Read from ``feedback.services.allowed_statuses``, so the feedback workflow stays the one rule. Won't do is never
-    moved: somebody decided that item was not to be done, and a theme shipping does not overrule them.
-    """
-    distance, next_step = {Status.SHIPPED.value: 0}, {}
-    frontier = [Status.SHIPPED.value]
-    while frontier:
-        reached = []
-        for target in frontier:
-            for status in Status.values:
-                if status in distance or status == Status.WONT_DO:
-                    continue
-                if target in feedback_services.allowed_statuses(current=status):
-                    distance[status], next_step[status] = distance[target] + 1, target
-                    reached.append(status)
-        frontier = reached
-    steps: dict[tuple[int, str], set[str]] = {}
-    for status, target in next_step.items():
-        steps.setdefault((distance[status], target), set()).add(status)
-    return [(sources, target) for (_, target), sources in sorted(steps.items(), key=lambda step: -step[0][0])]
-
-
-def ship_feedback(*, items: QuerySet[FeedbackItem]) -> int:
-    """Move ``items`` to Shipped through ``feedback.services.change_status_bulk``, one allowed step at a time (one
-    UPDATE per status and step); returns how many reached Shipped. Shipped and Won't do items are left."""
-    reached = 0
-    for sources, target in steps_to_shipped():
-        moved = feedback_services.change_status_bulk(items=items.filter(status__in=sources), status=target).moved
-        if target == Status.SHIPPED:
-            reached += moved
-    return reached
 
 
 # --- The drafted message -------------------------------------------------------------------------------------------

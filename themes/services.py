@@ -191,3 +191,13 @@ def tracker_issue_changed(*, key: str, state: str, at: datetime | None = None) -
             moved.append(theme)
         theme.save(update_fields=fields)
     return moved
+
+
+def ship_themes(*, theme_ids: Iterable[int]) -> int:
+    """Mark themes shipped (a launch shipping ships its themes); returns how many changed. One UPDATE: the database
+    trigger records a ``theme.shipped`` event for each, which closes their loop (``launches.closing``)."""
+    return (
+        Theme.objects.filter(pk__in=list(theme_ids))
+        .exclude(status=ThemeStatus.SHIPPED)
+        .update(status=ThemeStatus.SHIPPED, updated_at=timezone.now())
+    )

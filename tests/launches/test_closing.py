@@ -11,14 +11,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from customers.choices import Language
+from feedback import services as feedback_services
 from feedback.choices import Status
-from feedback.models import FeedbackItem
+from feedback.models import FeedbackItem, FeedbackItemHistory
 from feedback.services import mark_duplicate
 from feedbackhub import events
 from feedbackhub.models import DomainEvent
 from integrations import deliveries
 from integrations.models import WebhookDelivery
-from launches import closing
 from launches.choices import LaunchStatus
 from launches.models import CustomerUpdate, Launch
 from tests.factories import make_customer, make_feedback, make_launch, make_theme
@@ -119,12 +119,15 @@ def test_given_a_theme_shipped_then_its_open_items_walk_to_shipped_and_wont_do_s
     assert elsewhere.status == Status.BUILDING
 
 
-def test_the_path_to_shipped_is_the_feedback_workflows_own():
-    assert closing.steps_to_shipped() == [
-        ({Status.NEW, Status.REVIEWING}, Status.VALIDATED),
-        ({Status.VALIDATED}, Status.BUILDING),
-        ({Status.BUILDING}, Status.SHIPPED),
-    ]
+def test_shipping_moves_each_item_in_one_update_so_the_history_holds_one_row_per_item_not_one_per_step():
+    theme = make_theme(status=ThemeStatus.IN_PROGRESS)
+    item = make_feedback(customer=make_customer(name="Acme"), status=Status.NEW)
+    item.themes.add(theme)
+    before = FeedbackItemHistory.objects.filter(pgh_obj=item).count()
+
+    assert feedback_services.ship_feedback(items=FeedbackItem.objects.filter(pk=item.pk)) == 1
+
+    assert FeedbackItemHistory.objects.filter(pgh_obj=item).count() == before + 1
 
 
 def test_given_a_duplicate_merged_into_a_linked_item_then_its_customer_is_told_too(owner):
