@@ -29,13 +29,25 @@ ROLE_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
             "themeverification": ("view", "add", "change"),
             "leadershiptheme": ("view",),
         },
-        "launches": {"launch": ("view",), "checklistitem": ("view",)},
+        "launches": {"launch": ("view",), "checklistitem": ("view",), "customerupdate": ("view", "change")},
+        # The loop's jobs (issue 9): product ops runs them, so it sees the outbox and may retry, writes a digest now,
+        # tunes the escalation rules and handles escalations, reads survey answers.
+        "notifications": {"notification": ("view", "change"), "digest": ("view", "add")},
+        "insights": {
+            "escalation": ("view", "change"),
+            "escalationrule": ("view", "add", "change"),
+            "surveyresponse": ("view", "add"),
+        },
     },
     SALES_CS: {
         "customers": {"customer": ("view",), "usagesnapshot": ("view",)},
         "feedback": {"feedbackitem": ("view", "add"), "accountfeedback": ("view",)},
         "themes": {"theme": ("view",)},
-        "launches": {"launch": ("view",), "checklistitem": ("view",)},
+        # Account owners tell their customers what shipped and handle their accounts' escalations (own accounts only:
+        # the admins scope the rows).
+        "launches": {"launch": ("view",), "checklistitem": ("view",), "customerupdate": ("view", "change")},
+        "notifications": {"digest": ("view",)},
+        "insights": {"escalation": ("view", "change"), "surveyresponse": ("view",)},
     },
     ENGINEERING: {
         "customers": {"customer": ("view",)},
@@ -56,7 +68,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
         "customers": {"customer": ("view",), "usagesnapshot": ("view",)},
         "feedback": {"feedbackitem": ("view",)},
         "themes": {"theme": ("view",), "themeverification": ("view",), "leadershiptheme": ("view",)},
-        "launches": {"launch": ("view",), "checklistitem": ("view",)},
+        "launches": {"launch": ("view",), "checklistitem": ("view",), "customerupdate": ("view",)},
+        "notifications": {"digest": ("view",)},
+        "insights": {"escalation": ("view",), "surveyresponse": ("view",)},
     },
 }
 ROLES = tuple(ROLE_PERMISSIONS)

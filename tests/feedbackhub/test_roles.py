@@ -4,7 +4,7 @@ import pytest
 from django.apps import apps
 from django.contrib.auth.models import Group
 
-from feedbackhub.roles import ROLE_PERMISSIONS, ROLES, SALES_CS, sync_roles
+from feedbackhub.roles import PRODUCT_OPS, ROLE_PERMISSIONS, ROLES, SALES_CS, sync_roles
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +35,15 @@ def test_given_sales_role_then_it_can_read_but_not_change_customers():
 
     assert ("customers", "view_customer") in sales
     assert ("customers", "change_customer") not in sales
+
+
+def test_given_the_loops_records_then_account_owners_tell_customers_and_handle_escalations_and_ops_retries():
+    sales = permissions_of(Group.objects.get(name=SALES_CS))
+    ops = permissions_of(Group.objects.get(name=PRODUCT_OPS))
+
+    assert {("launches", "change_customerupdate"), ("insights", "change_escalation")} <= sales
+    assert ("insights", "change_escalationrule") not in sales and ("notifications", "view_notification") not in sales
+    assert {("notifications", "change_notification"), ("insights", "change_escalationrule")} <= ops
 
 
 def test_given_role_permissions_edited_by_hand_when_syncing_again_then_they_are_restored():
