@@ -81,6 +81,55 @@ SIDEBAR = {
                 ),
             ],
         },
+        {  # closing the loop (issue 9): who to tell, what needs attention, what the hub sent
+            "title": "Loop",
+            "items": [
+                item(
+                    "Escalations",
+                    "notification_important",
+                    "admin:insights_escalation_changelist",
+                    "insights.view_escalation",
+                ),
+                {
+                    "title": "My escalations",
+                    "icon": "person_alert",
+                    "link": format_lazy("{}?whose=mine", reverse_lazy("admin:insights_escalation_changelist")),
+                    "permission": may("insights.view_escalation"),
+                },
+                item(
+                    "Customer updates",
+                    "campaign",
+                    "admin:launches_customerupdate_changelist",
+                    "launches.view_customerupdate",
+                ),
+                {
+                    "title": "My customer updates",
+                    "icon": "contact_mail",
+                    "link": format_lazy("{}?whose=mine", reverse_lazy("admin:launches_customerupdate_changelist")),
+                    "permission": may("launches.view_customerupdate"),
+                },
+                item(
+                    "Weekly digests", "summarize", "admin:notifications_digest_changelist", "notifications.view_digest"
+                ),
+                item(
+                    "Survey responses",
+                    "reviews",
+                    "admin:insights_surveyresponse_changelist",
+                    "insights.view_surveyresponse",
+                ),
+                item(
+                    "Outbox", "outbox", "admin:notifications_notification_changelist", "notifications.view_notification"
+                ),
+                {
+                    "title": "Failed deliveries",
+                    "icon": "error",
+                    "link": format_lazy(
+                        "{}?status__exact=failed", reverse_lazy("admin:notifications_notification_changelist")
+                    ),
+                    "permission": may("notifications.view_notification"),
+                },
+            ],
+        },
         {
             "title": "Customers",
             "items": [
@@ -115,6 +164,15 @@ SIDEBAR = {
                 item("Users", "person", "admin:auth_user_changelist", "auth.view_user"),
                 item("Roles and teams", "groups", "admin:auth_group_changelist", "auth.view_group"),
                 item("API tokens", "key", "admin:integrations_apitoken_changelist", "integrations.view_apitoken"),
+                item(
+                    "Escalation rules",
+                    "rule",
+                    "admin:insights_escalationrule_changelist",
+                    "insights.view_escalationrule",
+                ),
+                item(
+                    "Domain events", "bolt", "admin:feedbackhub_domainevent_changelist", "feedbackhub.view_domainevent"
+                ),
                 item(
                     "Scheduled jobs",
                     "schedule",
