@@ -165,6 +165,12 @@ SIDEBAR = {
                 item("Roles and teams", "groups", "admin:auth_group_changelist", "auth.view_group"),
                 item("API tokens", "key", "admin:integrations_apitoken_changelist", "integrations.view_apitoken"),
                 item(
+                    "Connector sync",
+                    "sync",
+                    "admin:integrations_connectorsync_changelist",
+                    "integrations.view_connectorsync",
+                ),
+                item(
                     "Escalation rules",
                     "rule",
                     "admin:insights_escalationrule_changelist",

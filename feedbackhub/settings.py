@@ -115,6 +115,9 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "feedbackhub",
+        # A Redis that hangs (not refuses) must not stall every request that reads the cache (rate limits, figures):
+        # callers treat a cache error as a miss or let the request through, but only once the call gives up.
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
     }
 }
 
