@@ -103,9 +103,10 @@ class Customer(models.Model):
     heavy_features = ArrayField(
         models.CharField(max_length=50),
         default=list,
+        db_default=[],  # rows written in SQL (the scale seeder's COPY) need no value for it
         blank=True,
         editable=False,
-        help_text="Features this account uses most: in the top 10 % of the accounts using each, over 30 days.",
+        help_text="Features this account uses more than 90 % of the accounts using each, over 30 days.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

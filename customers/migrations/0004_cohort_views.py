@@ -3,11 +3,15 @@ ops (``customers.cohorts``; the views are only ``?cohort=<key>``: the rule is co
 
 A saved view needs an owner: an inactive user, ``feedbackhub``, that cannot sign in. Superusers can still edit the
 views (``feedbackhub.saved_views.may_change``); exporting a cohort is the customers list's own export.
+
+Also: ``Customer.heavy_features`` gets a database default (``'{}'``), so rows written in SQL without it (the scale
+seeder's COPY) are accepted (0003 added the column without one).
 """
 
+import django.contrib.postgres.fields
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.db import migrations
+from django.db import migrations, models
 
 OWNER = "feedbackhub"
 SHARED_WITH = ("Sales / CS", "Product ops")  # feedbackhub.roles.SALES_CS, PRODUCT_OPS
@@ -51,4 +55,19 @@ class Migration(migrations.Migration):
         ("feedbackhub", "0002_roles"),
     ]
 
-    operations = [migrations.RunPython(create_views, remove_views)]
+    operations = [
+        migrations.AlterField(
+            model_name="customer",
+            name="heavy_features",
+            field=django.contrib.postgres.fields.ArrayField(
+                base_field=models.CharField(max_length=50),
+                blank=True,
+                db_default=[],
+                default=list,
+                editable=False,
+                help_text="Features this account uses more than 90 % of the accounts using each, over 30 days.",
+                size=None,
+            ),
+        ),
+        migrations.RunPython(create_views, remove_views),
+    ]
