@@ -7,6 +7,7 @@ only when they hold nothing but demo data, unless forced (``demo.safety``).
 
 from __future__ import annotations
 
+import io
 import random
 import time
 from collections.abc import Mapping, Sequence
@@ -21,15 +22,20 @@ from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from ai.providers import get_provider
 from customers.models import Customer, UsageSnapshot
-from demo import accounts, ai_features, people, roadmap, safety
+from demo import accounts, ai_features, closing, digests, escalations, people, roadmap, safety, signals
 from demo.accounts import BATCH_SIZE, Account
 from demo.drafting import DUPLICATE_SHARE, FeedbackFactory
 from demo.draw import midnight
+from feedback import triage
 from feedback.models import FeedbackItem
 from feedbackhub.bulk import indexes_dropped, truncate
+from feedbackhub.models import DomainEvent
 from feedbackhub.roles import ROLES
-from launches.models import ChecklistItem, Launch
+from insights.models import Escalation, SurveyResponse
+from launches.models import ChecklistItem, CustomerUpdate, Launch
+from notifications.models import Digest, Notification
 from themes.models import Theme, ThemeVerification
 from themes.services import refresh_rollups
 
@@ -70,18 +76,22 @@ def reset_demo(*, force: bool = False) -> None:
         safety.check_reset_is_safe()
     history = [apps.get_model(label) for label in HISTORY_TABLES]  # TRUNCATE fires no row trigger: empty them too
     suggested = apps.get_model("themes", "ThemeSuggestion")  # made by the demo's AI step; not reached by CASCADE
-    models = [FeedbackItem.themes.through, Launch.themes.through, *DEMO_TABLES, suggested, *history]
+    # What the loop's jobs wrote about the demo (messages, events, digests) points at no demo row: emptied too, or a
+    # reload would find last load's outbox keys taken and send nothing.
+    loop = [Notification, DomainEvent, Digest]
+    models = [FeedbackItem.themes.through, Launch.themes.through, *DEMO_TABLES, suggested, *loop, *history]
     truncate([model._meta.db_table for model in models])
     people.delete_demo_staff()
 
 
 @transaction.atomic
 def load_demo(
-    *, seed: int = DEMO_SEED, today: date | None = None, reset: bool = False, force: bool = False
+    *, seed: int = DEMO_SEED, today: date | None = None, reset: bool = False, force: bool = False, stdout=None
 ) -> DemoResult | None:
     """Load the demo company; None (and no change) when it is already there and ``reset`` is false.
 
     With ``reset``, the demo tables are emptied first (see ``reset_demo``; ``force`` deletes non-demo rows too).
+    The loop's jobs then run on it as they would in a week of use (``load_loop``), saying what they did on ``stdout``.
     """
     started = time.perf_counter()
     if reset:
@@ -101,6 +111,7 @@ def load_demo(
     refresh_rollups(theme_ids=[theme.pk for theme in themes.values()])
     launches, items, done = roadmap.create_launches(rng=rng, today=today, users=users, themes=themes)
     ai = ai_features.triage_demo(users=users)
+    load_loop(stdout or io.StringIO())
     result.counts = {
         "users": len(users) + 1,
         "groups": len(ROLES),
@@ -118,9 +129,26 @@ def load_demo(
         "checklist items": items,
         "checklist items done": done,
         **ai.counts(),
+        "survey responses": SurveyResponse.objects.count(),
+        "customer updates": CustomerUpdate.objects.count(),
+        "escalations": Escalation.objects.count(),
+        "weekly digests": Digest.objects.count(),
+        "notifications in the outbox": Notification.objects.count(),
     }
     result.seconds = time.perf_counter() - started
     return result
+
+
+def load_loop(stdout) -> None:
+    """The jobs that close the loop, run once on the demo company: usage history and survey answers (signals and
+    health; the answers' comments triaged as the worker would), a theme shipped and its customers' updates
+    (closing), the hourly escalation check, the weekly digests. Each goes through the hub's own services and domain
+    events, as the scheduled jobs do."""
+    signals.load(stdout)
+    comments = FeedbackItem.objects.untriaged().filter(**{f"raw_payload__{safety.PAYLOAD_MARK}": signals.MARK})
+    triage.triage_items(item_ids=list(comments.values_list("pk", flat=True)), provider=get_provider("offline"))
+    for step in (closing, escalations, digests):
+        step.load(stdout)
 
 
 def create_feedback(

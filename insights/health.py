@@ -16,6 +16,7 @@ open escalations              15      8 points off per escalation of the account
 ============================  ======  ===================================================================
 
 A part with no data (no usage feed, no survey answer) counts half its points: unknown is neither healthy nor sick.
+A churned account scores 0: it is lost, whatever its last signals said.
 So an account nobody has heard from scores 68; one with no usage for a month, two detractors (NPS 3), two negative
 items and an open escalation scores under 40, the at-risk line (``customers.rules.HEALTH_AT_RISK_BELOW``).
 The weights follow seed 001's signals: behaviour first (usage drop, no activity), then what the customer says
@@ -37,6 +38,7 @@ from django.db import connection
 from django.utils import timezone
 
 from customers import services as customer_services
+from customers.choices import Lifecycle
 from customers.models import Customer
 from feedback.choices import Category, Sentiment
 from feedback.models import FeedbackItem
@@ -86,7 +88,8 @@ SELECT
     CASE WHEN s.share IS NULL THEN {survey_points} / 2.0 ELSE {survey_points} * s.share END AS surveys,
     GREATEST(0, {feedback_points} - {negative_penalty} * COALESCE(v.negative, 0)
                                   - {churn_penalty} * COALESCE(v.churn, 0)) AS feedback,
-    GREATEST(0, {escalation_points} - {escalation_penalty} * COALESCE(x.open, 0)) AS escalations
+    GREATEST(0, {escalation_points} - {escalation_penalty} * COALESCE(x.open, 0)) AS escalations,
+    c.lifecycle_stage = %(churned)s AS churned
 FROM {customers} c
 LEFT JOIN surveys s ON s.customer_id = c.id
 LEFT JOIN voice v ON v.customer_id = c.id
@@ -133,6 +136,7 @@ def parts_sql(*, customer_ids: list[int] | None, today: date) -> tuple[str, dict
         "negative": Sentiment.NEGATIVE.value,
         "churn": Category.CHURN_SIGNAL.value,
         "resolved": EscalationStatus.RESOLVED.value,
+        "churned": Lifecycle.CHURNED.value,
     }
     return sql, params
 
@@ -144,7 +148,9 @@ def refresh_health_scores(*, customer_ids: Iterable[int] | None = None, today: d
         return 0
     sql, params = parts_sql(customer_ids=ids, today=today or timezone.localdate())
     total = " + ".join(PARTS)
-    return customer_services.write_health_scores(scores_sql=f"SELECT id, {total} FROM ({sql}) AS parts", params=params)
+    return customer_services.write_health_scores(
+        scores_sql=f"SELECT id, CASE WHEN churned THEN 0 ELSE {total} END FROM ({sql}) AS parts", params=params
+    )
 
 
 @dataclass(frozen=True)
@@ -156,10 +162,13 @@ class HealthParts:
     surveys: float
     feedback: float
     escalations: float
+    churned: bool = False
 
     @property
     def score(self) -> int:
-        """The sum rounded half up, as the database rounds it, within 0–100."""
+        """The sum rounded half up, as the database rounds it, within 0–100; 0 for a churned account."""
+        if self.churned:
+            return 0
         total = self.usage + self.recency + self.surveys + self.feedback + self.escalations
         return max(0, min(100, math.floor(total + 0.5)))
 
@@ -170,7 +179,7 @@ def explain(*, customer: Customer, today: date | None = None) -> HealthParts:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
-    return HealthParts(*(float(value) for value in row[1:]))
+    return HealthParts(*(float(value) for value in row[1:6]), churned=bool(row[6]))
 
 
 def refresh_customer_health(*, today: date | None = None) -> dict[str, int]:

@@ -23,7 +23,7 @@ from django.test import override_settings
 from customers.choices import Industry, Language, Lifecycle, Plan, Region, Tier, UseCase
 from customers.models import Customer, UsageSnapshot
 from customers.rules import HEALTH_AT_RISK_BELOW
-from demo import accounts, ai_features, loader, people, safety
+from demo import accounts, ai_features, loader, people, safety, signals
 from demo.drafting import UNTRIAGED_SHARE, FeedbackFactory
 from demo.slots import Slots
 from demo.vocabulary import VOCABULARY as V
@@ -115,7 +115,10 @@ def test_given_the_demo_then_languages_follow_regions(demo):
 def test_given_the_demo_then_usage_shows_steady_dropping_and_silent_accounts(demo):
     per_customer = UsageSnapshot.objects.values("customer").annotate(days=Count("id"))
     assert len(per_customer) == accounts.DEMO_USAGE_CUSTOMERS
-    assert {row["days"] for row in per_customer} == {accounts.DEMO_USAGE_DAYS}
+    # the accounts' last DEMO_USAGE_DAYS, then the loop's signals step adds the earlier days back to HISTORY_DAYS
+    assert {row["days"] for row in per_customer} == {
+        signals.HISTORY_DAYS
+    } and signals.HISTORY_DAYS > accounts.DEMO_USAGE_DAYS
     latest = UsageSnapshot.objects.aggregate(day=Max("taken_on"))["day"]
     recent, earlier = latest - timedelta(days=6), latest - timedelta(days=20)
 
@@ -141,8 +144,9 @@ def test_given_the_demo_then_usage_shows_steady_dropping_and_silent_accounts(dem
 
 def test_given_the_demo_then_there_are_exactly_5000_feedback_items_from_every_source(demo):
     items = FeedbackItem.objects.filter(source_item=None)  # the pieces the AI triage cut out of calls aside
+    comments = items.filter(**{f"raw_payload__{safety.PAYLOAD_MARK}": "signals"})  # survey answers' comments
 
-    assert items.count() == 5000
+    assert items.count() - comments.count() == 5000 and comments.exists()
     assert set(items.values_list("source", flat=True).distinct()) == set(Source.values)
     triaged = items.exclude(triaged_at=None).filter(triage_records=None, extracts=None)  # by the generator
     assert set(triaged.values_list("category", flat=True).distinct()) == set(Category.values)
@@ -177,7 +181,10 @@ def test_given_the_demo_then_the_offline_ai_triaged_the_oldest_waiting_items_wit
     applied = records.filter(outcome=TriageRecord.Outcome.APPLIED)
     assert applied.count() >= 0.8 * ai_features.TRIAGE_NOW
     assert not applied.filter(Q(priority="") | Q(priority_reason="")).exists()
-    newest_triaged = FeedbackItem.objects.filter(triage_records__isnull=False).aggregate(at=Max("received_at"))["at"]
+    by_ai_step = FeedbackItem.objects.filter(triage_records__isnull=False).exclude(  # not the survey comments
+        **{f"raw_payload__{safety.PAYLOAD_MARK}": "signals"}
+    )
+    newest_triaged = by_ai_step.aggregate(at=Max("received_at"))["at"]
     assert not FeedbackItem.objects.untriaged().filter(received_at__lt=newest_triaged).exists()
 
 
@@ -385,7 +392,8 @@ def test_given_the_demo_then_every_row_it_made_carries_the_demo_mark(demo):
     assert safety.non_demo_rows() == {}
     assert not Customer.objects.exclude(domain__endswith=safety.CUSTOMER_DOMAIN_SUFFIX).exists()
     items = FeedbackItem.objects.filter(source_item=None)  # pieces the AI cut out of a call: their call's mark
-    assert set(items.values_list(f"raw_payload__{safety.PAYLOAD_MARK}", flat=True)) == {"load_demo"}
+    # the mark names the step that made the row: the generator, or the loop's signals step (survey comments)
+    assert set(items.values_list(f"raw_payload__{safety.PAYLOAD_MARK}", flat=True)) == {"load_demo", "signals"}
     pieces = FeedbackItem.objects.filter(source_item__isnull=False)
     assert set(pieces.values_list(f"source_item__raw_payload__{safety.PAYLOAD_MARK}", flat=True)) <= {"load_demo"}
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from customers.choices import Lifecycle
 from customers.models import UsageSnapshot
 from customers.services import usage_recorded
 from feedback.choices import Category, Sentiment
@@ -58,6 +59,13 @@ def escalate(customer, *, status: str = EscalationStatus.OPEN) -> Escalation:
 
 def test_given_an_account_nobody_has_heard_from_then_it_scores_half_of_each_unknown_part():
     assert score(make_customer(health_score=None)) == UNKNOWN
+
+
+def test_given_a_churned_account_then_it_scores_0_whatever_its_last_signals_said():
+    churned = make_customer(lifecycle_stage=Lifecycle.CHURNED, usage_change_30d=5.0, health_score=90)
+
+    assert score(churned) == 0
+    assert health.explain(customer=churned, today=TODAY).score == 0
 
 
 @pytest.mark.parametrize(("change", "expected"), [(5.0, 80), (0.0, 80), (-30.0, 65), (-50.0, 55), (-90.0, 55)])

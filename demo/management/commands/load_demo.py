@@ -36,7 +36,7 @@ class Command(BaseCommand):
         if force and not reset:
             raise CommandError("--force only goes with --reset (it lets --reset delete rows the demo did not create).")
         try:
-            result = loader.load_demo(seed=seed, reset=reset, force=force)
+            result = loader.load_demo(seed=seed, reset=reset, force=force, stdout=self.stdout)
         except safety.NotDemoData as error:
             raise CommandError(str(error)) from None
         if result is None:
