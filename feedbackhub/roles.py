@@ -16,7 +16,7 @@ LEADERSHIP = "Leadership"
 # Group → app label → model → actions.
 ROLE_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
     PRODUCT_OPS: {
-        "customers": {"customer": ("view", "change"), "usagesnapshot": ("view",)},
+        "customers": {"customer": ("view", "change"), "usagesnapshot": ("view", "add", "change")},  # usage import
         "feedback": {
             "feedbackitem": ("view", "add", "change", "delete"),
             "embeddingspace": ("view",),
@@ -36,7 +36,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
         "insights": {
             "escalation": ("view", "change"),
             "escalationrule": ("view", "add", "change"),
-            "surveyresponse": ("view", "add"),
+            "surveyresponse": ("view", "add", "change"),
         },
     },
     SALES_CS: {
