@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from django.db import connections
+from kombu import pools
 
 from feedbackhub import embedded
 from feedbackhub.celery import app
@@ -65,10 +66,13 @@ def own_redis() -> Iterator[OwnRedis]:
 
 
 def _reset_broker_pools() -> None:
-    """Forget the connections the app has open or pooled, so the next send connects to the broker configured now."""
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
+    """Forget the connections the app has open or pooled, so the next send connects to the broker configured now.
+
+    kombu keeps its pools in a process-wide registry keyed by connection: closing the app's pool without clearing
+    that registry left the closed pool there, and the next test sending to the usual broker got "Acquire on closed
+    pool". ``kombu.pools.reset`` closes and forgets them all."""
+    pools.reset()
+    app._pool = None
     app.amqp._producer_pool = None
 
 
