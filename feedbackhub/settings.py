@@ -237,6 +237,9 @@ SLACK_WEBHOOKS = {
 SLACK_BOT_TOKEN = os.environ.get("SLACK_BOT_TOKEN", "")
 SLACK_API_URL = os.environ.get("SLACK_API_URL", "https://slack.com/api").rstrip("/")
 SLACK_TIMEOUT_SECONDS = env_int("SLACK_TIMEOUT_SECONDS", 10)
+# Development (DEBUG on): a Slack message with no destination configured is printed on the worker's output and counted
+# sent, as Django's console email backend does for mail; with DEBUG off it fails, naming the variable to set.
+SLACK_CONSOLE = env_bool("SLACK_CONSOLE", DEBUG)
 # Where the hub posts: the product channel (weekly digest, changelog lines, PM alerts) and the CS channel (alerts).
 PRODUCT_CHANNEL = os.environ.get("PRODUCT_CHANNEL", "product")
 CS_CHANNEL = os.environ.get("CS_CHANNEL", "cs")

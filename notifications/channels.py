@@ -11,6 +11,7 @@ Errors are stored on the row and shown in the admin, so they never carry a webho
 from __future__ import annotations
 
 import smtplib
+import sys
 from datetime import UTC, datetime
 from email.utils import parseaddr, parsedate_to_datetime
 
@@ -109,7 +110,8 @@ def send_slack(notification: Notification) -> None:
     """Post to the recipient's incoming webhook if one is configured, else with the bot token (chat.postMessage).
 
     Neither configured is a configuration error that names the variable to set; the message waits, failed, in the
-    outbox, and "Retry now" sends it once the variable is set.
+    outbox, and "Retry now" sends it once the variable is set. In development (``SLACK_CONSOLE``, on with DEBUG) it is
+    printed on the worker's output instead, as Django's console email backend prints mail.
     """
     payload: dict = {"text": notification.body}
     if notification.blocks:
@@ -123,12 +125,22 @@ def send_slack(notification: Notification) -> None:
             {"channel": notification.recipient, **payload},
             headers={"Authorization": f"Bearer {settings.SLACK_BOT_TOKEN}"},
         )
+    elif settings.SLACK_CONSOLE:
+        print_to_console(notification)
     else:
         raise ChannelError(
             f"No Slack destination for “{notification.recipient}”: set SLACK_WEBHOOK_{name.upper()} to an incoming "
             "webhook URL of that channel, or SLACK_BOT_TOKEN to post with the bot (chat.postMessage), then retry.",
             permanent=True,
         )
+
+
+def print_to_console(notification: Notification) -> None:
+    """The development Slack: the message as it would be posted, on standard output (the worker's log)."""
+    rule = "-" * 79
+    sys.stdout.write(f"{rule}\nSlack #{webhook_name(notification.recipient)} (console, no webhook set)\n")
+    sys.stdout.write(f"{notification.body}\n{rule}\n")
+    sys.stdout.flush()
 
 
 def post_to_slack(url: str, payload: dict, *, headers: dict[str, str] | None = None) -> None:

@@ -186,7 +186,7 @@ def test_given_failures_up_to_the_maximum_then_the_notification_is_failed_and_no
 
 
 def test_given_no_webhook_and_no_bot_token_then_it_fails_at_once_saying_which_variable_to_set(slack, settings):
-    settings.SLACK_WEBHOOKS = {}
+    settings.SLACK_WEBHOOKS, settings.SLACK_CONSOLE = {}, False  # production
     notification = slack_message(recipient="#Product-Alerts")
 
     outcome = delivery.deliver(notification.pk)
@@ -194,6 +194,20 @@ def test_given_no_webhook_and_no_bot_token_then_it_fails_at_once_saying_which_va
     notification.refresh_from_db()
     assert outcome == "failed" and notification.status == Status.FAILED and slack.posts == []
     assert "SLACK_WEBHOOK_PRODUCT_ALERTS" in notification.last_error and "SLACK_BOT_TOKEN" in notification.last_error
+
+
+def test_given_development_with_no_slack_set_then_the_message_is_printed_on_the_workers_output_and_sent(
+    slack, settings, capsys
+):
+    settings.SLACK_WEBHOOKS, settings.SLACK_BOT_TOKEN, settings.SLACK_CONSOLE = {}, "", True
+    notification = slack_message("Shipped: SSO for contractors", recipient="#Product-Alerts")
+
+    outcome = delivery.deliver(notification.pk)
+
+    notification.refresh_from_db()
+    assert outcome == "sent" and notification.status == Status.SENT and slack.posts == []
+    printed = capsys.readouterr().out
+    assert "Slack #product_alerts (console, no webhook set)" in printed and "Shipped: SSO for contractors" in printed
 
 
 def test_given_a_bot_token_then_the_message_is_posted_with_chat_post_message_to_the_channel(slack, settings):
