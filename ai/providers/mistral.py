@@ -77,6 +77,10 @@ LARGE_LANGUAGES = frozenset({"fr", "de", "es"})  # seed 001: FR/DE/ES feedback g
 JTBD_CATEGORIES = frozenset({"feature_request", "improvement"})
 EMBED_BATCH = 64  # texts per embeddings request
 EMBED_BATCH_CHARS = 40_000  # and about 10k tokens at most, well under the model's limit per request
+# One input's share: mistral-embed refuses an input over its 8,192-token context, and one refused input fails the whole
+# request. ~24k characters is ~6k tokens even for dense text; an item's opening says what it is about (the offline
+# embedder reads only its first 256 word pieces).
+EMBED_TEXT_CHARS = 24_000
 EXTRACT_CHUNK_CHARS = 24_000  # a longer transcript is sent in chunks cut at line ends
 CLUSTER_SAMPLE = 30  # member texts shown when naming a cluster
 CLUSTER_TEXT_CHARS = 400
@@ -526,11 +530,12 @@ def digest_text(response, *, word_limit: int) -> str:
 
 
 def embed_batches(texts: list[str]) -> list[list[str]]:
-    """``texts`` in order, in batches of at most ``EMBED_BATCH`` texts and about ``EMBED_BATCH_CHARS`` characters."""
+    """``texts`` in order (each cut at ``EMBED_TEXT_CHARS``), in batches of at most ``EMBED_BATCH`` texts and about
+    ``EMBED_BATCH_CHARS`` characters."""
     batches: list[list[str]] = []
     size = 0
     for text in texts:
-        text = text or " "  # the API refuses an empty input
+        text = (text or " ")[:EMBED_TEXT_CHARS]  # the API refuses an empty input, and one over the model's context
         if not batches or len(batches[-1]) >= EMBED_BATCH or (size + len(text) > EMBED_BATCH_CHARS and batches[-1]):
             batches.append([])
             size = 0

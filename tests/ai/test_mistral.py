@@ -15,7 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from ai.extract import extract_offline
 from ai.prompts import TRIAGE_SCHEMA
-from ai.providers import get_provider
+from ai.providers import get_provider, mistral
 from ai.providers.base import EmbeddingProvider, ProviderUnavailable, TriageProvider
 from ai.providers.mistral import MalformedOutput, MistralProvider, retry_after, routing_language, triage_result
 from ai.types import CATEGORIES, PRODUCTS, ClusterName, CustomerContext, ThemeContext, TriageRequest
@@ -305,6 +305,17 @@ def test_given_many_texts_then_they_are_embedded_in_batches(stub, provider):
 
     assert len(provider.embed([f"text {i}" for i in range(70)])) == 70
     assert [len(r.body["input"]) for r in stub.requests] == [64, 6]
+
+
+def test_given_a_text_longer_than_the_models_context_then_its_opening_is_embedded_and_the_batch_goes_through(
+    stub, provider
+):
+    stub.reply(embeddings([[1.0] * 1024] * 2))
+    transcript = "word " * 50_000  # 250,000 characters: ~60k tokens, past mistral-embed's 8,192
+
+    assert len(provider.embed(["short", transcript])) == 2
+    (sent,) = stub.requests
+    assert sent.body["input"][0] == "short" and sent.body["input"][1] == transcript[: mistral.EMBED_TEXT_CHARS]
 
 
 @pytest.mark.parametrize("replies", [[error(503)] * 3, [embeddings([[1.0] * 384])]], ids=["down", "wrong-size"])
