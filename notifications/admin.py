@@ -15,7 +15,9 @@ from django.db.models.functions import Left
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.timesince import timeuntil
 from unfold.decorators import action, display
 
 from feedbackhub.admin_tools import HubChangeList, HubModelAdmin
@@ -169,8 +171,13 @@ class NotificationAdmin(HubModelAdmin):
         return obj.status, state_text(obj)
 
     @admin.display(description="next try")
-    def next_try(self, obj: Notification):
-        return obj.next_attempt_at if obj.status in (Status.PENDING, Status.SENDING) else "—"
+    def next_try(self, obj: Notification) -> str:
+        """ "due now" or "in 4 minutes": when a person reads the list, how long it waits says more than a date."""
+        if obj.status not in (Status.PENDING, Status.SENDING):
+            return "—"
+        if obj.next_attempt_at <= timezone.now():
+            return "due now"
+        return f"in {timeuntil(obj.next_attempt_at, depth=1)}"
 
     @admin.display(description="last error")
     def error(self, obj: Notification) -> str:

@@ -3,10 +3,13 @@ their page (only failed ones, only by who may), a clear empty state, and a bound
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
 from django.urls import reverse
+from django.utils import timezone
 
 from notifications import delivery, tasks
 from notifications.choices import Channel, Kind, Status
@@ -161,3 +164,13 @@ def test_retry_now_on_many_takes_a_bounded_number_of_queries(
 
     assert response.status_code == 302 and sorted(queued) == sorted(failed)
     assert set(Notification.objects.values_list("status", flat=True)) == {Status.PENDING}
+
+
+def test_the_list_says_how_long_a_message_waits_not_a_date(admin_client):
+    make(1, next_attempt_at=timezone.now() + timedelta(minutes=4, seconds=30))
+    make(2, next_attempt_at=timezone.now() - timedelta(seconds=5))
+    make(3, status=Status.SENT)
+
+    page = admin_client.get(reverse("admin:notifications_notification_changelist")).content.decode()
+
+    assert "in 4\xa0minutes" in page and "due now" in page
