@@ -45,3 +45,14 @@ class EscalationStatus(models.TextChoices):
 class SurveyKind(models.TextChoices):
     NPS = "nps", "NPS (0–10)"
     CSAT = "csat", "CSAT (1–5)"
+
+
+class ProductEventName(models.TextChoices):
+    """The product events the loop knows (seed 004 "Journey Surveys" triggers); any other slug is a custom event."""
+
+    VALUE_DELIVERED = "value_delivered", "Value delivered"
+    FEATURE_COMPLETED = "feature_completed", "Feature completed"
+    REPORT_SENT = "report_sent", "Report sent"
+    CAMPAIGN_ENDED = "campaign_ended", "Campaign ended"
+    SUPPORT_CONTACT_CLOSED = "support_contact_closed", "Support contact closed"
+    EXPERIMENT_EXPOSURE = "experiment_exposure", "Experiment exposure"

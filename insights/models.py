@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
-from django.db.models.functions import Now
+from django.db.models.functions import Cast, Length, Now
+from django.db.models.lookups import LessThanOrEqual
 
 from customers.models import Customer
 from feedback.models import FeedbackItem
@@ -129,3 +131,66 @@ class SurveyResponse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.score} from {self.customer}"
+
+
+PRODUCT_EVENT_NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"  # a lower-case slug; dots allowed ("report.sent")
+PRODUCT_EVENT_MAX_PROPERTIES = 8_192  # characters of the properties' JSON text: context, not a payload store
+
+
+class ProductEvent(models.Model):
+    """Something a customer did in the product (seed 004's journey triggers and metrics), as the product reported it.
+
+    ``event_id`` is the client's id and the idempotency key: the intake inserts with ``ON CONFLICT (event_id) DO
+    NOTHING``, so a re-sent event is a duplicate, never counted twice. Rows are never edited (append-only).
+
+    Indexes, for a table of many millions written ~170 rows/s at the goal (10,000 a minute), so each index is paid
+    on every insert:
+
+    - ``(customer, name, occurred_at)``: per-account metrics (time-to-value: an account's first event and first
+      value event; errors and incidents per account per month; feature reuse);
+    - ``(name, occurred_at)``: one event's volume in a window (reports sent this month, survey triggers);
+    - ``(persona, name, occurred_at)``: the same per persona segment (persona alone is its leading column);
+    - BRIN on ``occurred_at``: window scans over every name (retention: who was active in week N). Events are
+      appended roughly in time order (``occurred_at`` ≈ ``received_at``; late events are minutes or hours late),
+      so block ranges stay narrow; a BRIN is a few pages per million rows and costs next to nothing on insert,
+      where a fourth B-tree would be ~30 MB per million rows and a write per insert. It cannot sort, so the admin
+      lists by ``-id`` (the primary key, in arrival order) rather than by ``occurred_at``.
+    """
+
+    event_id = models.CharField(max_length=200, help_text="The sender's id of the event; a re-send is a duplicate.")
+    name = models.CharField(
+        max_length=100,
+        help_text="A known name (value_delivered, feature_completed, report_sent, …) or any custom lower-case slug.",
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="product_events", db_index=False
+    )  # served by product_event_customer_idx (customer leads it): a separate index would be one more write per row
+    contact = models.CharField(
+        max_length=254, blank=True, default="", help_text="The person: e-mail or the product's user id."
+    )
+    persona = models.CharField(max_length=64, blank=True, default="", help_text="The persona segment (a slug).")
+    occurred_at = models.DateTimeField()
+    properties = models.JSONField(default=dict, blank=True, help_text="The event's context (a small JSON object).")
+    received_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["event_id"], name="product_event_unique_event_id"),
+            models.CheckConstraint(
+                condition=models.Q(name__regex=PRODUCT_EVENT_NAME_PATTERN), name="product_event_name_slug"
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length(Cast("properties", models.TextField())), PRODUCT_EVENT_MAX_PROPERTIES),
+                name="product_event_properties_bounded",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "name", "occurred_at"], name="product_event_customer_idx"),
+            models.Index(fields=["name", "occurred_at"], name="product_event_name_idx"),
+            models.Index(fields=["persona", "name", "occurred_at"], name="product_event_persona_idx"),
+            BrinIndex(fields=["occurred_at"], name="product_event_occurred_brin"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} · {self.customer_id} · {self.occurred_at:%Y-%m-%d %H:%M}"
