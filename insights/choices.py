@@ -56,3 +56,36 @@ class ProductEventName(models.TextChoices):
     CAMPAIGN_ENDED = "campaign_ended", "Campaign ended"
     SUPPORT_CONTACT_CLOSED = "support_contact_closed", "Support contact closed"
     EXPERIMENT_EXPOSURE = "experiment_exposure", "Experiment exposure"
+
+
+class ExperimentKind(models.TextChoices):
+    """A/B: each subject sees its variant. Shadow: everyone sees the control; the others are computed and logged."""
+
+    AB = "ab", "A/B"
+    SHADOW = "shadow", "Shadow"
+
+
+class ExperimentStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    RUNNING = "running", "Running"
+    STOPPED = "stopped", "Stopped"
+    CONCLUDED = "concluded", "Concluded"
+
+
+class ExperimentAnalysis(models.TextChoices):
+    """Declared before the start: a fixed horizon (no winner before the planned end) or sequential (peek freely)."""
+
+    FIXED_HORIZON = "fixed_horizon", "Fixed horizon"
+    SEQUENTIAL = "sequential", "Sequential (always-valid)"
+
+
+class MetricKind(models.TextChoices):
+    PROPORTION = "proportion", "Proportion (converted or not)"
+    MEAN = "mean", "Mean (of a numeric property)"
+
+
+class Correction(models.TextChoices):
+    """How p-values are adjusted when several metrics or variants are tested at once."""
+
+    HOLM = "holm", "Holm (family-wise error)"
+    BH = "bh", "Benjamini-Hochberg (false discovery rate)"

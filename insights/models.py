@@ -11,7 +11,18 @@ from django.db.models.lookups import LessThanOrEqual
 
 from customers.models import Customer
 from feedback.models import FeedbackItem
-from insights.choices import Action, Comparison, EscalationStatus, Metric, Severity, SurveyKind
+from insights.choices import (
+    Action,
+    Comparison,
+    Correction,
+    EscalationStatus,
+    ExperimentAnalysis,
+    ExperimentKind,
+    ExperimentStatus,
+    Metric,
+    Severity,
+    SurveyKind,
+)
 from themes.models import Theme
 
 
@@ -194,3 +205,79 @@ class ProductEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} · {self.customer_id} · {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class Experiment(models.Model):
+    """An A/B or shadow experiment (seed 004 "A/B Testing Framework"): variants with traffic shares, success metrics,
+    and the analysis declared up front (fixed horizon or sequential) with its correction for several tests.
+
+    ``metrics`` is a list of ``{"name", "kind": "proportion"|"mean", "event", "property"}``: a subject converts when
+    it sends ``event`` after its exposure; a mean metric averages the number in ``properties[property]`` of those
+    events per exposed subject (0 when it sent none). ``insights.experiments.validate_metrics`` checks the shape;
+    every write goes through ``insights.experiments``.
+    """
+
+    key = models.SlugField(max_length=64, unique=True, help_text="Stable id: products ask for assignments by it.")
+    name = models.CharField(max_length=120)
+    hypothesis = models.TextField(blank=True, default="", help_text="We believe that … will … because …")
+    kind = models.CharField(max_length=8, choices=ExperimentKind.choices, default=ExperimentKind.AB)
+    status = models.CharField(max_length=10, choices=ExperimentStatus.choices, default=ExperimentStatus.DRAFT)
+    analysis = models.CharField(
+        max_length=14,
+        choices=ExperimentAnalysis.choices,
+        default=ExperimentAnalysis.FIXED_HORIZON,
+        help_text="Fixed horizon: no winner before the planned end (no peeking). Sequential: always-valid intervals.",
+    )
+    start_at = models.DateTimeField(null=True, blank=True)
+    planned_end_at = models.DateTimeField(null=True, blank=True)
+    metrics = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Success metrics: [{"name": "converted", "kind": "proportion", "event": "report_sent"}, '
+        '{"name": "revenue", "kind": "mean", "event": "upgrade", "property": "amount"}]',
+    )
+    min_sample_per_variant = models.PositiveIntegerField(
+        default=100, help_text="No result is shown before every variant has this many exposed subjects."
+    )
+    correction = models.CharField(max_length=4, choices=Correction.choices, default=Correction.HOLM)
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(planned_end_at__isnull=True)
+                | models.Q(start_at__isnull=True)
+                | models.Q(planned_end_at__gt=models.F("start_at")),
+                name="experiment_end_after_start",
+            ),
+            models.CheckConstraint(condition=models.Q(min_sample_per_variant__gte=2), name="experiment_min_sample"),
+        ]
+        indexes = [models.Index(fields=["status", "-created_at"], name="experiment_status_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Variant(models.Model):
+    """One arm of an experiment: its traffic share in % (an experiment's shares sum to 100) and whether it is the
+    control every other variant is compared with (exactly one per experiment)."""
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="variants")
+    key = models.SlugField(max_length=64)
+    name = models.CharField(max_length=120)
+    share = models.PositiveSmallIntegerField(help_text="Traffic share in %; an experiment's shares sum to 100.")
+    is_control = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["experiment", "-is_control", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["experiment", "key"], name="variant_unique_experiment_key"),
+            models.UniqueConstraint(
+                fields=["experiment"], condition=models.Q(is_control=True), name="variant_one_control"
+            ),
+            models.CheckConstraint(condition=models.Q(share__lte=100), name="variant_share_percent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key})"
