@@ -493,3 +493,30 @@ def exception_handler(exc, context):
         set_rollback()
         return Response({"detail": detail}, status=status.HTTP_409_CONFLICT)
     return drf_exception_handler(exc, context)
+
+
+def batch_of(data, *, noun: str, plural: str, limit: int) -> tuple[list, bool]:
+    """The records a batch endpoint's body carries — one object, a list, or ``{"items": [...]}`` — and whether it
+    was a single one; a ValidationError naming the problem otherwise (the feedback, survey and event intakes share it).
+
+    ``noun`` and ``plural`` name the records in the messages ("a feedback item" / "feedback items").
+    """
+    if isinstance(data, list):
+        items, single = data, False
+    elif isinstance(data, dict) and "items" in data:
+        if extra := sorted(set(data) - {"items"}):
+            raise exceptions.ValidationError({key: ["Unknown field next to 'items'."] for key in extra})
+        items, single = data["items"], False
+        if not isinstance(items, list):
+            raise exceptions.ValidationError({"items": [f"Must be a list of {plural}."]})
+    elif isinstance(data, dict):
+        items, single = [data], True
+    else:
+        raise exceptions.ValidationError({"body": [f'Send {noun} (an object) or {{"items": [...]}}.']})
+    if not items:
+        raise exceptions.ValidationError({"items": [f"The list of {plural} is empty: send at least one."]})
+    if len(items) > limit:
+        raise exceptions.ValidationError(
+            {"items": [f"At most {limit:,} {plural} per request; got {len(items):,}. Split the batch."]}
+        )
+    return items, single

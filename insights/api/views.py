@@ -11,10 +11,11 @@ not an answer or a batch is a 4xx naming the problem and nothing is written; ins
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, permissions, status
+from rest_framework import permissions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from feedbackhub.api import batch_of
 from insights import surveys
 from insights.api.serializers import SurveyAnswerSerializer, SurveyReplySerializer
 from integrations.api.views import IngestJSONParser
@@ -39,26 +40,8 @@ class MayRecordSurveys(permissions.BasePermission):
 
 
 def answers_of(data) -> tuple[list, bool]:
-    """The answers a body carries and whether it was a single one; ValidationError naming the problem otherwise."""
-    if isinstance(data, list):
-        items, single = data, False
-    elif isinstance(data, dict) and "items" in data:
-        if extra := sorted(set(data) - {"items"}):
-            raise exceptions.ValidationError({key: ["Unknown field next to 'items'."] for key in extra})
-        items, single = data["items"], False
-        if not isinstance(items, list):
-            raise exceptions.ValidationError({"items": ["Must be a list of survey answers."]})
-    elif isinstance(data, dict):
-        items, single = [data], True
-    else:
-        raise exceptions.ValidationError({"body": ['Send a survey answer (an object) or {"items": [...]}.']})
-    if not items:
-        raise exceptions.ValidationError({"items": ["Send at least one answer."]})
-    if len(items) > surveys.MAX_BATCH:
-        raise exceptions.ValidationError(
-            {"items": [f"At most {surveys.MAX_BATCH:,} answers per request; got {len(items):,}. Split the batch."]}
-        )
-    return items, single
+    """The survey answers a body carries and whether it was a single one (``feedbackhub.api.batch_of``)."""
+    return batch_of(data, noun="a survey answer", plural="survey answers", limit=surveys.MAX_BATCH)
 
 
 class SurveyResponsesView(APIView):

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from django.db import DataError, IntegrityError
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, permissions, status
+from rest_framework import permissions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from feedbackhub import api as hub_api
 from integrations import ingest
 from integrations.api.serializers import IngestAnswerSerializer, IngestItemSerializer
 from integrations.auth import HasScope
@@ -44,26 +45,8 @@ class MayIngest(permissions.BasePermission):
 
 
 def batch_of(data) -> tuple[list, bool]:
-    """The items a body carries and whether it was a single item; ValidationError naming the problem otherwise."""
-    if isinstance(data, list):
-        items, single = data, False
-    elif isinstance(data, dict) and "items" in data:
-        if extra := sorted(set(data) - {"items"}):
-            raise exceptions.ValidationError({key: ["Unknown field next to 'items'."] for key in extra})
-        items, single = data["items"], False
-        if not isinstance(items, list):
-            raise exceptions.ValidationError({"items": ["Must be a list of feedback items."]})
-    elif isinstance(data, dict):
-        items, single = [data], True
-    else:
-        raise exceptions.ValidationError({"body": ['Send a feedback item (an object) or {"items": [...]}.']})
-    if not items:
-        raise exceptions.ValidationError({"items": ["Send at least one item."]})
-    if len(items) > ingest.MAX_BATCH:
-        raise exceptions.ValidationError(
-            {"items": [f"At most {ingest.MAX_BATCH:,} items per request; got {len(items):,}. Split the batch."]}
-        )
-    return items, single
+    """The feedback items a body carries and whether it was a single one (``feedbackhub.api.batch_of``)."""
+    return hub_api.batch_of(data, noun="a feedback item", plural="feedback items", limit=ingest.MAX_BATCH)
 
 
 class IngestView(APIView):
