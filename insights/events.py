@@ -1,0 +1,184 @@
+"""Product events intake (issue 11; seed 004 "Journey Surveys" triggers and "Metrics Tracker"): what customers did
+in the product, stored once, announced to whoever acts on it.
+
+Every door comes through ``record_events`` (the API today; an import or a connector later):
+
+- **Validation**: ``ProductEventSerializer`` per event; a bad one is rejected alone, with its reasons by field.
+- **Account**: named by hub id, CRM id or domain, matched with ``customers.selectors.match_customers`` (the lookup
+  the ingestion and the survey answers use; two queries for a whole batch). An event of no known account is
+  rejected: it cannot be counted for anyone.
+- **Idempotency**: ``event_id`` is the key. One ``INSERT … ON CONFLICT (event_id) DO NOTHING`` per batch; an event
+  already stored, or sent twice in one request, is a *duplicate* (with the stored row's id), never counted twice.
+  Rows go in ``event_id`` order, so two batches sharing ids wait for each other instead of deadlocking.
+- **Announcement**: the new rows' ids go out as the domain event ``product_events.recorded`` (``feedbackhub.events``)
+  in the same transaction, processed after it commits; journey surveys subscribe to it. Duplicates are not
+  announced again: their first arrival was.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from rest_framework import serializers
+
+from customers.models import Customer
+from customers.selectors import match_customers
+from feedbackhub import events as domain_events
+from insights.api.event_serializers import ProductEventSerializer
+from insights.models import ProductEvent
+from integrations.ingest import error_paths
+
+MAX_BATCH = 1_000
+CREATED, DUPLICATE, REJECTED = "created", "duplicate", "rejected"
+STATES = (CREATED, DUPLICATE, REJECTED)
+RECORDED = "product_events.recorded"  # payload: {"ids": [...], "names": [...]} of the rows a batch added
+
+INSERT_SQL = """
+INSERT INTO {table} (event_id, name, customer_id, contact, persona, occurred_at, properties)
+SELECT x.event_id, x.name, x.customer_id, x.contact, x.persona, x.occurred_at, x.properties
+FROM jsonb_to_recordset(%s::jsonb) AS x(
+    event_id text, name text, customer_id bigint, contact text, persona text, occurred_at timestamptz, properties jsonb
+)
+ORDER BY x.event_id
+ON CONFLICT (event_id) DO NOTHING
+RETURNING id, event_id
+"""
+
+
+@dataclass
+class EventResult:
+    """What became of one event of a request: created, duplicate or rejected (with the reasons, by field)."""
+
+    index: int
+    status: str
+    event_id: str = ""
+    id: int | None = None
+    customer: int | None = None
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        """The event's line in the API's reply."""
+        line = {"index": self.index, "status": self.status, "event_id": self.event_id}
+        if self.status == REJECTED:
+            line["errors"] = self.errors
+            line["reason"] = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in self.errors.items())
+        else:
+            line.update(id=self.id, customer=self.customer)
+        return line
+
+
+def record_events(*, items: Sequence[object]) -> list[EventResult]:
+    """Validate, match and store ``items`` (product events); one result per item, in the order sent.
+
+    The new rows and their announcement commit together (a database error rolls both back and raises).
+    """
+    results: list[EventResult | None] = [None] * len(items)
+    accepted: dict[str, tuple[int, dict]] = {}
+    repeats: list[tuple[int, str]] = []
+    checker = ProductEventSerializer()
+    for index, raw in enumerate(items):
+        try:
+            data = checker.run_validation(raw)
+        except serializers.ValidationError as error:
+            results[index] = _rejected(index, raw, error_paths(error.detail))
+            continue
+        if data["event_id"] in accepted:
+            repeats.append((index, data["event_id"]))  # the first one decides; this one is its duplicate
+        else:
+            accepted[data["event_id"]] = (index, data)
+    rows = _with_customers(accepted, results)
+    stored = _store(rows) if rows else {}
+    for index, data in rows:
+        if data["event_id"] in stored:
+            results[index] = EventResult(
+                index=index,
+                status=CREATED,
+                event_id=data["event_id"],
+                id=stored[data["event_id"]],
+                customer=data["customer_id"],
+            )
+    earlier = _existing({event_id for event_id in accepted if event_id not in stored} | {e for _, e in repeats})
+    for index, event_id in [(i, d["event_id"]) for i, d in rows if d["event_id"] not in stored] + repeats:
+        if event_id in earlier:
+            results[index] = EventResult(index=index, status=DUPLICATE, event_id=event_id, **earlier[event_id])
+        else:  # a repeat of an event this request sent earlier and had rejected (its account is unknown)
+            first = accepted[event_id][0]
+            results[index] = _rejected(
+                index, items[index], {"event_id": [f"Sent earlier in this request (items[{first}]), rejected there."]}
+            )
+    return results
+
+
+def _rejected(index: int, raw: object, errors: dict[str, list[str]]) -> EventResult:
+    event_id = raw.get("event_id") if isinstance(raw, Mapping) else ""
+    if isinstance(event_id, bool) or not isinstance(event_id, str | int):
+        event_id = ""
+    return EventResult(index=index, status=REJECTED, event_id=str(event_id), errors=errors)
+
+
+def _with_customers(accepted: dict[str, tuple[int, dict]], results: list) -> list[tuple[int, dict]]:
+    """The accepted events whose account is known, each with ``customer_id`` (at most three queries)."""
+    ordered = sorted(accepted.values(), key=lambda pair: pair[0])
+    wanted = {data["customer"] for _, data in ordered if data.get("customer")}
+    known = set(Customer.objects.filter(pk__in=wanted).values_list("pk", flat=True)) if wanted else set()
+    matches = match_customers(
+        crm_ids={data.get("customer_crm_id", "") for _, data in ordered},
+        domains={data.get("customer_domain", "") for _, data in ordered},
+    )
+    rows = []
+    for index, data in ordered:
+        if data.get("customer"):
+            customer_id = data["customer"] if data["customer"] in known else None
+        elif data.get("customer_crm_id"):
+            customer_id = matches.by_crm_id.get(data["customer_crm_id"])
+        else:
+            customer_id = matches.by_domain.get(data["customer_domain"].lower())
+        if customer_id is None:
+            field_name = next(name for name in ("customer", "customer_crm_id", "customer_domain") if data.get(name))
+            results[index] = _rejected(
+                index,
+                data,
+                {field_name: [f"No account has {field_name} “{data[field_name]}”: the hub must know the account."]},
+            )
+            continue
+        rows.append((index, {**data, "customer_id": customer_id}))
+    return rows
+
+
+def _store(rows: list[tuple[int, dict]]) -> dict[str, int]:
+    """Insert the rows not stored yet and announce them; the new rows' ids by event id."""
+    payload = json.dumps(
+        [
+            {
+                "event_id": data["event_id"],
+                "name": data["name"],
+                "customer_id": data["customer_id"],
+                "contact": data.get("contact", ""),
+                "persona": data.get("persona", ""),
+                "occurred_at": data["occurred_at"].isoformat(),
+                "properties": data.get("properties") or {},
+            }
+            for _, data in rows
+        ],
+        ensure_ascii=False,
+    )
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(INSERT_SQL.format(table=connection.ops.quote_name(ProductEvent._meta.db_table)), [payload])
+            stored = {event_id: pk for pk, event_id in cursor.fetchall()}
+        if stored:
+            ids = sorted(stored.values())
+            names = sorted({data["name"] for _, data in rows if data["event_id"] in stored})
+            domain_events.emit(RECORDED, key=f"{RECORDED}:{ids[0]}", ids=ids, names=names)
+    return stored
+
+
+def _existing(event_ids: set[str]) -> dict[str, dict]:
+    """The stored rows of ``event_ids`` (the events a request repeats): id and account, by event id."""
+    if not event_ids:
+        return {}
+    rows = ProductEvent.objects.filter(event_id__in=event_ids).values_list("event_id", "pk", "customer_id")
+    return {event_id: {"id": pk, "customer": customer_id} for event_id, pk, customer_id in rows}
