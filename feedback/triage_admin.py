@@ -21,7 +21,7 @@ from unfold.views import UnfoldModelAdminViewMixin
 from feedback import training, triage_quality
 from feedback.admin import FeedbackItemAdmin
 from feedback.models import ClassifierVersion, FeedbackItem, FieldOverride, TriageRecord
-from feedbackhub.admin_tools import HubModelAdmin
+from feedbackhub.admin_tools import HubModelAdmin, ReadOnlyAdminMixin
 from feedbackhub.formatting import link
 
 OUTCOME_VARIANTS = {
@@ -129,19 +129,10 @@ FeedbackItemAdmin.fieldsets = [
 FeedbackItemAdmin.list_filter = [TriageFilter, *FeedbackItemAdmin.list_filter]
 
 
-class ReadOnlyAdmin(HubModelAdmin):
+class ReadOnlyAdmin(ReadOnlyAdminMixin, HubModelAdmin):
     """A log: listed and read, never added, changed or deleted by hand."""
 
     offers_saved_views = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(TriageRecord)

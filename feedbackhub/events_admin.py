@@ -17,7 +17,7 @@ from django.utils.html import format_html
 from unfold.decorators import action, display
 
 from feedbackhub import events
-from feedbackhub.admin_tools import HubChangeList, HubModelAdmin
+from feedbackhub.admin_tools import HubChangeList, HubModelAdmin, ReadOnlyAdminMixin
 from feedbackhub.models import DomainEvent
 
 PREVIEW_CHARS = 120
@@ -52,7 +52,7 @@ class EventChangeList(HubChangeList):
 
 
 @admin.register(DomainEvent)
-class DomainEventAdmin(HubModelAdmin):
+class DomainEventAdmin(ReadOnlyAdminMixin, HubModelAdmin):
     """Events such as theme.shipped: their handlers' progress, and "Process now" for the ones that wait or fail."""
 
     list_display = ["name", "key", "created_at", "state", "processed_at", "attempts", "error"]
@@ -68,15 +68,6 @@ class DomainEventAdmin(HubModelAdmin):
 
     def get_changelist(self, request, **kwargs):
         return EventChangeList
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def has_process_permission(self, request) -> bool:
         return request.user.has_perm("feedbackhub.change_domainevent")

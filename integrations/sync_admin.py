@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.text import Truncator
 from unfold.decorators import action, display
 
-from feedbackhub.admin_tools import HubModelAdmin
+from feedbackhub.admin_tools import HubModelAdmin, ReadOnlyAdminMixin
 from integrations import sync
 from integrations.choices import SyncStatus
 from integrations.models import ConnectorSync
@@ -21,7 +21,7 @@ from integrations.tasks import SYNC_EXPIRES, sync_connector
 
 
 @admin.register(ConnectorSync)
-class ConnectorSyncAdmin(HubModelAdmin):
+class ConnectorSyncAdmin(ReadOnlyAdminMixin, HubModelAdmin):
     """One row per source that has synced: its watermark, last run, counts and error."""
 
     list_display = ["source", "status", "configured", "synced_until", "last_finished_at", "counts", "error_start"]
@@ -41,15 +41,6 @@ class ConnectorSyncAdmin(HubModelAdmin):
     actions = ["sync_now"]
     actions_detail = ["sync_one"]
     offers_saved_views = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def has_sync_permission(self, request, obj=None) -> bool:
         return request.user.has_perm("integrations.view_connectorsync") and request.user.is_staff

@@ -20,7 +20,7 @@ from django.utils.html import format_html
 from django.utils.timesince import timeuntil
 from unfold.decorators import action, display
 
-from feedbackhub.admin_tools import HubChangeList, HubModelAdmin
+from feedbackhub.admin_tools import HubChangeList, HubModelAdmin, ReadOnlyAdminMixin
 from notifications import delivery
 from notifications.choices import Status
 from notifications.models import Notification
@@ -59,7 +59,7 @@ def state_text(notification: Notification) -> str:
 
 
 @admin.register(Notification)
-class NotificationAdmin(HubModelAdmin):
+class NotificationAdmin(ReadOnlyAdminMixin, HubModelAdmin):
     """The outbox: alerts, digests, escalations and customer updates, by status; failed ones retried from here."""
 
     list_display = [
@@ -106,17 +106,6 @@ class NotificationAdmin(HubModelAdmin):
 
     def get_changelist(self, request, **kwargs):
         return OutboxChangeList
-
-    # --- Nothing is added, edited or deleted by hand; retrying is the one change -------------------------------------
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def has_retry_permission(self, request, object_id=None) -> bool:
         """Who may change notifications may retry them; on a notification's page, only a failed one."""

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from unfold.decorators import action, display
 
-from feedbackhub.admin_tools import HubChangeList, HubModelAdmin
+from feedbackhub.admin_tools import HubChangeList, HubModelAdmin, ReadOnlyAdminMixin
 from notifications import digests
 from notifications.choices import DigestAudience
 from notifications.digest_markup import to_html
@@ -34,7 +34,7 @@ class DigestChangeList(HubChangeList):
 
 
 @admin.register(Digest)
-class DigestAdmin(HubModelAdmin):
+class DigestAdmin(ReadOnlyAdminMixin, HubModelAdmin):
     """The digests, newest week first; each one's page shows the digest as its readers read it."""
 
     list_display = ["title", "week", "audience_pill", "owner", "word_count", "writer", "created_at"]
@@ -63,17 +63,6 @@ class DigestAdmin(HubModelAdmin):
 
     def get_changelist(self, request, **kwargs):
         return DigestChangeList
-
-    # --- Nothing is added, edited or deleted by hand ------------------------------------------------------------------
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def has_write_permission(self, request) -> bool:
         return request.user.has_perm("notifications.add_digest") or request.user.has_perm(
