@@ -2,9 +2,11 @@
 
 from django.urls import include, path
 
+from insights.api.events import ProductEventsView
 from insights.api.views import SurveyResponsesView
 
 urlpatterns = [
     path("survey-responses/", SurveyResponsesView.as_view(), name="api-survey-responses"),
     path("experiments/", include("insights.api.experiments")),
+    path("events/", ProductEventsView.as_view(), name="api-product-events"),
 ]
