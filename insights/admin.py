@@ -426,3 +426,6 @@ class EscalationAdmin(HubModelAdmin):
 
 def _as_list(value) -> list:
     return value if isinstance(value, list) else [value]
+
+
+from insights import events_admin  # noqa: E402, F401 (registers the product events admin)
