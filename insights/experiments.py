@@ -35,14 +35,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from insights import stats
-from insights.choices import Correction, ExperimentAnalysis, ExperimentKind, ExperimentStatus, MetricKind
+from insights.choices import (
+    Correction,
+    ExperimentAnalysis,
+    ExperimentKind,
+    ExperimentStatus,
+    MetricKind,
+    ProductEventName,
+)
 from insights.models import Experiment, Variant
+from insights.stats import NotEnoughData, Sample
 
-EXPOSURE_EVENT = "experiment_exposure"
+EXPOSURE_EVENT = ProductEventName.EXPERIMENT_EXPOSURE.value
 ALPHA = stats.DEFAULT_ALPHA
 METRIC_FIELDS = {"name", "kind", "event", "property"}
 CORRECTIONS = {Correction.HOLM: stats.holm, Correction.BH: stats.benjamini_hochberg}
@@ -215,3 +223,322 @@ def _move(experiment: Experiment, sources: set[str], target: str) -> Experiment:
         raise ValidationError(f"This experiment cannot become {target}: it is {experiment.status}.")
     experiment.refresh_from_db(fields=["status"])
     return experiment
+
+
+# --- Analysis ------------------------------------------------------------------------------------------------------
+
+# First exposure per subject; subjects seen in two variants are kept apart (``variants`` > 1) and counted.
+EXPOSURES_SQL = """
+    SELECT properties->>'subject' AS subject,
+           MIN(occurred_at) AS first_at,
+           MIN(properties->>'variant') AS variant,
+           COUNT(DISTINCT properties->>'variant') AS variants
+      FROM insights_productevent
+     WHERE name = %(exposure)s AND properties->>'experiment' = %(key)s
+       AND occurred_at >= %(start)s AND occurred_at < %(end)s
+       AND COALESCE(properties->>'subject', '') <> ''
+     GROUP BY 1
+"""
+
+COUNTS_SQL = f"""
+    WITH exposures AS ({EXPOSURES_SQL})
+    SELECT variant, COUNT(*) FILTER (WHERE variants = 1), COUNT(*) FILTER (WHERE variants > 1)
+      FROM exposures GROUP BY variant
+"""
+
+# Per variant: exposed subjects, converted subjects, and Σ / Σ² of the per-subject value (0 when no conversion).
+METRIC_SQL = f"""
+    WITH exposures AS ({EXPOSURES_SQL}),
+    per_subject AS (
+        SELECT e.variant, e.subject, COUNT(c.id) > 0 AS converted,
+               COALESCE(SUM(CASE WHEN jsonb_typeof(c.properties -> %(property)s) = 'number'
+                                 THEN (c.properties ->> %(property)s)::float8 END), 0) AS value
+          FROM exposures e
+          LEFT JOIN insights_productevent c
+            ON c.name = %(event)s AND c.occurred_at >= e.first_at AND c.occurred_at < %(end)s
+           AND COALESCE(NULLIF(c.properties->>'subject', ''), NULLIF(c.contact, ''), c.customer_id::text) = e.subject
+         WHERE e.variants = 1
+         GROUP BY e.variant, e.subject
+    )
+    SELECT variant, COUNT(*), COUNT(*) FILTER (WHERE converted), SUM(value), SUM(value * value)
+      FROM per_subject GROUP BY variant
+"""
+
+
+@dataclass
+class ArmCount:
+    """A variant as planned and as exposed."""
+
+    key: str
+    name: str
+    share: int
+    is_control: bool
+    exposed: int = 0
+
+
+@dataclass
+class MetricResult:
+    """One metric of one treatment against the control (``comparison`` None when it could not be computed)."""
+
+    metric: str
+    kind: str
+    variant: str
+    control: dict
+    treatment: dict
+    comparison: stats.Comparison | None = None
+    p_adjusted: float | None = None
+    significant: bool = False
+    note: str = ""
+
+
+@dataclass
+class Analysis:
+    """What the result page and ``analyze_experiment KEY`` show: counts, SRM, results, and a winner or why not."""
+
+    key: str
+    name: str
+    kind: str
+    status: str
+    method: str
+    correction: str
+    alpha: float
+    window: tuple[datetime, datetime]
+    computed_at: datetime
+    arms: list[ArmCount]
+    multiple_exposures: int = 0
+    srm: stats.SrmResult | None = None
+    results: list[MetricResult] = field(default_factory=list)
+    results_shown: bool = False
+    winner: str | None = None
+    reasons: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        """One JSON object; the first metric's first treatment on top (difference, ci_low, ci_high, p_value)."""
+        first = next((r for r in self.results if r.comparison is not None), None)
+        top = first.comparison.as_dict() if first else {}
+        return {
+            "experiment": self.key,
+            "status": self.status,
+            "method": self.method,
+            "difference": top.get("difference"),
+            "ci_low": top.get("ci_low"),
+            "ci_high": top.get("ci_high"),
+            "p_value": top.get("p_value"),
+            "p_value_adjusted": first.p_adjusted if first else None,
+            "srm_p_value": self.srm.p_value if self.srm else None,
+            "srm_flagged": self.srm.flagged if self.srm else None,
+            "exposed": {arm.key: arm.exposed for arm in self.arms},
+            "multiple_exposures": self.multiple_exposures,
+            "winner": self.winner,
+            "reasons": self.reasons,
+            "results": [
+                {
+                    "metric": r.metric,
+                    "kind": r.kind,
+                    "variant": r.variant,
+                    "control": r.control,
+                    "treatment": r.treatment,
+                    **(r.comparison.as_dict() if r.comparison else {}),
+                    "p_value_adjusted": r.p_adjusted,
+                    "significant": r.significant,
+                    "note": r.note,
+                }
+                for r in self.results
+            ],
+            "window": [self.window[0].isoformat(), self.window[1].isoformat()],
+            "computed_at": self.computed_at.isoformat(),
+        }
+
+
+def analyze_key(key: str, *, now: datetime | None = None) -> Analysis:
+    """``analyze`` by key; ``Experiment.DoesNotExist`` when there is none."""
+    return analyze(Experiment.objects.get(key=key), now=now)
+
+
+def analyze(experiment: Experiment, *, now: datetime | None = None) -> Analysis:
+    """Count, test and decide (the module's docstring has the rules); 1 + number of metrics SQL queries."""
+    now = now or timezone.now()
+    start = experiment.start_at or experiment.created_at
+    end = min(now, experiment.planned_end_at) if experiment.planned_end_at else now
+    sequential = experiment.analysis == ExperimentAnalysis.SEQUENTIAL
+    arms = [ArmCount(key=v.key, name=v.name, share=v.share, is_control=v.is_control) for v in experiment.variants.all()]
+    analysis = Analysis(
+        key=experiment.key,
+        name=experiment.name,
+        kind=experiment.kind,
+        status=experiment.status,
+        method="sequential" if sequential else "welch",
+        correction=experiment.correction,
+        alpha=ALPHA,
+        window=(start, end),
+        computed_at=now,
+        arms=arms,
+    )
+    control = next((arm for arm in arms if arm.is_control), None)
+    if control is None or len(arms) < 2:
+        analysis.reasons.append("The experiment needs a control and at least one other variant.")
+        return analysis
+    if experiment.status == ExperimentStatus.DRAFT or end <= start:
+        analysis.reasons.append("The experiment has not started: nothing to analyse yet.")
+        return analysis
+    params = {"exposure": EXPOSURE_EVENT, "key": experiment.key, "start": start, "end": end}
+    by_key = {arm.key: arm for arm in arms}
+    with connection.cursor() as cursor:
+        cursor.execute(COUNTS_SQL, params)
+        for variant, single, multiple in cursor.fetchall():
+            analysis.multiple_exposures += multiple
+            if variant in by_key:
+                by_key[variant].exposed = single
+    analysis.srm = _srm(arms)
+    short = [arm for arm in arms if arm.exposed < experiment.min_sample_per_variant]
+    if short:
+        analysis.reasons.append(
+            f"Not enough data: each variant needs {experiment.min_sample_per_variant:,} exposed subjects before any "
+            "result is shown; " + ", ".join(f"{arm.key} has {arm.exposed:,}" for arm in short) + "."
+        )
+        return analysis
+    analysis.results_shown = True
+    for metric in experiment.metrics:
+        analysis.results += _metric_results(metric, params, control, arms, sequential=sequential)
+    _adjust(analysis)
+    _decide(analysis, experiment, now=now)
+    return analysis
+
+
+def _srm(arms: list[ArmCount]) -> stats.SrmResult | None:
+    try:
+        return stats.srm([arm.exposed for arm in arms], [arm.share for arm in arms])
+    except NotEnoughData:
+        return None
+
+
+def _metric_results(
+    metric: dict, params: dict, control: ArmCount, arms: list[ArmCount], *, sequential: bool
+) -> list[MetricResult]:
+    """Every treatment against the control on one metric."""
+    proportion = metric["kind"] == MetricKind.PROPORTION
+    with connection.cursor() as cursor:
+        cursor.execute(METRIC_SQL, {**params, "event": metric["event"], "property": metric.get("property", "")})
+        rows = {variant: (n, converted, total, squares) for variant, n, converted, total, squares in cursor.fetchall()}
+    figures = {}
+    for arm in arms:
+        n, converted, total, squares = rows.get(arm.key, (0, 0, 0.0, 0.0))
+        figures[arm.key] = {"n": n, "conversions": converted, "sum": total, "sum_squares": squares}
+    compare = stats.confidence_sequence if sequential else stats.welch
+    results = []
+    for arm in arms:
+        if arm is control:
+            continue
+        result = MetricResult(
+            metric=metric["name"],
+            kind=metric["kind"],
+            variant=arm.key,
+            control=figures[control.key],
+            treatment=figures[arm.key],
+        )
+        try:
+            samples = [
+                Sample.from_proportion(f["conversions"], f["n"])
+                if proportion
+                else Sample.from_sums(f["n"], f["sum"], f["sum_squares"])
+                for f in (figures[control.key], figures[arm.key])
+            ]
+            result.comparison = compare(samples[0], samples[1], alpha=ALPHA)
+        except NotEnoughData as error:
+            result.note = str(error)
+        results.append(result)
+    return results
+
+
+def _adjust(analysis: Analysis) -> None:
+    """Holm or BH over every metric × treatment test; significant when the adjusted p is below alpha."""
+    tested = [r for r in analysis.results if r.comparison is not None]
+    adjusted = CORRECTIONS[analysis.correction]([r.comparison.p_value for r in tested]) if tested else []
+    for result, p_adjusted in zip(tested, adjusted, strict=True):
+        result.p_adjusted = p_adjusted
+        result.significant = p_adjusted < analysis.alpha
+
+
+def _decide(analysis: Analysis, experiment: Experiment, *, now: datetime) -> None:
+    """A winner only when the SRM, the horizon and the primary metric allow it; the reasons otherwise."""
+    if analysis.kind == ExperimentKind.SHADOW:
+        analysis.reasons.append("A shadow experiment is compared, never won: its variants were not shown.")
+    if analysis.srm is not None and analysis.srm.flagged:
+        analysis.reasons.append(
+            f"Sample ratio mismatch (χ² p = {analysis.srm.p_value:.2g} < {stats.SRM_ALPHA}): the split does not "
+            "follow the planned shares, so the assignment or the exposure logging is broken; fix it before reading "
+            "any result."
+        )
+    if experiment.analysis == ExperimentAnalysis.FIXED_HORIZON and (
+        experiment.planned_end_at is None or now < experiment.planned_end_at
+    ):
+        when = f"{experiment.planned_end_at:%Y-%m-%d %H:%M}" if experiment.planned_end_at else "not set"
+        analysis.reasons.append(
+            f"Fixed horizon: no winner before the planned end ({when}); looking earlier is peeking."
+        )
+    primary_name = experiment.metrics[0]["name"] if experiment.metrics else None
+    primary = [r for r in analysis.results if r.metric == primary_name]
+    if not primary:
+        analysis.reasons.append("No success metric to decide on.")
+        return
+    better = [r for r in primary if r.significant and r.comparison.difference > 0]
+    worse = [r for r in primary if r.significant and r.comparison.difference < 0]
+    if better:
+        candidate = max(better, key=lambda r: r.comparison.difference).variant
+    elif len(worse) == len(primary):
+        candidate = next(arm.key for arm in analysis.arms if arm.is_control)
+    else:
+        untested = [r for r in primary if r.comparison is None]
+        detail = "; ".join(f"{r.variant}: {r.note}" for r in untested) if untested else ""
+        best = min((r.p_adjusted for r in primary if r.p_adjusted is not None), default=None)
+        analysis.reasons.append(
+            f"No significant difference on {primary_name!r}"
+            + (f" (smallest adjusted p = {best:.4f}, α = {analysis.alpha})" if best is not None else "")
+            + (f"; {detail}" if detail else "")
+            + "."
+        )
+        return
+    if not analysis.reasons:
+        analysis.winner = candidate
+
+
+def report(analysis: Analysis) -> str:
+    """The readable report of ``analyze_experiment KEY``."""
+    method = "always-valid confidence sequence" if analysis.method == "sequential" else "Welch t-test (fixed horizon)"
+    lines = [
+        f"{analysis.name} ({analysis.key}) — {analysis.status}, {method}, correction {analysis.correction}",
+        f"Window {analysis.window[0]:%Y-%m-%d %H:%M} → {analysis.window[1]:%Y-%m-%d %H:%M}",
+        "",
+    ]
+    for arm in analysis.arms:
+        role = " (control)" if arm.is_control else ""
+        lines.append(f"  {arm.key}{role}: planned {arm.share} %, exposed {arm.exposed:,}")
+    if analysis.multiple_exposures:
+        lines.append(f"  left out: {analysis.multiple_exposures:,} subjects exposed to more than one variant")
+    if analysis.srm:
+        verdict = "MISMATCH" if analysis.srm.flagged else "ok"
+        lines.append(f"Sample ratio check: χ² p = {analysis.srm.p_value:.4g} ({verdict})")
+    for r in analysis.results:
+        lines.append("")
+        lines.append(f"{r.metric} — {r.variant} against the control:")
+        if r.comparison is None:
+            lines.append(f"  not computed: {r.note}")
+            continue
+        c = r.comparison
+        rel = (
+            f"  relative {c.relative_difference * 100:+.2f} % ({c.relative_ci_low * 100:+.2f} %, "
+            f"{c.relative_ci_high * 100:+.2f} %)"
+            if c.relative_difference is not None
+            else ""
+        )
+        lines.append(
+            f"  {c.control_mean:.5f} → {c.treatment_mean:.5f}; difference {c.difference:.5f} "
+            f"CI ({c.ci_low:.5f}, {c.ci_high:.5f}){rel}"
+        )
+        lines.append(
+            f"  p = {c.p_value:.6f}, adjusted {r.p_adjusted:.6f}" + (" — significant" if r.significant else "")
+        )
+    lines.append("")
+    lines.append(f"Winner: {analysis.winner}" if analysis.winner else "No winner:")
+    lines += [f"  - {reason}" for reason in analysis.reasons]
+    return "\n".join(lines)

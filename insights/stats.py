@@ -231,16 +231,16 @@ def confidence_sequence(
 def _sequential_p_value(distance: float, se: float, total_n: int, tuning: int) -> float:
     """The smallest α whose confidence sequence leaves out 0 (the half-width shrinks as α grows)."""
 
-    def gap(alpha: float) -> float:
-        return sequential_half_width(se, total_n, alpha=alpha, tuning=tuning) - distance
+    def gap(log_alpha: float) -> float:
+        return sequential_half_width(se, total_n, alpha=math.exp(log_alpha), tuning=tuning) - distance
 
-    high = 1 - 1e-12
+    high = math.log1p(-1e-12)
     if gap(high) >= 0:
         return 1.0
-    low = 1e-300
+    low = math.log(1e-300)
     if gap(low) < 0:
         return 0.0
-    return float(optimize.brentq(gap, low, high, xtol=1e-300, rtol=1e-12))
+    return math.exp(optimize.brentq(gap, low, high, xtol=1e-12, maxiter=500))  # in log α: p spans 300 decades
 
 
 def srm(counts: Sequence[int], shares: Sequence[float] | None = None, *, threshold: float = SRM_ALPHA) -> SrmResult:

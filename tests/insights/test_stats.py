@@ -160,3 +160,13 @@ def test_relative_difference_is_none_when_the_control_is_zero():
 
     assert result.relative_difference is None and result.relative_ci_low is None
     assert result.as_dict()["difference"] == pytest.approx(0.05)
+
+
+def test_sequential_p_value_of_a_huge_difference_is_tiny_not_an_error():
+    # a control without variance against a clear effect: the p-value lies hundreds of decades below 1
+    control, treatment = Sample.from_sums(1000, 0.0, 0.0), Sample.from_sums(1000, 2500.0, 25000.0)
+
+    result = stats.confidence_sequence(control, treatment)
+
+    assert 0 <= result.p_value < 1e-20
+    assert result.ci_low > 0
