@@ -165,7 +165,10 @@ class ProductEvent(models.Model):
       appended roughly in time order (``occurred_at`` ≈ ``received_at``; late events are minutes or hours late),
       so block ranges stay narrow; a BRIN is a few pages per million rows and costs next to nothing on insert,
       where a fourth B-tree would be ~30 MB per million rows and a write per insert. It cannot sort, so the admin
-      lists by ``-id`` (the primary key, in arrival order) rather than by ``occurred_at``.
+      lists by ``-id`` (the primary key, in arrival order) rather than by ``occurred_at``. Block ranges are only
+      narrowed once summarized (autovacuum of this insert-only table, or ``brin_summarize_new_values``); until then
+      they all match. Measured on 500,000 rows over 29 days, a 7-day window: 119 ms reading every block unsummarized,
+      51 ms reading a quarter of them summarized. ``autosummarize=True`` would summarize each range as it fills.
     """
 
     event_id = models.CharField(max_length=200, help_text="The sender's id of the event; a re-send is a duplicate.")
