@@ -118,6 +118,12 @@ SIDEBAR = {
                     "insights.view_surveyresponse",
                 ),
                 item(
+                    "Product events",
+                    "touch_app",
+                    "admin:insights_productevent_changelist",
+                    "insights.view_productevent",
+                ),
+                item(
                     "Outbox", "outbox", "admin:notifications_notification_changelist", "notifications.view_notification"
                 ),
                 {

@@ -37,6 +37,10 @@ ROLE_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
             "escalation": ("view", "change"),
             "escalationrule": ("view", "add", "change"),
             "surveyresponse": ("view", "add", "change"),
+            # measuring the loop (issue 11): product events in (an ingest token's owner needs add), experiments run
+            "productevent": ("view", "add"),
+            "experiment": ("view", "add", "change"),
+            "variant": ("view", "add", "change"),
         },
     },
     SALES_CS: {
@@ -70,7 +74,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
         "themes": {"theme": ("view",), "themeverification": ("view",), "leadershiptheme": ("view",)},
         "launches": {"launch": ("view",), "checklistitem": ("view",), "customerupdate": ("view",)},
         "notifications": {"digest": ("view",)},
-        "insights": {"escalation": ("view",), "surveyresponse": ("view",)},
+        "insights": {"escalation": ("view",), "surveyresponse": ("view",), "experiment": ("view",)},
     },
 }
 ROLES = tuple(ROLE_PERMISSIONS)

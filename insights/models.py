@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
+from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Length, Now
 from django.db.models.lookups import LessThanOrEqual
 
@@ -203,7 +204,16 @@ class ProductEvent(models.Model):
             models.Index(fields=["customer", "name", "occurred_at"], name="product_event_customer_idx"),
             models.Index(fields=["name", "occurred_at"], name="product_event_name_idx"),
             models.Index(fields=["persona", "name", "occurred_at"], name="product_event_persona_idx"),
-            BrinIndex(fields=["occurred_at"], name="product_event_occurred_brin"),
+            # autosummarize: new block ranges are summarised as they fill, not only at the next vacuum (until then a
+            # BRIN scan reads every unsummarised block: measured 119 ms against 51 ms on 500k events, helper-35)
+            BrinIndex(fields=["occurred_at"], name="product_event_occurred_brin", autosummarize=True),
+            # an experiment's exposures (insights.experiments): found by experiment, not by scanning every exposure
+            models.Index(
+                KeyTextTransform("experiment", "properties"),
+                "occurred_at",
+                name="product_event_exposure_idx",
+                condition=models.Q(name="experiment_exposure"),
+            ),
         ]
 
     def __str__(self) -> str:

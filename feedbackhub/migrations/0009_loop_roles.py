@@ -7,7 +7,7 @@ from django.db import migrations
 def sync(apps, schema_editor):
     from feedbackhub.roles import sync_roles
 
-    sync_roles(apps)
+    sync_roles(apps, missing_ok=True)  # models of later migrations get theirs in a later sync (0010)
 
 
 class Migration(migrations.Migration):

@@ -57,4 +57,5 @@ def test_the_received_time_is_the_database_clock_and_the_metrics_indexes_exist()
         "product_event_name_idx": "idx",  # a B-tree
         "product_event_persona_idx": "idx",  # a B-tree
         "product_event_occurred_brin": "brin",  # no index of its own on customer_id: customer leads the first one
+        "product_event_exposure_idx": "idx",  # an experiment's exposures (partial, on properties->>'experiment')
     }
