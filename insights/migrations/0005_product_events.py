@@ -10,30 +10,80 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0004_cohort_views'),
-        ('insights', '0004_default_escalation_rules'),
+        ("customers", "0004_cohort_views"),
+        ("insights", "0004_default_escalation_rules"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ProductEvent',
+            name="ProductEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event_id', models.CharField(help_text="The sender's id of the event; a re-send is a duplicate.", max_length=200)),
-                ('name', models.CharField(help_text='A known name (value_delivered, feature_completed, report_sent, …) or any custom lower-case slug.', max_length=100)),
-                ('contact', models.CharField(blank=True, default='', help_text="The person: e-mail or the product's user id.", max_length=254)),
-                ('persona', models.CharField(blank=True, default='', help_text='The persona segment (a slug).', max_length=64)),
-                ('occurred_at', models.DateTimeField()),
-                ('properties', models.JSONField(blank=True, default=dict, help_text="The event's context (a small JSON object).")),
-                ('received_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now())),
-                ('customer', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='product_events', to='customers.customer')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "event_id",
+                    models.CharField(
+                        help_text="The sender's id of the event; a re-send is a duplicate.", max_length=200
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        help_text="A known name (value_delivered, feature_completed, report_sent, …) or any custom lower-case slug.",
+                        max_length=100,
+                    ),
+                ),
+                (
+                    "contact",
+                    models.CharField(
+                        blank=True, default="", help_text="The person: e-mail or the product's user id.", max_length=254
+                    ),
+                ),
+                (
+                    "persona",
+                    models.CharField(blank=True, default="", help_text="The persona segment (a slug).", max_length=64),
+                ),
+                ("occurred_at", models.DateTimeField()),
+                (
+                    "properties",
+                    models.JSONField(blank=True, default=dict, help_text="The event's context (a small JSON object)."),
+                ),
+                ("received_at", models.DateTimeField(db_default=django.db.models.functions.datetime.Now())),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="product_events",
+                        to="customers.customer",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-id'],
-                'indexes': [models.Index(fields=['customer', 'name', 'occurred_at'], name='product_event_customer_idx'), models.Index(fields=['name', 'occurred_at'], name='product_event_name_idx'), models.Index(fields=['persona', 'name', 'occurred_at'], name='product_event_persona_idx'), django.contrib.postgres.indexes.BrinIndex(fields=['occurred_at'], name='product_event_occurred_brin')],
-                'constraints': [models.UniqueConstraint(fields=('event_id',), name='product_event_unique_event_id'), models.CheckConstraint(condition=models.Q(('name__regex', '^[a-z0-9][a-z0-9_.-]*$')), name='product_event_name_slug'), models.CheckConstraint(condition=django.db.models.lookups.LessThanOrEqual(django.db.models.functions.text.Length(django.db.models.functions.comparison.Cast('properties', models.TextField())), 8192), name='product_event_properties_bounded')],
+                "ordering": ["-id"],
+                "indexes": [
+                    models.Index(fields=["customer", "name", "occurred_at"], name="product_event_customer_idx"),
+                    models.Index(fields=["name", "occurred_at"], name="product_event_name_idx"),
+                    models.Index(fields=["persona", "name", "occurred_at"], name="product_event_persona_idx"),
+                    django.contrib.postgres.indexes.BrinIndex(
+                        fields=["occurred_at"], name="product_event_occurred_brin"
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("event_id",), name="product_event_unique_event_id"),
+                    models.CheckConstraint(
+                        condition=models.Q(("name__regex", "^[a-z0-9][a-z0-9_.-]*$")), name="product_event_name_slug"
+                    ),
+                    models.CheckConstraint(
+                        condition=django.db.models.lookups.LessThanOrEqual(
+                            django.db.models.functions.text.Length(
+                                django.db.models.functions.comparison.Cast("properties", models.TextField())
+                            ),
+                            8192,
+                        ),
+                        name="product_event_properties_bounded",
+                    ),
+                ],
             },
         ),
     ]

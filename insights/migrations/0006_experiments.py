@@ -6,48 +6,126 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('insights', '0005_product_events'),
+        ("insights", "0005_product_events"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Experiment',
+            name="Experiment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(help_text='Stable id: products ask for assignments by it.', max_length=64, unique=True)),
-                ('name', models.CharField(max_length=120)),
-                ('hypothesis', models.TextField(blank=True, default='', help_text='We believe that … will … because …')),
-                ('kind', models.CharField(choices=[('ab', 'A/B'), ('shadow', 'Shadow')], default='ab', max_length=8)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('running', 'Running'), ('stopped', 'Stopped'), ('concluded', 'Concluded')], default='draft', max_length=10)),
-                ('analysis', models.CharField(choices=[('fixed_horizon', 'Fixed horizon'), ('sequential', 'Sequential (always-valid)')], default='fixed_horizon', help_text='Fixed horizon: no winner before the planned end (no peeking). Sequential: always-valid intervals.', max_length=14)),
-                ('start_at', models.DateTimeField(blank=True, null=True)),
-                ('planned_end_at', models.DateTimeField(blank=True, null=True)),
-                ('metrics', models.JSONField(blank=True, default=list, help_text='Success metrics: [{"name": "converted", "kind": "proportion", "event": "report_sent"}, {"name": "revenue", "kind": "mean", "event": "upgrade", "property": "amount"}]')),
-                ('min_sample_per_variant', models.PositiveIntegerField(default=100, help_text='No result is shown before every variant has this many exposed subjects.')),
-                ('correction', models.CharField(choices=[('holm', 'Holm (family-wise error)'), ('bh', 'Benjamini-Hochberg (false discovery rate)')], default='holm', max_length=4)),
-                ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now())),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "key",
+                    models.SlugField(
+                        help_text="Stable id: products ask for assignments by it.", max_length=64, unique=True
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                (
+                    "hypothesis",
+                    models.TextField(blank=True, default="", help_text="We believe that … will … because …"),
+                ),
+                ("kind", models.CharField(choices=[("ab", "A/B"), ("shadow", "Shadow")], default="ab", max_length=8)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("running", "Running"),
+                            ("stopped", "Stopped"),
+                            ("concluded", "Concluded"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "analysis",
+                    models.CharField(
+                        choices=[("fixed_horizon", "Fixed horizon"), ("sequential", "Sequential (always-valid)")],
+                        default="fixed_horizon",
+                        help_text="Fixed horizon: no winner before the planned end (no peeking). Sequential: always-valid intervals.",
+                        max_length=14,
+                    ),
+                ),
+                ("start_at", models.DateTimeField(blank=True, null=True)),
+                ("planned_end_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "metrics",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text='Success metrics: [{"name": "converted", "kind": "proportion", "event": "report_sent"}, {"name": "revenue", "kind": "mean", "event": "upgrade", "property": "amount"}]',
+                    ),
+                ),
+                (
+                    "min_sample_per_variant",
+                    models.PositiveIntegerField(
+                        default=100, help_text="No result is shown before every variant has this many exposed subjects."
+                    ),
+                ),
+                (
+                    "correction",
+                    models.CharField(
+                        choices=[
+                            ("holm", "Holm (family-wise error)"),
+                            ("bh", "Benjamini-Hochberg (false discovery rate)"),
+                        ],
+                        default="holm",
+                        max_length=4,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(db_default=django.db.models.functions.datetime.Now())),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['status', '-created_at'], name='experiment_status_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('planned_end_at__isnull', True), ('start_at__isnull', True), ('planned_end_at__gt', models.F('start_at')), _connector='OR'), name='experiment_end_after_start'), models.CheckConstraint(condition=models.Q(('min_sample_per_variant__gte', 2)), name='experiment_min_sample')],
+                "ordering": ["-created_at", "-id"],
+                "indexes": [models.Index(fields=["status", "-created_at"], name="experiment_status_idx")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("planned_end_at__isnull", True),
+                            ("start_at__isnull", True),
+                            ("planned_end_at__gt", models.F("start_at")),
+                            _connector="OR",
+                        ),
+                        name="experiment_end_after_start",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("min_sample_per_variant__gte", 2)), name="experiment_min_sample"
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Variant',
+            name="Variant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(max_length=64)),
-                ('name', models.CharField(max_length=120)),
-                ('share', models.PositiveSmallIntegerField(help_text="Traffic share in %; an experiment's shares sum to 100.")),
-                ('is_control', models.BooleanField(default=False)),
-                ('experiment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='variants', to='insights.experiment')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key", models.SlugField(max_length=64)),
+                ("name", models.CharField(max_length=120)),
+                (
+                    "share",
+                    models.PositiveSmallIntegerField(
+                        help_text="Traffic share in %; an experiment's shares sum to 100."
+                    ),
+                ),
+                ("is_control", models.BooleanField(default=False)),
+                (
+                    "experiment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="variants", to="insights.experiment"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['experiment', '-is_control', 'key'],
-                'constraints': [models.UniqueConstraint(fields=('experiment', 'key'), name='variant_unique_experiment_key'), models.UniqueConstraint(condition=models.Q(('is_control', True)), fields=('experiment',), name='variant_one_control'), models.CheckConstraint(condition=models.Q(('share__lte', 100)), name='variant_share_percent')],
+                "ordering": ["experiment", "-is_control", "key"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("experiment", "key"), name="variant_unique_experiment_key"),
+                    models.UniqueConstraint(
+                        condition=models.Q(("is_control", True)), fields=("experiment",), name="variant_one_control"
+                    ),
+                    models.CheckConstraint(condition=models.Q(("share__lte", 100)), name="variant_share_percent"),
+                ],
             },
         ),
     ]
