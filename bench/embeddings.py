@@ -1,9 +1,9 @@
 """`python -m bench.embeddings [CSV]`: the offline embedder's throughput, batched against one text at a time.
 
-Reads the texts of a CSV (its `text` or `data` column; default ../shared/data/minibar/garmin_connect.en.csv, real app
-reviews), embeds BENCH_EMBED_N of them (default 1,000) BENCH_REPEAT times (default 3) per batch size, and prints
-the median sentences/s, the mean word-piece count, and each batch size's speed-up over batch size 1 measured in the
-same run. Needs no database.
+Reads the texts of a CSV (its `text` or `data` column; default ai/seed/minibar_garmin_connect.en.csv, the shipped
+copy of mini-bar's real Garmin app reviews), embeds BENCH_EMBED_N of them (default 1,000) BENCH_REPEAT times
+(default 3) per batch size, and prints the median sentences/s, the mean word-piece count, and each batch size's
+speed-up over batch size 1 measured in the same run. Needs no database.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ai.providers.offline import OfflineEmbedder
 
-DEFAULT_CSV = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "minibar" / "garmin_connect.en.csv"
+DEFAULT_CSV = Path(__file__).resolve().parent.parent / "ai" / "seed" / "minibar_garmin_connect.en.csv"  # shipped copy
 
 
 def read_texts(path: Path, limit: int) -> list[str]:
