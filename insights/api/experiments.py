@@ -43,6 +43,7 @@ class AssignmentView(APIView):
 
     required_scope = Scope.READ
     queryset = Experiment.objects.all()  # for the model permission: reading needs insights.view_experiment
+    lookup_field = "key"  # the experiment is named by its key in the URL
 
     @extend_schema(
         parameters=[

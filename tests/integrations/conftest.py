@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from django.utils import timezone
 
 from customers.models import UsageSnapshot
+from insights import experiments
 from integrations.choices import Scope
 from integrations.services import create_token
 from tests.factories import make_customer, make_feedback, make_launch, make_theme
@@ -49,4 +51,15 @@ def api_rows():
     feedback = make_feedback(customer=customer)
     theme = make_theme()
     make_launch()
+    experiment = experiments.create_experiment(  # a running experiment: its assignment route has one to assign in
+        key="checkout-copy",
+        name="Checkout copy",
+        variants=[
+            {"key": "control", "name": "Control", "share": 50, "is_control": True},
+            {"key": "short", "name": "Short copy", "share": 50},
+        ],
+        metrics=[{"name": "sent a report", "kind": "proportion", "event": "report_sent"}],
+        planned_end_at=timezone.now() + timedelta(days=30),
+    )
+    experiments.start_experiment(experiment=experiment)
     return {"customer": customer, "feedback": feedback, "theme": theme}
