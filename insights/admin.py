@@ -428,4 +428,4 @@ def _as_list(value) -> list:
     return value if isinstance(value, list) else [value]
 
 
-from insights import events_admin  # noqa: E402, F401 (registers the product events admin)
+from insights import events_admin, experiments_admin  # noqa: E402, F401 (they register their admins)
