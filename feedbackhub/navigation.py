@@ -123,6 +123,7 @@ SIDEBAR = {
                     "admin:insights_productevent_changelist",
                     "insights.view_productevent",
                 ),
+                item("Experiments", "science", "admin:insights_experiment_changelist", "insights.view_experiment"),
                 item(
                     "Outbox", "outbox", "admin:notifications_notification_changelist", "notifications.view_notification"
                 ),
