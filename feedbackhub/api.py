@@ -520,3 +520,24 @@ def batch_of(data, *, noun: str, plural: str, limit: int) -> tuple[list, bool]:
             {"items": [f"At most {limit:,} {plural} per request; got {len(items):,}. Split the batch."]}
         )
     return items, single
+
+
+def batch_answer(results: list, *, single: bool, states: tuple[str, ...]) -> Response:
+    """The answer of a batch endpoint (the feedback, survey and event intakes): one line per record (``as_dict()``)
+    and the count of each of ``states``.
+
+    One record sent: 400 with its errors when rejected, 201 when created, else 200. A batch: 200 as long as one record
+    was accepted; 400 when every one was rejected, the errors named ``items[3].field`` (nothing was written).
+    """
+    lines = [result.as_dict() for result in results]
+    counts = {state: sum(1 for result in results if result.status == state) for state in states}
+    if single:
+        result = results[0]
+        if result.status == "rejected":
+            return Response({**result.errors, "item": lines[0]}, status=status.HTTP_400_BAD_REQUEST)
+        code = status.HTTP_201_CREATED if result.status == "created" else status.HTTP_200_OK
+        return Response({**counts, "items": lines}, status=code)
+    if counts.get("rejected") == len(results):
+        errors = {f"items[{r.index}].{name}": messages for r in results for name, messages in r.errors.items()}
+        return Response({**errors, **counts, "items": lines}, status=status.HTTP_400_BAD_REQUEST)
+    return Response({**counts, "items": lines}, status=status.HTTP_200_OK)

@@ -11,10 +11,10 @@ batch is a 4xx naming the problem and nothing is written; inside a batch each ev
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, permissions, status
-from rest_framework.response import Response
+from rest_framework import permissions
 from rest_framework.views import APIView
 
+from feedbackhub import api as hub_api
 from insights import events as intake
 from insights.api.event_serializers import EventReplySerializer, ProductEventSerializer
 from integrations.api.views import IngestJSONParser
@@ -32,26 +32,8 @@ class MayRecordEvents(permissions.BasePermission):
 
 
 def events_of(data) -> tuple[list, bool]:
-    """The events a body carries and whether it was a single one; ValidationError naming the problem otherwise."""
-    if isinstance(data, list):
-        items, single = data, False
-    elif isinstance(data, dict) and "items" in data:
-        if extra := sorted(set(data) - {"items"}):
-            raise exceptions.ValidationError({key: ["Unknown field next to 'items'."] for key in extra})
-        items, single = data["items"], False
-        if not isinstance(items, list):
-            raise exceptions.ValidationError({"items": ["Must be a list of events."]})
-    elif isinstance(data, dict):
-        items, single = [data], True
-    else:
-        raise exceptions.ValidationError({"body": ['Send an event (an object) or {"items": [...]}.']})
-    if not items:
-        raise exceptions.ValidationError({"items": ["Send at least one event."]})
-    if len(items) > intake.MAX_BATCH:
-        raise exceptions.ValidationError(
-            {"items": [f"At most {intake.MAX_BATCH:,} events per request; got {len(items):,}. Split the batch."]}
-        )
-    return items, single
+    """The events a body carries and whether it was a single one (``feedbackhub.api.batch_of``)."""
+    return hub_api.batch_of(data, noun="an event", plural="events", limit=intake.MAX_BATCH)
 
 
 class ProductEventsView(APIView):
@@ -74,15 +56,4 @@ class ProductEventsView(APIView):
     def post(self, request):
         items, single = events_of(request.data)
         results = intake.record_events(items=items)
-        lines = [result.as_dict() for result in results]
-        counts = {state: sum(1 for r in results if r.status == state) for state in intake.STATES}
-        if single:
-            result = results[0]
-            if result.status == intake.REJECTED:
-                return Response({**result.errors, "item": lines[0]}, status=status.HTTP_400_BAD_REQUEST)
-            code = status.HTTP_201_CREATED if result.status == intake.CREATED else status.HTTP_200_OK
-            return Response({**counts, "items": lines}, status=code)
-        if counts[intake.REJECTED] == len(results):
-            errors = {f"items[{r.index}].{name}": messages for r in results for name, messages in r.errors.items()}
-            return Response({**errors, **counts, "items": lines}, status=status.HTTP_400_BAD_REQUEST)
-        return Response({**counts, "items": lines}, status=status.HTTP_200_OK)
+        return hub_api.batch_answer(results, single=single, states=intake.STATES)

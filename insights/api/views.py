@@ -11,11 +11,10 @@ not an answer or a batch is a 4xx naming the problem and nothing is written; ins
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import permissions, status
-from rest_framework.response import Response
+from rest_framework import permissions
 from rest_framework.views import APIView
 
-from feedbackhub.api import batch_of
+from feedbackhub import api as hub_api
 from insights import surveys
 from insights.api.serializers import SurveyAnswerSerializer, SurveyReplySerializer
 from integrations.api.views import IngestJSONParser
@@ -41,7 +40,7 @@ class MayRecordSurveys(permissions.BasePermission):
 
 def answers_of(data) -> tuple[list, bool]:
     """The survey answers a body carries and whether it was a single one (``feedbackhub.api.batch_of``)."""
-    return batch_of(data, noun="a survey answer", plural="survey answers", limit=surveys.MAX_BATCH)
+    return hub_api.batch_of(data, noun="a survey answer", plural="survey answers", limit=surveys.MAX_BATCH)
 
 
 class SurveyResponsesView(APIView):
@@ -65,15 +64,4 @@ class SurveyResponsesView(APIView):
         items, single = answers_of(request.data)
         token = getattr(request.auth, "name", None)
         results = surveys.record_responses(items=items, received_via=f"api:{token or request.user.get_username()}")
-        lines = [result.as_dict() for result in results]
-        counts = {state: sum(1 for r in results if r.status == state) for state in surveys.STATES}
-        if single:
-            result = results[0]
-            if result.status == surveys.REJECTED:
-                return Response({**result.errors, "item": lines[0]}, status=status.HTTP_400_BAD_REQUEST)
-            code = status.HTTP_201_CREATED if result.status == surveys.CREATED else status.HTTP_200_OK
-            return Response({**counts, "items": lines}, status=code)
-        if counts[surveys.REJECTED] == len(results):
-            errors = {f"items[{r.index}].{name}": messages for r in results for name, messages in r.errors.items()}
-            return Response({**errors, **counts, "items": lines}, status=status.HTTP_400_BAD_REQUEST)
-        return Response({**counts, "items": lines}, status=status.HTTP_200_OK)
+        return hub_api.batch_answer(results, single=single, states=surveys.STATES)

@@ -75,15 +75,4 @@ class IngestView(APIView):
                 {"detail": f"The database refused the batch; nothing was written. {error.__cause__ or error}"},
                 status=status.HTTP_409_CONFLICT if isinstance(error, IntegrityError) else status.HTTP_400_BAD_REQUEST,
             )
-        lines = [result.as_dict() for result in results]
-        counts = {state: sum(1 for r in results if r.status == state) for state in ingest.STATES}
-        if single:
-            result = results[0]
-            if result.status == ingest.REJECTED:
-                return Response({**result.errors, "item": lines[0]}, status=status.HTTP_400_BAD_REQUEST)
-            code = status.HTTP_201_CREATED if result.status == ingest.CREATED else status.HTTP_200_OK
-            return Response({**counts, "items": lines}, status=code)
-        if counts[ingest.REJECTED] == len(results):
-            errors = {f"items[{r.index}].{name}": messages for r in results for name, messages in r.errors.items()}
-            return Response({**errors, **counts, "items": lines}, status=status.HTTP_400_BAD_REQUEST)
-        return Response({**counts, "items": lines}, status=status.HTTP_200_OK)
+        return hub_api.batch_answer(results, single=single, states=ingest.STATES)
