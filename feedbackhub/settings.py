@@ -179,6 +179,17 @@ THEME_MATCH_THRESHOLDS = {"offline": 0.7, "mistral": 0.8}
 # A theme with this many items tells its owner it is time to verify (seed 001).
 THEME_VERIFY_AT = 5
 
+# --- Measuring the loop (issue 11) ------------------------------------------------------------------------------
+# Retrospectives: the scheduled run writes one for each sprint window of RETRO_SPRINT_DAYS days counted from
+# RETRO_SPRINT_ANCHOR (a date: a sprint's first day). Backlog items are proposed only (dry run) unless RETRO_PUSH is
+# on; a person can still push one from the admin.
+RETRO_SPRINT_DAYS = env_int("RETRO_SPRINT_DAYS", 14)
+RETRO_SPRINT_ANCHOR = os.environ.get("RETRO_SPRINT_ANCHOR", "2026-01-05")
+RETRO_PUSH = env_bool("RETRO_PUSH", False)
+# Where retrospective backlog items go: the Linear team id, or the GitHub "owner/repo".
+RETRO_LINEAR_TEAM_ID = os.environ.get("RETRO_LINEAR_TEAM_ID", "")
+RETRO_GITHUB_REPOSITORY = os.environ.get("RETRO_GITHUB_REPOSITORY", "")
+
 # Where people reach the hub, e.g. https://feedback.acme.example: links in emails are absolute with it.
 HUB_BASE_URL = os.environ.get("HUB_BASE_URL", "").rstrip("/")
 

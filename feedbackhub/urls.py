@@ -17,4 +17,5 @@ urlpatterns = [
     path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
     path("api/", include("feedbackhub.api_urls")),
+    path("s/", include("insights.journey_urls")),  # journey survey answers: public, the signed link is the key
 ]

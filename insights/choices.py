@@ -13,6 +13,7 @@ class Metric(models.TextChoices):
     ENTERPRISE_CHURN_SIGNAL = "enterprise_churn_signal", "Churn signal from an enterprise account"
     COMPETITOR_MENTION = "competitor_mention", "Competitor mention"
     THEME_CRITICAL_MASS = "theme_critical_mass", "Theme reaches N items (time to verify)"
+    ERRORS_UP_SENTIMENT_DOWN = "errors_up_sentiment_down", "Errors rise while sentiment falls (technical metrics)"
 
 
 class Comparison(models.TextChoices):
@@ -89,3 +90,60 @@ class Correction(models.TextChoices):
 
     HOLM = "holm", "Holm (family-wise error)"
     BH = "bh", "Benjamini-Hochberg (false discovery rate)"
+
+
+class QuestionKind(models.TextChoices):
+    """What a journey survey question asks (seed 004 "Journey Surveys")."""
+
+    NPS = "nps", "NPS (0–10)"
+    CSAT = "csat", "CSAT (1–5)"
+    CHOICE = "choice", "Single choice"
+    TEXT = "text", "Free text"
+
+
+class InvitationStatus(models.TextChoices):
+    """Where one invitation to answer a journey survey is: waiting for its delay, sent, skipped or answered.
+
+    "Opened" is a time (``opened_at``), not a status: an opened invitation is still ``sent`` until answered."""
+
+    SCHEDULED = "scheduled", "Scheduled"
+    SENT = "sent", "Sent"
+    SKIPPED = "skipped", "Skipped"
+    ANSWERED = "answered", "Answered"
+
+
+class SkipReason(models.TextChoices):
+    COOLDOWN = "cooldown", "Contact surveyed within the cooldown"
+    NO_ADDRESS = "no_address", "No e-mail address or Slack destination"
+    INACTIVE = "inactive", "Survey switched off or out of its dates when due"
+
+
+class RetroKind(models.TextChoices):
+    SPRINT = "sprint", "Sprint"
+    DEPLOYMENT = "deployment", "Deployment window"
+
+
+class RetroStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+
+
+class Tracker(models.TextChoices):
+    LINEAR = "linear", "Linear"
+    GITHUB = "github", "GitHub"
+
+
+class BacklogStatus(models.TextChoices):
+    """A retrospective's backlog item: only proposed (dry run, the default), pushed to the tracker, or failed."""
+
+    DRY_RUN = "dry_run", "Dry run (not pushed)"
+    PUSHED = "pushed", "Pushed"
+    FAILED = "failed", "Failed"
+
+
+class SampleSource(models.TextChoices):
+    """How a technical metric sample arrived (seed 003 "Correlation with technical metrics")."""
+
+    API = "api", "API"
+    CSV = "csv", "CSV import"
+    PROMETHEUS = "prometheus", "Prometheus text file"

@@ -25,3 +25,11 @@ def check_escalations() -> int:
 def refresh_customer_health() -> dict[str, int]:
     """Periodic (daily): every account's usage signals, then its health score (``insights.health``)."""
     return health.refresh_customer_health()
+
+
+# Issue 11's jobs live beside their services; importing them here registers them with Celery's autodiscovery.
+from insights.journey_tasks import *  # noqa: E402, F403
+from insights.kpi_tasks import *  # noqa: E402, F403
+from insights.retro_tasks import *  # noqa: E402, F403
+from insights.shadow_tasks import *  # noqa: E402, F403
+from insights.technical_tasks import *  # noqa: E402, F403

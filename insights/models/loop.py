@@ -1,4 +1,4 @@
-"""Precomputed figures of the dashboards: a job computes them, page views only read them."""
+"""The loop's figures, escalations, survey responses, product events and experiments."""
 
 from __future__ import annotations
 
@@ -123,6 +123,14 @@ class SurveyResponse(models.Model):
     responded_at = models.DateTimeField()
     feedback = models.OneToOneField(
         FeedbackItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="survey_response"
+    )
+    submission = models.ForeignKey(
+        "insights.SurveySubmission",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="responses",
+        help_text="The journey survey answers it came from (its NPS or CSAT question).",
     )
     created_at = models.DateTimeField(db_default=Now())
 
