@@ -13,18 +13,20 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from unfold.admin import TabularInline
 from unfold.decorators import action, display
 
 from feedbackhub.admin_tools import HubModelAdmin
 from feedbackhub.formatting import pill
-from insights import experiments
-from insights.choices import ExperimentStatus, MetricKind
+from insights import experiments, shadow
+from insights.choices import ExperimentKind, ExperimentStatus, MetricKind
 from insights.models import Experiment, Variant
 
 STATUS_VARIANTS = {
@@ -36,6 +38,29 @@ STATUS_VARIANTS = {
 DESIGN_FIELDS = ["key", "kind", "analysis", "planned_end_at", "metrics", "min_sample_per_variant", "correction"]
 TABLE = 'style="border-collapse:collapse;margin:.25rem 0 .75rem" class="experiment-result"'
 CELL = 'style="padding:.2rem .6rem;border-bottom:1px solid #e5e7eb;text-align:left"'
+# The page's buttons: the statuses each is offered from, the service, the past tense, and what it does.
+TRANSITIONS = {
+    "start": (
+        {ExperimentStatus.DRAFT},
+        experiments.start_experiment,
+        "Started",
+        "Starting freezes the design (variants, shares, metrics, horizon): products get assignments and the "
+        "analysis counts exposures from now on.",
+    ),
+    "stop": (
+        {ExperimentStatus.RUNNING},
+        experiments.stop_experiment,
+        "Stopped",
+        "Stopping ends the split: products show everyone the control. The result keeps its window.",
+    ),
+    "conclude": (
+        {ExperimentStatus.RUNNING, ExperimentStatus.STOPPED},
+        experiments.conclude_experiment,
+        "Concluded",
+        "Concluding records that the decision is taken: products show everyone the control, and the experiment "
+        "stays with its result for retrospectives. It cannot be undone.",
+    ),
+}
 
 
 def _messages(error: ValidationError) -> list[str]:
@@ -102,6 +127,7 @@ class ExperimentAdmin(HubModelAdmin):
     list_filter = ["status", "kind"]
     search_fields = ["key", "name"]
     actions = ["start", "stop", "conclude"]
+    actions_detail = ["start_one", "stop_one", "conclude_one", "run_shadow"]
     offers_saved_views = False
 
     def get_fieldsets(self, request, obj=None):
@@ -159,6 +185,8 @@ class ExperimentAdmin(HubModelAdmin):
     def result(self, obj: Experiment) -> str:
         if obj.pk is None or obj.status == ExperimentStatus.DRAFT:
             return "—"
+        if obj.kind == ExperimentKind.SHADOW:
+            return render_comparison(shadow.compare(obj))
         return render_analysis(experiments.analyze(obj))
 
     # --- Actions ------------------------------------------------------------------------------------------------------
@@ -188,6 +216,118 @@ class ExperimentAdmin(HubModelAdmin):
                 done.append(experiment.key)
         if done:
             self.message_user(request, f"{verb}: {', '.join(done)}.", messages.SUCCESS)
+
+    # --- The page's buttons -------------------------------------------------------------------------------------------
+
+    @action(description="Start", url_path="start", icon="play_arrow", permissions=["start"])
+    def start_one(self, request: HttpRequest, object_id: str):
+        return self._transition(request, object_id, "start")
+
+    @action(description="Stop", url_path="stop", icon="pause", permissions=["stop"])
+    def stop_one(self, request: HttpRequest, object_id: str):
+        return self._transition(request, object_id, "stop")
+
+    @action(description="Conclude", url_path="conclude", icon="flag", permissions=["conclude"])
+    def conclude_one(self, request: HttpRequest, object_id: str):
+        return self._transition(request, object_id, "conclude")
+
+    @action(description="Run the shadow now", url_path="run-shadow", icon="compare_arrows", permissions=["run_shadow"])
+    def run_shadow(self, request: HttpRequest, object_id: str):
+        """GET: what running the shadow does; POST: queue one batch per shadow variant (``insights.shadow_tasks``)."""
+        experiment = self._experiment_for(request, object_id)
+        change_url = reverse("admin:insights_experiment_change", args=[experiment.pk])
+        if request.method != "POST":
+            return self._confirm(
+                request,
+                experiment,
+                "Run the shadow now",
+                "A worker runs each shadow provider on the items the live provider triaged since the start that it "
+                "has not seen yet, in batches, and records what it would have set. Nothing on the items changes.",
+            )
+        from insights.shadow_tasks import queue_shadow_triage
+
+        try:
+            shadow.check_recording(experiment)
+            if not shadow.is_triage_experiment(experiment):
+                raise ValidationError("Its control names no triage provider (offline or mistral).")
+        except ValidationError as error:
+            self.message_user(request, f"Not run: {' '.join(_messages(error))}", messages.ERROR)
+        else:
+            queue_shadow_triage(experiment)
+            self.message_user(request, "Queued: the comparison below grows as the worker records.", messages.SUCCESS)
+        return HttpResponseRedirect(change_url)
+
+    def has_start_permission(self, request: HttpRequest, object_id=None) -> bool:
+        return self._offered(request, object_id, "start")
+
+    def has_stop_permission(self, request: HttpRequest, object_id=None) -> bool:
+        return self._offered(request, object_id, "stop")
+
+    def has_conclude_permission(self, request: HttpRequest, object_id=None) -> bool:
+        return self._offered(request, object_id, "conclude")
+
+    def has_run_shadow_permission(self, request: HttpRequest, object_id=None) -> bool:
+        if not self.has_change_permission(request) or object_id is None:
+            return False
+        experiment = self._cached(request, object_id)
+        return (
+            experiment is not None
+            and experiment.status == ExperimentStatus.RUNNING
+            and shadow.is_triage_experiment(experiment)
+        )
+
+    def _offered(self, request: HttpRequest, object_id, step: str) -> bool:
+        """The button shows for a person who may change experiments, when the status allows the step."""
+        if not self.has_change_permission(request) or object_id is None:
+            return False
+        experiment = self._cached(request, object_id)
+        return experiment is not None and experiment.status in TRANSITIONS[step][0]
+
+    def _cached(self, request: HttpRequest, object_id) -> Experiment | None:
+        """The page's experiment, read once for the four buttons' checks."""
+        cache = request.__dict__.setdefault("_experiment_buttons", {})
+        if object_id not in cache:
+            cache[object_id] = (
+                Experiment.objects.filter(pk=object_id).prefetch_related("variants").first()
+                if str(object_id).isdigit()
+                else None
+            )
+        return cache[object_id]
+
+    def _experiment_for(self, request: HttpRequest, object_id: str) -> Experiment:
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        experiment = self.get_object(request, object_id)
+        if experiment is None:
+            raise Http404("No such experiment.")
+        return experiment
+
+    def _confirm(self, request: HttpRequest, experiment: Experiment, button: str, explanation: str):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{button}: “{experiment.name}”?",
+            "opts": self.opts,
+            "experiment": experiment,
+            "button": button,
+            "explanation": explanation,
+            "change_url": reverse("admin:insights_experiment_change", args=[experiment.pk]),
+        }
+        return TemplateResponse(request, "insights/experiment_confirm.html", context)
+
+    def _transition(self, request: HttpRequest, object_id: str, step: str):
+        """GET: what the step does (a link changes nothing); POST: the step through its service, the refusal named."""
+        experiment = self._experiment_for(request, object_id)
+        sources, service, verb, explanation = TRANSITIONS[step]
+        if request.method != "POST":
+            return self._confirm(request, experiment, step.capitalize(), explanation)
+        try:
+            service(experiment=experiment)
+        except ValidationError as error:
+            reason = " ".join(_messages(error))
+            self.message_user(request, f"{experiment.key}: not {verb.lower()}. {reason}", messages.ERROR)
+        else:
+            self.message_user(request, f"{verb}: {experiment.key}.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:insights_experiment_change", args=[experiment.pk]))
 
 
 # --- The result section -----------------------------------------------------------------------------------------------
@@ -275,5 +415,57 @@ def render_analysis(analysis: experiments.Analysis) -> str:
             f"{analysis.window[0]:%Y-%m-%d %H:%M}",
             f"{analysis.window[1]:%Y-%m-%d %H:%M}",
         )
+    )
+    return format_html_join("", "{}", ((part,) for part in parts))
+
+
+def _rate(rate: shadow.Rate | None) -> str:
+    if rate is None or not rate.n:
+        return "— (n = 0)"
+    low, high = rate.interval
+    return f"{rate.value:.1%} ({low:.1%}–{high:.1%}), n = {rate.n:,}"
+
+
+def render_comparison(comparison: shadow.ShadowComparison) -> str:
+    """A shadow experiment's comparison as one table per shadow variant: per field, the agreement with the live
+    variant (95 % Wilson interval, n), the most frequent disagreements, and for triage the accuracy of each against
+    what people set."""
+    parts = []
+    for variant in comparison.variants:
+        head = ["field", "agreement with live", "most frequent disagreements (live → shadow)"]
+        if comparison.triage:
+            head += ["live right (reviewed items)", "shadow right (reviewed items)", "shadow had the correction"]
+        rows = []
+        for figures in variant.fields:
+            pairs = "; ".join(f"{live} → {other} ×{count}" for live, other, count in figures.disagreements) or "—"
+            row = [figures.field, _rate(figures.agreement), pairs]
+            if comparison.triage:
+                row += [
+                    _rate(figures.live_vs_people),
+                    _rate(figures.shadow_vs_people),
+                    _rate(figures.shadow_on_overrides),
+                ]
+            rows.append(row)
+        parts.append(
+            format_html(
+                "<p><b>{}</b> ({}) against the live variant: {:,} observations</p>",
+                variant.key,
+                variant.name,
+                variant.observations,
+            )
+        )
+        parts.append(_table(head, rows) if rows else format_html("<p>{}</p>", "No observation yet."))
+    note = (
+        "Shadow experiment: everyone saw the live variant; the others were computed and logged, never shown, so it "
+        "is compared, never won. Intervals are 95 % Wilson."
+    )
+    if comparison.triage:
+        note += (
+            " Reviewed items: a person moved the item past New or changed a triage field; the person's value is the "
+            "item's value now. “Shadow had the correction”: of the live values a person overrode, the shadow's "
+            "equalled the person's."
+        )
+    parts.append(
+        format_html("<p style='color:#6b7280'>{} Computed {}.</p>", note, f"{comparison.computed_at:%Y-%m-%d %H:%M}")
     )
     return format_html_join("", "{}", ((part,) for part in parts))
