@@ -280,6 +280,9 @@ class ExperimentAdmin(HubModelAdmin):
         """The button shows for a person who may change experiments, when the status allows the step."""
         if not self.has_change_permission(request) or object_id is None:
             return False
+        match = request.resolver_match
+        if match is not None and match.url_name == f"insights_experiment_{step}_one":
+            return True  # the step's own page (a page open since the status changed): the service decides and says why
         experiment = self._cached(request, object_id)
         return experiment is not None and experiment.status in TRANSITIONS[step][0]
 
@@ -302,8 +305,9 @@ class ExperimentAdmin(HubModelAdmin):
             raise Http404("No such experiment.")
         return experiment
 
-    def _confirm(self, request: HttpRequest, experiment: Experiment, button: str, explanation: str):
+    def _confirm(self, request: HttpRequest, experiment: Experiment, button: str, explanation: str, allowed=True):
         context = {
+            "allowed": allowed,
             **self.admin_site.each_context(request),
             "title": f"{button}: “{experiment.name}”?",
             "opts": self.opts,
@@ -319,7 +323,9 @@ class ExperimentAdmin(HubModelAdmin):
         experiment = self._experiment_for(request, object_id)
         sources, service, verb, explanation = TRANSITIONS[step]
         if request.method != "POST":
-            return self._confirm(request, experiment, step.capitalize(), explanation)
+            return self._confirm(
+                request, experiment, step.capitalize(), explanation, allowed=experiment.status in sources
+            )
         try:
             service(experiment=experiment)
         except ValidationError as error:
@@ -448,10 +454,10 @@ def render_comparison(comparison: shadow.ShadowComparison) -> str:
             rows.append(row)
         parts.append(
             format_html(
-                "<p><b>{}</b> ({}) against the live variant: {:,} observations</p>",
+                "<p><b>{}</b> ({}) against the live variant: {} observations</p>",
                 variant.key,
                 variant.name,
-                variant.observations,
+                f"{variant.observations:,}",
             )
         )
         parts.append(_table(head, rows) if rows else format_html("<p>{}</p>", "No observation yet."))

@@ -220,3 +220,101 @@ def test_a_draft_page_has_no_result_and_a_started_one_keeps_its_variants_read_on
     experiments.start_experiment(experiment=experiment, now=timezone.now() - timedelta(days=2))
     page = admin_client.get(reverse("admin:insights_experiment_change", args=[experiment.pk])).content.decode()
     assert 'name="variants-0-share"' not in page and 'name="metrics"' not in page
+
+
+# --- The page's buttons ------------------------------------------------------------------------------------------------
+
+BUTTONS = ("start_one", "stop_one", "conclude_one")
+
+
+def button_url(name: str, experiment: Experiment) -> str:
+    return reverse(f"admin:insights_experiment_{name}", args=[experiment.pk])
+
+
+def offered(client, experiment: Experiment) -> list[str]:
+    html = client.get(reverse("admin:insights_experiment_change", args=[experiment.pk])).content.decode()
+    return [name for name in (*BUTTONS, "run_shadow") if button_url(name, experiment) in html]
+
+
+def test_the_page_offers_only_the_steps_its_status_allows(admin_client):
+    experiment = draft(planned_end_at=timezone.now() + timedelta(days=30))
+    assert offered(admin_client, experiment) == ["start_one"]
+    experiments.start_experiment(experiment=experiment)
+    assert offered(admin_client, experiment) == ["stop_one", "conclude_one"]
+    experiments.stop_experiment(experiment=experiment)
+    assert offered(admin_client, experiment) == ["conclude_one"]
+    experiments.conclude_experiment(experiment=experiment)
+    assert offered(admin_client, experiment) == []
+
+
+def test_a_button_asks_first_and_its_post_goes_through_the_service(admin_client):
+    experiment = draft(planned_end_at=timezone.now() + timedelta(days=30))
+
+    asked = admin_client.get(button_url("start_one", experiment))
+    experiment.refresh_from_db()
+    assert asked.status_code == 200 and experiment.status == ExperimentStatus.DRAFT  # a link changes nothing
+    assert "freezes the design" in asked.content.decode() and "csrfmiddlewaretoken" in asked.content.decode()
+
+    started = admin_client.post(button_url("start_one", experiment), follow=True)
+    experiment.refresh_from_db()
+    assert experiment.status == ExperimentStatus.RUNNING and experiment.start_at is not None
+    assert started.redirect_chain[-1][0] == reverse("admin:insights_experiment_change", args=[experiment.pk])
+    assert f"Started: {experiment.key}." in notes(started)
+
+    concluded = admin_client.post(button_url("conclude_one", experiment), follow=True)
+    experiment.refresh_from_db()
+    assert experiment.status == ExperimentStatus.CONCLUDED and "Concluded: report-wizard." in notes(concluded)
+
+
+def test_a_refused_step_is_named_as_an_error_and_nothing_changes(admin_client):
+    no_metrics = draft("no-metrics", metrics=[])
+    refused = admin_client.post(button_url("start_one", no_metrics), follow=True)
+    no_metrics.refresh_from_db()
+    assert no_metrics.status == ExperimentStatus.DRAFT
+    assert notes(refused) == ["no-metrics: not started. Name at least one success metric before starting."]
+
+    stale = admin_client.post(button_url("stop_one", no_metrics), follow=True)  # e.g. a page open since it was running
+    assert notes(stale) == ["no-metrics: not stopped. This experiment cannot become stopped: it is draft."]
+    no_metrics.refresh_from_db()
+    assert no_metrics.status == ExperimentStatus.DRAFT
+
+
+def test_a_person_who_may_only_view_gets_no_button_and_cannot_post_one(client, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    viewer = django_user_model.objects.create_user("viewer", password="x", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_experiment"))
+    client.force_login(viewer)
+    experiment = running()
+    assert offered(client, experiment) == []
+    assert client.post(button_url("stop_one", experiment)).status_code == 403
+    experiment.refresh_from_db()
+    assert experiment.status == ExperimentStatus.RUNNING
+
+
+def test_a_shadow_experiments_page_shows_the_comparison_and_runs_its_triage_shadow(admin_client, monkeypatch):
+    from insights import shadow, shadow_tasks
+
+    experiment = experiments.start_experiment(
+        experiment=experiments.create_experiment(
+            key="triage-shadow",
+            name="Mistral in the shadow",
+            kind="shadow",
+            analysis="sequential",
+            variants=[
+                {"key": "offline", "share": 99, "is_control": True},
+                {"key": "mistral", "share": 1},
+            ],
+            metrics=METRICS[:1],
+        )
+    )
+    shadow.record_shadow(experiment, "feedback:1", "mistral", live={"category": "bug"}, shadow={"category": "praise"})
+    html = admin_client.get(reverse("admin:insights_experiment_change", args=[experiment.pk])).content.decode()
+    assert "agreement with live" in html and "0.0% (0.0%–79.3%), n = 1" in html and "bug → praise ×1" in html
+    assert "Sample ratio check" not in html  # not the A/B result
+    assert offered(admin_client, experiment) == ["stop_one", "conclude_one", "run_shadow"]
+
+    queued = []
+    monkeypatch.setattr(shadow_tasks.shadow_triage, "delay", lambda pk: queued.append(pk))
+    ran = admin_client.post(button_url("run_shadow", experiment), follow=True)
+    assert queued == [experiment.pk] and notes(ran)[0].startswith("Queued")
