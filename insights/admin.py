@@ -428,4 +428,4 @@ def _as_list(value) -> list:
     return value if isinstance(value, list) else [value]
 
 
-from insights import events_admin, experiments_admin  # noqa: E402, F401 (they register their admins)
+from insights import events_admin, experiments_admin, journeys_admin, kpi_admin  # noqa: E402, F401 (register admins)

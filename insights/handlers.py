@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from feedbackhub import events
-from insights import escalation_selectors
+from insights import escalation_selectors, journeys
 from notifications import digest_facts
 from themes.verification_notice import TIME_TO_VERIFY_EVENT
 
@@ -12,6 +12,7 @@ from themes.verification_notice import TIME_TO_VERIFY_EVENT
 def subscribe_all() -> None:
     """Called once from ``InsightsConfig.ready``; also gives the weekly digest its escalation decisions."""
     events.subscribe(TIME_TO_VERIFY_EVENT, theme_time_to_verify)
+    events.subscribe("product_events.recorded", journeys.product_events_recorded)  # journey survey triggers
     digest_facts.register_decision_source(escalation_selectors.digest_decisions)
 
 

@@ -1,4 +1,8 @@
 """The public survey pages: /s/<token>/ (no login; the signed token is the only key)."""
 
+from django.urls import path
+
+from insights import journey_views
+
 app_name = "journeys"
-urlpatterns: list = []
+urlpatterns = [path("<str:token>/", journey_views.answer, name="answer")]
