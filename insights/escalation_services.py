@@ -191,6 +191,7 @@ RULE_LIMITS: dict[str, tuple[Decimal, Decimal | None, set[str]]] = {
     Metric.ENTERPRISE_CHURN_SIGNAL: (Decimal(1), None, {Comparison.GTE, Comparison.GT}),
     Metric.COMPETITOR_MENTION: (Decimal(1), None, {Comparison.GTE, Comparison.GT}),
     Metric.THEME_CRITICAL_MASS: (Decimal(1), None, {Comparison.GTE, Comparison.GT}),
+    Metric.ERRORS_UP_SENTIMENT_DOWN: (Decimal(1), None, {Comparison.GTE, Comparison.GT}),
 }
 CHANNELS = ("email", "slack")
 MAX_PERIOD_DAYS = 365

@@ -47,6 +47,7 @@ from customers.choices import Lifecycle, Tier
 from feedback.choices import Category, Sentiment
 from feedback.models import FeedbackItem
 from feedbackhub.formatting import money
+from insights import technical_escalations
 from insights.choices import Comparison, Metric
 from insights.escalation_services import Condition, key_prefix, open_escalations
 from insights.models import Escalation, EscalationRule
@@ -67,6 +68,7 @@ THRESHOLD_HELP = {
     Metric.ENTERPRISE_CHURN_SIGNAL: "churn signals from one enterprise account within the period",
     Metric.COMPETITOR_MENTION: "items naming a competitor from one account within the period",
     Metric.THEME_CRITICAL_MASS: "feedback items of a hypothesis theme, duplicates not counted (the period is not used)",
+    Metric.ERRORS_UP_SENTIMENT_DOWN: technical_escalations.THRESHOLD_HELP,
 }
 
 
@@ -161,6 +163,7 @@ def find_conditions(rule: EscalationRule, *, now: datetime, theme_ids: list[int]
         Metric.NEGATIVE_HIGH_ARR: negative_from_high_arr,
         Metric.ENTERPRISE_CHURN_SIGNAL: enterprise_churn_signals,
         Metric.COMPETITOR_MENTION: competitor_mentions,
+        Metric.ERRORS_UP_SENTIMENT_DOWN: technical_escalations.errors_up_sentiment_down,
     }[rule.metric]
     return finder(rule, now=now)
 
