@@ -428,4 +428,10 @@ def _as_list(value) -> list:
     return value if isinstance(value, list) else [value]
 
 
-from insights import events_admin, experiments_admin, journeys_admin, kpi_admin  # noqa: E402, F401 (register admins)
+from insights import (  # noqa: E402, F401 (register admins)
+    events_admin,
+    experiments_admin,
+    journeys_admin,
+    kpi_admin,
+    retrospectives_admin,
+)

@@ -14,6 +14,7 @@ from integrations.connectors.base import MAX_PAGES, Connector, StandardItem, Tra
 FEEDBACK_LABELS = frozenset({"feedback", "customer-feedback"})
 FEEDBACK_ACTIONS = {"opened", "labeled", "edited"}
 PAGE_SIZE = 100
+FIND_PAGES = 3  # issues scanned when looking for one the hub created: the 300 most recently created since a time
 
 
 def issue_key(repository: str, number) -> str:
@@ -37,6 +38,31 @@ class GitHubConnector(Connector):
 
     def authenticate(self) -> None:
         self.http.get("/user")
+
+    def create_issue(self, repository: str, *, title: str, body: str, labels: list[str] | None = None) -> dict:
+        """A new issue in ``repository`` (``owner/repo``); GitHub's answer (``number``, ``html_url`` …)."""
+        payload = {"title": title, "body": body, **({"labels": labels} if labels else {})}
+        return self.http.post(f"/repos/{repository}/issues", payload)
+
+    def find_issue(self, repository: str, *, marker: str, since: datetime) -> dict | None:
+        """An issue created or updated since ``since`` whose body holds ``marker`` (newest first, ``FIND_PAGES``
+        pages at most; the issues list reads the repository itself, not the search index, so it is current)."""
+        for page in range(1, FIND_PAGES + 1):
+            issues = self.http.get(
+                f"/repos/{repository}/issues",
+                state="all",
+                since=since.isoformat(),
+                sort="created",
+                direction="desc",
+                per_page=PAGE_SIZE,
+                page=page,
+            )
+            for issue in issues:
+                if "pull_request" not in issue and marker in (issue.get("body") or ""):
+                    return issue
+            if len(issues) < PAGE_SIZE:
+                break
+        return None
 
     def fetch_since(self, when: datetime | None) -> list[StandardItem]:
         """Issues of the watched repositories updated since ``when`` (GitHub's ``labels`` filter ANDs: not used)."""

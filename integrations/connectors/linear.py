@@ -38,6 +38,16 @@ ISSUES_QUERY = (
     f" nodes {{ {ISSUE_FIELDS} }} pageInfo {{ hasNextPage endCursor }} }} }}"
 )
 
+# Creating an issue with an id of our own choosing (IssueCreateInput.id, a UUID) makes the create idempotent: Linear
+# refuses a second issue with the same id, and ``issues(filter: {id: {eq}})`` finds the first one.
+ISSUE_BY_ID_QUERY = (
+    "query IssueById($id: ID!) { issues(first: 1, filter: {id: {eq: $id}}) { nodes { id identifier url } } }"
+)
+ISSUE_CREATE_MUTATION = (
+    "mutation IssueCreate($input: IssueCreateInput!) {"
+    " issueCreate(input: $input) { success issue { id identifier url } } }"
+)
+
 
 def label_names(issue: dict) -> set[str]:
     """An issue's label names, lower-case, from the API's ``labels.nodes`` or a webhook's ``labels`` list."""
@@ -62,6 +72,24 @@ class LinearConnector(Connector):
 
     def authenticate(self) -> None:
         self.graphql("query { viewer { id } }")
+
+    def find_issue(self, issue_id: str) -> dict | None:
+        """The issue with this id (``{id, identifier, url}``), or None."""
+        nodes = (self.graphql(ISSUE_BY_ID_QUERY, id=issue_id).get("issues") or {}).get("nodes") or []
+        return nodes[0] if nodes else None
+
+    def create_issue(self, *, team_id: str, title: str, description: str, issue_id: str) -> dict:
+        """A new issue in ``team_id`` with the id ``issue_id`` (a UUID); its ``{id, identifier, url}``."""
+        answer = (
+            self.graphql(
+                ISSUE_CREATE_MUTATION,
+                input={"id": issue_id, "teamId": team_id, "title": title, "description": description},
+            ).get("issueCreate")
+            or {}
+        )
+        if not answer.get("success") or not (answer.get("issue") or {}).get("identifier"):
+            raise ConnectorError("Linear: issueCreate did not succeed")
+        return answer["issue"]
 
     def fetch_since(self, when: datetime | None) -> list[StandardItem]:
         items, after = [], None
