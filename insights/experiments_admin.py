@@ -132,7 +132,7 @@ class ExperimentAdmin(HubModelAdmin):
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = [
-            (None, {"fields": ["key", "name", "hypothesis", "kind", "status_pill", "start_at"]}),
+            (None, {"fields": ["key", "name", "hypothesis", "status_pill", "start_at"]}),
             ("Design", {"fields": DESIGN_FIELDS[1:]}),
         ]
         if obj is not None and obj.status != ExperimentStatus.DRAFT:
