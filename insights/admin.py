@@ -434,4 +434,5 @@ from insights import (  # noqa: E402, F401 (register admins)
     journeys_admin,
     kpi_admin,
     retrospectives_admin,
+    technical_admin,
 )

@@ -9,7 +9,7 @@ from insights import technical_correlation
 __all__ = ["refresh_technical_correlations"]
 
 
-@shared_task(ignore_result=True, expires=6 * 3600)
+@shared_task(name="insights.tasks.refresh_technical_correlations", ignore_result=True, expires=6 * 3600)
 def refresh_technical_correlations() -> int:
     """Periodic (daily): the weekly series, their Spearman correlations and the rising-errors list, precomputed into
     the figure "technical:correlations"; returns the correlation rows written."""
