@@ -6,7 +6,8 @@ What the page shows: the survey's questions and, at most, the invited customer's
 (404, or 410 for expired and answered) that names nobody. Answers are posted as a normal form with Django's CSRF
 token (a hidden field and a cookie: no script needed). Posts are throttled per client address (``POST_LIMIT`` per
 ``POST_WINDOW`` seconds, counted in the shared cache; with the cache down they are let through). Responses are never
-cached and send no Referer (the link is the key).
+cached and send no Referer to other sites (the link is the key); the same site gets it, or a browser would
+send ``Origin: null`` with the form and Django's CSRF check would refuse the answers.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ def _message(request: HttpRequest, texts: tuple[str, str], *, status: int) -> Ht
 
 
 def _headers(response: HttpResponse) -> HttpResponse:
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"  # never the link to another site; "no-referrer" nulls Origin
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 

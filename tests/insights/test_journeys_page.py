@@ -59,7 +59,7 @@ def test_given_a_sent_invitation_when_opened_then_the_survey_shows_its_company_o
     assert "How likely are you to recommend us?" in html
     assert 'name="csrfmiddlewaretoken"' in html and "<script" not in html and "/admin/" not in html
     assert 'name="viewport"' in html
-    assert first["Referrer-Policy"] == "no-referrer" and "no-cache" in first["Cache-Control"]
+    assert first["Referrer-Policy"] == "same-origin" and "no-cache" in first["Cache-Control"]
     assert opened is not None
     assert SurveyInvitation.objects.get(pk=invitation.pk).opened_at == opened  # once
 
