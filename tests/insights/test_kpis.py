@@ -270,3 +270,20 @@ def test_given_roles_when_they_open_the_page_then_product_ops_may_and_sales_may_
     assert allowed.status_code == 200
     assert refused.status_code == 403
     assert reverse("admin:insights_kpis") == URL
+
+
+def test_given_demo_accounts_when_the_kpi_demo_loads_twice_then_events_once_and_persona_figures_with_values():
+    from demo.kpis import load_kpi_events
+
+    for n in range(60):
+        make_customer(name=f"Demo {n}")
+
+    first = load_kpi_events()
+    second = load_kpi_events()
+
+    assert first["created"] > 500 and second["created"] == 0 and second["duplicates"] == first["created"]
+    comparison = DashboardFigure.objects.get(key="kpi:90:personas").data
+    assert sorted(comparison["personas"]) == ["agency", "network", "solo_podcaster"]
+    users = by_key("kpi:90:users")
+    for key in ("task_completion", "feature_reuse", "time_to_value", "report_accuracy", "renewal_success"):
+        assert users[key]["value"] is not None, users[key]
