@@ -11,8 +11,11 @@ and any refused request.
 
 **The data**: needs only accounts, not the 1M feedback rows: ``BENCH_EVENTS_CUSTOMERS`` (1,000) bench accounts
 (CRM ids ``bench-ev-…``) are made when missing and kept. The bench's events (ids ``bench-ev-…``) are deleted before
-and after (bench data: a plain delete). Run alone, ``python -m bench.events`` uses its own embedded servers in
-``.data/bench-events`` (never the 1M bench database) and stops them afterwards if it started them.
+and after (bench data: a plain delete). ``BENCH_EVENTS_EXISTING`` (0) events of other ids (``bench-bg-…``) are there
+first, made in SQL when missing and kept across runs, so the intake is measured against a table of that size (its
+unique index and the B-trees a new row enters grow with it). Run alone, ``python -m bench.events`` uses its own
+embedded servers in ``.data/bench-events`` (never the 1M bench database) and stops them afterwards if it started
+them.
 """
 
 from __future__ import annotations
@@ -67,6 +70,41 @@ def ensure_customers(count: int) -> list[tuple[int, str, str]]:
     return list(
         Customer.objects.filter(crm_id__startswith=PREFIX).order_by("id").values_list("id", "crm_id", "domain")[:count]
     )
+
+
+FILL_SQL = """
+INSERT INTO insights_productevent (event_id, name, customer_id, contact, persona, occurred_at, properties)
+SELECT %(prefix)s || g, (%(names)s::text[])[1 + g %% %(n_names)s], (%(customers)s::bigint[])[1 + g %% %(n_customers)s],
+       'user' || (g %% 5000) || '@bench.example', (%(personas)s::text[])[1 + g %% %(n_personas)s],
+       now() - make_interval(secs => (g * 97) %% (30 * 86400)), jsonb_build_object('plan', 'pro', 'n', g)
+  FROM generate_series(%(start)s, %(stop)s - 1) AS g
+"""
+BACKGROUND = "bench-bg-"
+
+
+def ensure_existing(count: int, customers: list[tuple[int, str, str]]) -> int:
+    """At least ``count`` background events (ids ``bench-bg-<n>``), added in SQL in chunks; the table's size."""
+    from django.db import connection
+
+    from insights.models import ProductEvent
+
+    have = ProductEvent.objects.filter(event_id__startswith=BACKGROUND).count()
+    if have < count:
+        print(f"  adding {count - have:,} background events (kept for the next run)…", flush=True)
+        params = {
+            "prefix": BACKGROUND,
+            "names": NAMES,
+            "n_names": len(NAMES),
+            "customers": [pk for pk, _, _ in customers],
+            "n_customers": len(customers),
+            "personas": PERSONAS,
+            "n_personas": len(PERSONAS),
+        }
+        with connection.cursor() as cursor:
+            for start in range(have, count, 200_000):  # ids continue from what is there (a count, not a max: kept)
+                cursor.execute(FILL_SQL, {**params, "start": start, "stop": min(count, start + 200_000)})
+            cursor.execute("VACUUM ANALYZE insights_productevent")
+    return ProductEvent.objects.count()
 
 
 def bodies(count: int, customers: list[tuple[int, str, str]]) -> list[bytes]:
@@ -144,6 +182,7 @@ def run() -> None:
     customers = ensure_customers(int(os.environ.get("BENCH_EVENTS_CUSTOMERS", 1_000)))
     mine = ProductEvent.objects.filter(event_id__startswith=PREFIX)
     mine.delete()
+    table = ensure_existing(int(os.environ.get("BENCH_EVENTS_EXISTING", 0)), customers)
     new = create_token(name="bench events", owner=data.superuser(), scopes=["ingest"])
     payloads = bodies(count, customers)
     port = free_port()
@@ -152,7 +191,8 @@ def run() -> None:
         sent = count * BATCH
         print(
             f"\nProduct events intake: POST /api/events/, gunicorn with {workers} workers; {count} batches of "
-            f"{BATCH:,} from {clients} clients, each batch sent twice; {len(customers):,} accounts."
+            f"{BATCH:,} from {clients} clients, each batch sent twice; {len(customers):,} accounts; "
+            f"{table:,} events in the table before."
         )
         first, first_counts, errors = post_all(port, new.key, payloads, clients)
         stored_once = mine.count()
@@ -166,8 +206,8 @@ def run() -> None:
             )
         idempotent = stored_once == stored == sent and again_counts["duplicate"] == sent
         print(
-            f"  rows: {stored_once:,} after the first delivery, {stored:,} after the second, for {sent:,} events "
-            f"({'idempotent' if idempotent else 'NOT idempotent'})"
+            f"  rows: {stored_once:,} after the first delivery, {stored:,} after the second, for {sent:,} events: "
+            f"re-sending added {stored - stored_once:,} rows ({'idempotent' if idempotent else 'NOT idempotent'})"
         )
         for error in (errors + errors_again)[:5]:
             print(f"    refused: {error}")
