@@ -222,7 +222,7 @@ def test_a_draft_page_has_no_result_and_a_started_one_keeps_its_variants_read_on
     assert 'name="variants-0-share"' not in page and 'name="metrics"' not in page
 
 
-# --- The page's buttons ------------------------------------------------------------------------------------------------
+# --- The page's buttons ----------------------------------------------------------------------------------------------
 
 BUTTONS = ("start_one", "stop_one", "conclude_one")
 
