@@ -15,8 +15,6 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, QuerySet
-from django.http import HttpRequest, HttpResponseRedirect
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from unfold.decorators import display
@@ -241,9 +239,10 @@ def _figures_row(label: str, figures: dict) -> str:
 
 @admin.register(JourneySettings)
 class JourneySettingsAdmin(HubModelAdmin):
-    """The single settings row: edited, never added or deleted; the list opens it."""
+    """The single settings row (created by migration 0009): edited, never added or deleted."""
 
     fields = ["cooldown_days", "link_valid_days"]
+    list_display = ["__str__", "cooldown_days", "link_valid_days"]
     offers_saved_views = False
 
     def has_add_permission(self, request) -> bool:
@@ -251,10 +250,6 @@ class JourneySettingsAdmin(HubModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
-
-    def changelist_view(self, request: HttpRequest, extra_context=None):
-        row = journeys.journey_settings()
-        return HttpResponseRedirect(reverse("admin:insights_journeysettings_change", args=[row.pk]))
 
 
 @admin.register(SurveyInvitation)
