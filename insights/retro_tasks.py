@@ -12,14 +12,14 @@ from insights import retrospectives
 __all__ = ["write_due_retrospective", "write_retrospective_window"]
 
 
-@shared_task(ignore_result=True, expires=6 * 3600)
+@shared_task(name="insights.tasks.write_due_retrospective", ignore_result=True, expires=6 * 3600)
 def write_due_retrospective() -> int | None:
     """Periodic (daily): the retrospective of the sprint window that has just ended, when it has none yet; its id."""
     result = retrospectives.write_due_retrospective()
     return result.retrospective.pk if result else None
 
 
-@shared_task(ignore_result=True, expires=3600)
+@shared_task(name="insights.tasks.write_retrospective_window", ignore_result=True, expires=3600)
 def write_retrospective_window(*, kind: str, start: str, end: str, user_id: int | None = None) -> int:
     """A person's "Write retrospective" for a window (ISO datetimes), off the request; the retrospective's id."""
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None

@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -128,7 +129,10 @@ def _finding(key, kind, impact, finding, recommendation, evidence, backlog_title
 
 
 def _fmt(value) -> str:
-    return "—" if value is None else f"{value:+.2f}"
+    """+0.13 (half up, as the templates' ``floatformat`` rounds: one figure reads the same everywhere)."""
+    if value is None:
+        return "—"
+    return f"{Decimal(str(value)).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):+}"
 
 
 def launch_findings(effect: dict) -> list[dict]:
@@ -177,8 +181,8 @@ def launch_findings(effect: dict) -> list[dict]:
             "failed",
             "high" if fell else "medium",
             f"Sentiment on “{effect['theme']}” {verdict} after {name}: {figures}; {interval}.",
-            f"Read the negative feedback since {effect['launch']} and check it solved the theme's problem "
-            "statement; plan the follow-up fix or tell customers what is still coming.",
+            f"Read the negative feedback on “{effect['theme']}” since {effect['launch']} and check the launch solved "
+            "the theme's problem statement; plan the follow-up fix or tell customers what is still coming.",
             evidence,
             f"Follow up {effect['launch']}: sentiment on {effect['theme']} {verdict}",
         )
@@ -196,8 +200,11 @@ def escalation_findings(facts: dict) -> list[dict]:
             "escalations:open",
             "failed",
             "high" if severe else "medium",
-            f"{found['open_at_end']} of the {found['raised']} escalations raised in the window were still open at its "
-            "end" + (" (high or critical among them)" if severe else "") + ".",
+            f"{found['open_at_end']} of the {found['raised']} escalations raised in the window "
+            + ("was" if found["open_at_end"] == 1 else "were")
+            + " still open at its end"
+            + (" (high or critical among them)" if severe else "")
+            + ".",
             "Give each open escalation an owner and a date; resolve or explain it before the next retrospective.",
             {
                 "escalations": [row["id"] for row in rows],
@@ -295,6 +302,7 @@ def render_offline(*, facts: dict, insights: list[dict]) -> str:
         "effects": facts["launch_effects"][:8],
         "worked": [row for row in insights if row["kind"] == "worked"],
         "failed": [row for row in insights if row["kind"] == "failed"],
+        "next": list(dict.fromkeys(row["recommendation"] for row in insights if row["kind"] == "failed")),
     }
     return tidy(render_to_string("insights/retrospective.md", context))
 

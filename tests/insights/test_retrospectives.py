@@ -11,6 +11,7 @@ from io import StringIO
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
+from django_celery_beat.models import PeriodicTask
 from scipy import stats as sps
 
 from insights import retro_facts, retrospectives
@@ -19,6 +20,7 @@ from insights.models import RetroBacklogItem, Retrospective
 from insights.retrospectives import launch_findings
 from tests.factories import make_feedback
 from tests.insights.retro_data import NOW, WINDOW, noon, sprint
+from tests.insights.test_escalations_concurrency import in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -321,3 +323,23 @@ def test_given_bad_dates_then_the_command_says_what_is_wrong(args, message):
     with pytest.raises(CommandError, match=message.replace("(", r"\(").replace(")", r"\)")):
         call_command("write_retrospective", *args, stdout=StringIO())
     assert Retrospective.objects.count() == 0
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_given_two_writers_of_one_window_at_once_then_there_is_one_retrospective():
+    sprint()
+
+    results = in_threads(2, write)
+
+    assert sorted(result.outcome for result in results) == [retrospectives.CREATED, retrospectives.REFRESHED], results
+    assert Retrospective.objects.count() == 1
+    assert len({result.retrospective.pk for result in results}) == 1
+    assert RetroBacklogItem.objects.count() == 2
+
+
+def test_given_a_fresh_install_then_the_daily_schedule_writes_the_ended_sprint_with_an_expiry():
+    task = PeriodicTask.objects.get(task="insights.tasks.write_due_retrospective")
+
+    assert task.enabled and task.crontab is not None and task.crontab.hour == "6"
+    assert 0 < task.expire_seconds <= 24 * 3600
