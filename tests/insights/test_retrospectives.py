@@ -5,12 +5,14 @@ schedule and the management command. The data: ``tests.insights.retro_data`` (it
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from io import StringIO
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django_celery_beat.models import PeriodicTask
 from scipy import stats as sps
 
@@ -18,7 +20,7 @@ from insights import retro_facts, retrospectives
 from insights.choices import BacklogStatus, RetroKind, RetroStatus
 from insights.models import RetroBacklogItem, Retrospective
 from insights.retrospectives import launch_findings
-from tests.factories import make_feedback
+from tests.factories import make_feedback, make_launch, make_theme
 from tests.insights.retro_data import NOW, WINDOW, noon, sprint
 from tests.insights.test_escalations_concurrency import in_threads
 
@@ -343,3 +345,27 @@ def test_given_a_fresh_install_then_the_daily_schedule_writes_the_ended_sprint_w
 
     assert task.enabled and task.crontab is not None and task.crontab.hour == "6"
     assert 0 < task.expire_seconds <= 24 * 3600
+
+
+def test_given_more_launches_and_themes_then_reading_the_facts_takes_no_more_queries():
+    sprint()
+    with CaptureQueriesContext(connection) as one:
+        retro_facts.read_facts(WINDOW, now=NOW)
+    for n in range(3):
+        theme = make_theme(name=f"More {n}")
+        make_launch(
+            name=f"More {n}",
+            status="shipped",
+            shipped_on=date(2026, 1, 8 + n),
+            target_date=date(2026, 1, 8 + n),
+            themes=[theme],
+        )
+        make_feedback(received_at=noon(date(2026, 1, 9)), sentiment_score=0.1).themes.add(theme)
+
+    with CaptureQueriesContext(connection) as four:
+        facts = retro_facts.read_facts(WINDOW, now=NOW)
+
+    assert len(facts["launch_effects"]) == 4
+    assert len(facts["growing_themes"]) == 1
+    # 17, and 3 for the one experiment concluded (itself, its variants, its exposures; no metric: too few subjects)
+    assert len(four) == len(one) == 17 + 3, [query["sql"][:80] for query in four]
