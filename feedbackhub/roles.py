@@ -41,6 +41,14 @@ ROLE_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
             "productevent": ("view", "add"),
             "experiment": ("view", "add", "change"),
             "variant": ("view", "add", "change"),
+            "shadowobservation": ("view", "add"),
+            "journeysurvey": ("view", "add", "change"),
+            "journeysettings": ("view", "change"),
+            "surveyinvitation": ("view",),
+            "dashboardfigure": ("view",),  # the KPI dashboard
+            "retrospective": ("view", "add", "change"),
+            "retrobacklogitem": ("view", "change"),
+            "technicalsample": ("view", "add"),
         },
     },
     SALES_CS: {
@@ -51,13 +59,23 @@ ROLE_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
         # the admins scope the rows).
         "launches": {"launch": ("view",), "checklistitem": ("view",), "customerupdate": ("view", "change")},
         "notifications": {"digest": ("view",)},
-        "insights": {"escalation": ("view", "change"), "surveyresponse": ("view",)},
+        "insights": {
+            "escalation": ("view", "change"),
+            "surveyresponse": ("view",),
+            "technicalsample": ("view",),  # their accounts' rows and the all-customer ones (the admin scopes them)
+        },
     },
     ENGINEERING: {
         "customers": {"customer": ("view",)},
         "feedback": {"feedbackitem": ("view",), "bugreport": ("view",)},
         "themes": {"theme": ("view",), "themeverification": ("view",)},
         "launches": {"launch": ("view",), "checklistitem": ("view", "change")},
+        # technical metrics arrive from engineering's monitoring; retrospectives' backlog items land in their tracker
+        "insights": {
+            "technicalsample": ("view", "add"),
+            "retrospective": ("view",),
+            "retrobacklogitem": ("view",),
+        },
     },
     LAUNCH_OWNERS: {
         "themes": {"theme": ("view",)},
@@ -74,7 +92,16 @@ ROLE_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
         "themes": {"theme": ("view",), "themeverification": ("view",), "leadershiptheme": ("view",)},
         "launches": {"launch": ("view",), "checklistitem": ("view",), "customerupdate": ("view",)},
         "notifications": {"digest": ("view",)},
-        "insights": {"escalation": ("view",), "surveyresponse": ("view",), "experiment": ("view",)},
+        "insights": {
+            "escalation": ("view",),
+            "surveyresponse": ("view",),
+            "experiment": ("view",),
+            "dashboardfigure": ("view",),  # the KPI dashboard
+            "journeysurvey": ("view",),
+            "retrospective": ("view",),
+            "retrobacklogitem": ("view",),
+            "technicalsample": ("view",),
+        },
     },
 }
 ROLES = tuple(ROLE_PERMISSIONS)

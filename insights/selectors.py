@@ -87,10 +87,12 @@ def change_page(model: str, pk: int) -> str:
 
 
 def figures() -> dict[str, Figure]:
-    """Every stored figure by key (one query)."""
+    """Every figure of the home dashboard by key (one query): not the KPI dashboard's (``kpi:``) nor the technical
+    metrics page's (``technical:``), which their own pages read."""
+    rows = DashboardFigure.objects.exclude(key__startswith="kpi:").exclude(key__startswith="technical:")
     return {
         row.key: Figure(key=row.key, data=row.data, sample_size=row.sample_size, computed_at=row.computed_at)
-        for row in DashboardFigure.objects.all()
+        for row in rows
     }
 
 

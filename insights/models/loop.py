@@ -261,6 +261,9 @@ class Experiment(models.Model):
         default=100, help_text="No result is shown before every variant has this many exposed subjects."
     )
     correction = models.CharField(max_length=4, choices=Correction.choices, default=Correction.HOLM)
+    ended_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it was stopped or concluded (set by insights.experiments)."
+    )
     created_at = models.DateTimeField(db_default=Now())
 
     class Meta:

@@ -58,6 +58,9 @@ class RetroBacklogItem(models.Model):
     external_key = models.CharField(max_length=100, blank=True, default="")
     external_url = models.URLField(blank=True, default="")
     last_error = models.TextField(blank=True, default="")
+    push_attempted_at = models.DateTimeField(
+        null=True, blank=True, help_text="The last push whose outcome is unknown (a timeout, a 5xx): looked up first."
+    )
     pushed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
