@@ -17,6 +17,10 @@ triage`` (backfills). A person's changes to these fields are theirs from then on
 - Outcomes: ``applied`` (values written, except fields in ``human_fields``), ``shadow`` (``TRIAGE_SHADOW_MODE``:
   nothing written but ``triaged_at``), ``needs_review`` (the provider cannot read the text well: only the
   detected language is written; the item shows up in the admin's "Needs a person" list).
+
+``compute_triage`` is the computing half on its own (vectors, request, provider call, checked record with its
+priority), writing nothing: the batch above applies and stores what it returns; ``insights.shadow`` compares what
+another provider would conclude with what the live one did.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -65,6 +69,50 @@ class TriageRun:
     @property
     def triaged(self) -> int:
         return self.applied + self.shadow + self.needs_review
+
+
+@dataclass(frozen=True)
+class ComputedTriage:
+    """What a provider concludes about one item, nothing applied or stored.
+
+    ``result``: the provider's answer as it came. ``record``: the unsaved ``TriageRecord`` it becomes (values checked
+    against the taxonomy, seed 002's priority from the severity the item will carry), with no outcome and no applied
+    fields yet. ``new_vector``: the unsaved embedding row computed for the call when the item had no current vector
+    in the active space (None when a stored one was used); storing it is the caller's choice.
+    """
+
+    item: FeedbackItem
+    result: TriageResult
+    record: TriageRecord
+    new_vector: FeedbackEmbedding | None = None
+
+
+def compute_triage(items: Sequence[FeedbackItem], *, provider) -> list[ComputedTriage]:
+    """``provider``'s triage of ``items``, in their order, writing nothing (no item field, no ``TriageRecord``, no
+    vector, no ``triaged_at``).
+
+    ``items`` come with their customer (``select_related("customer")``; ``raw_payload`` may be deferred). One read of
+    the stored vectors, one ``provider.embed`` call for the items without a current one, one read of the themes the
+    prompt names, one ``provider.triage`` call. ``provider`` is used as given: ``triage_items`` loads the active
+    classifier into it first (``use_active_classifier``); a shadow provider keeps the version it was given.
+    """
+    items = list(items)
+    if not items:
+        return []
+    space = active_embedding_space(provider=provider)
+    vectors, new_vectors = _vectors(items, space=space, provider=provider)
+    themes = _theme_context()
+    results = provider.triage([_request(item, themes) for item in items], vectors=[vectors[item.pk] for item in items])
+    new_by_item = {row.feedback_id: row for row in new_vectors}
+    return [
+        ComputedTriage(
+            item=item,
+            result=result,
+            record=_record(item=item, customer=item.customer, result=result, provider=provider),
+            new_vector=new_by_item.get(item.pk),
+        )
+        for item, result in zip(items, results, strict=True)
+    ]
 
 
 def triage_items(*, item_ids: Iterable[int], force: bool = False, provider=None) -> TriageRun:
@@ -123,12 +171,9 @@ def _triage_batch(ids: list[int], *, force: bool, provider, run: TriageRun) -> N
         items = [item for item in items if item.triaged_at is None]
     if not items:
         return
-    space = active_embedding_space(provider=provider)
-    vectors, new_vectors = _vectors(items, space=space, provider=provider)
+    computed = compute_triage(items, provider=provider)
+    new_vectors = [one.new_vector for one in computed if one.new_vector is not None]
     run.embedded += len(new_vectors)
-    themes = _theme_context()
-    requests = [_request(item, themes) for item in items]
-    results = provider.triage(requests, vectors=[vectors[item.pk] for item in items])
     # What triage wrote before (a forced run, or a text changed since): its values are triage's, not the source's.
     ai_set = _fields_set_by_triage([item.pk for item in items])
     shadow = bool(settings.TRIAGE_SHADOW_MODE)
@@ -148,12 +193,15 @@ def _triage_batch(ids: list[int], *, force: bool, provider, run: TriageRun) -> N
             .only("pk", "human_fields", *ITEM_UPDATE_FIELDS)
         }
         records, changed = [], []
-        for item, result in zip(items, results, strict=True):
+        for one in computed:
+            item, result, record = one.item, one.result, one.record
             current = locked.get(item.pk)
             if current is None or (not force and current.triaged_at is not None):
                 run.skipped += 1  # deleted meanwhile, or another delivery of the same message got here first
                 continue
-            record = _record(item=current, customer=item.customer, result=result, provider=provider)
+            if _person_severity(current) != _person_severity(item):
+                # A person set the severity while the provider worked: the priority follows theirs.
+                record = _record(item=current, customer=item.customer, result=result, provider=provider)
             record.outcome = (
                 TriageRecord.Outcome.SHADOW
                 if shadow
@@ -281,7 +329,7 @@ def _record(*, item: FeedbackItem, customer, result: TriageResult, provider) -> 
         values[name] = value
     score = max(-1.0, min(1.0, float(result.sentiment_score)))
     # The priority follows the severity the item will carry: a person's, when they set one.
-    severity = item.severity if "severity" in item.human_fields and item.severity else values["severity"]
+    severity = _person_severity(item) or values["severity"]
     priority = priority_for(severity=severity, customer=customer, churn_signal=bool(result.churn_signal))
     record = TriageRecord(
         feedback_id=item.pk,
@@ -303,6 +351,11 @@ def _record(*, item: FeedbackItem, customer, result: TriageResult, provider) -> 
     )
     apply_sentiment(item=record, score=score)  # the label follows the score, as on items
     return record
+
+
+def _person_severity(item: FeedbackItem) -> str:
+    """The severity a person set on ``item`` ("" when triage's is to be used)."""
+    return item.severity if "severity" in item.human_fields and item.severity else ""
 
 
 def _apply(item: FeedbackItem, record: TriageRecord, *, ai_set: set[str]) -> list[str]:

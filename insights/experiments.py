@@ -3,7 +3,8 @@
 **Writes.** Every door (admin form and inline, API, demo) goes through ``create_experiment``, ``validate_metrics``,
 ``validate_variants`` and ``start_experiment`` / ``stop_experiment`` / ``conclude_experiment``: a running experiment
 has ≥ 2 variants whose shares sum to 100 with exactly one control, and at least one success metric; a fixed-horizon
-one has a planned end (else "no peeking" has no meaning).
+one has a planned end (else "no peeking" has no meaning). ``ended_at`` records when it stopped collecting: the first
+of stop and conclude (a stopped experiment concluded later keeps its stop time), set in the status's own UPDATE.
 
 **Assignment** is a pure function of the experiment key and the subject: sha256("<key>:<subject>"), its first 8
 bytes as a number in [0, 1), placed on the variants' cumulative shares (control first, then by key). Nothing is
@@ -36,6 +37,8 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from insights import stats
@@ -207,21 +210,26 @@ def start_experiment(*, experiment: Experiment, now: datetime | None = None) -> 
     return experiment
 
 
-def stop_experiment(*, experiment: Experiment) -> Experiment:
-    """Running → stopped: products show everyone the control; the analysis keeps its window."""
-    return _move(experiment, {ExperimentStatus.RUNNING}, ExperimentStatus.STOPPED)
+def stop_experiment(*, experiment: Experiment, now: datetime | None = None) -> Experiment:
+    """Running → stopped: products show everyone the control; the analysis keeps its window. ``ended_at`` = now."""
+    return _move(experiment, {ExperimentStatus.RUNNING}, ExperimentStatus.STOPPED, now=now)
 
 
-def conclude_experiment(*, experiment: Experiment) -> Experiment:
-    """Running or stopped → concluded (the decision is taken; the record stays for retrospectives)."""
-    return _move(experiment, {ExperimentStatus.RUNNING, ExperimentStatus.STOPPED}, ExperimentStatus.CONCLUDED)
+def conclude_experiment(*, experiment: Experiment, now: datetime | None = None) -> Experiment:
+    """Running or stopped → concluded (the decision is taken; the record stays for retrospectives). ``ended_at`` is
+    when it stopped collecting: now when concluded while running, the stop's time when it was stopped first."""
+    return _move(experiment, {ExperimentStatus.RUNNING, ExperimentStatus.STOPPED}, ExperimentStatus.CONCLUDED, now=now)
 
 
-def _move(experiment: Experiment, sources: set[str], target: str) -> Experiment:
-    changed = Experiment.objects.filter(pk=experiment.pk, status__in=sources).update(status=target)
+def _move(experiment: Experiment, sources: set[str], target: str, *, now: datetime | None) -> Experiment:
+    """One guarded UPDATE: the status moves only from ``sources`` (two clicks at once: one wins, the other is told),
+    and ``ended_at`` is set by the first of stop and conclude, never moved by the second."""
+    changed = Experiment.objects.filter(pk=experiment.pk, status__in=sources).update(
+        status=target, ended_at=Coalesce(F("ended_at"), Value(now or timezone.now()))
+    )
     if not changed:
         raise ValidationError(f"This experiment cannot become {target}: it is {experiment.status}.")
-    experiment.refresh_from_db(fields=["status"])
+    experiment.refresh_from_db(fields=["status", "ended_at"])
     return experiment
 
 

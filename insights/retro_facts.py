@@ -14,7 +14,8 @@ window holds, plus 3 + metrics per experiment concluded in it):
 - escalations raised (``opened_at`` in the window) and resolved (``resolved_at`` in it), those raised still open at
   the window's end, by severity, and the median hours to resolve;
 - survey answers in the window: NPS and CSAT with their n (``insights.surveys.figures``), and the window before;
-- experiments concluded whose planned end (else start) falls in the window, each analysed (``insights.experiments``);
+- experiments concluded that ended in the window (``ended_at``; older rows without it: planned end, else start), each
+  analysed (``insights.experiments``);
 - themes still open with no launch whose volume grew against the window before (a conditional binomial test of the
   two counts: under an unchanged rate the window's share of both is ½), for the insights.
 
@@ -30,6 +31,7 @@ from datetime import datetime, time, timedelta
 
 from django.db import connection
 from django.db.models import Avg, Count, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from scipy import stats as sps
 
@@ -360,18 +362,18 @@ def survey_figures(window: Window) -> dict:
 
 
 def experiments_concluded(window: Window, *, now: datetime) -> list[dict]:
-    """Experiments concluded whose planned end (else start) is in the window, with their analysis summarised.
+    """Experiments concluded that ended in the window, with their analysis summarised, earliest end first.
 
-    The experiment has no "concluded at" time: its planned end stands for it (a fixed-horizon experiment cannot be
-    decided earlier)."""
+    An experiment ends when it stops collecting (``ended_at``: the first of stop and conclude, set by
+    ``insights.experiments``). Rows concluded before that field existed have none: their planned end stands for it,
+    else their start."""
+    ended = Coalesce("ended_at", "planned_end_at", "start_at")
     concluded = (
         Experiment.objects.filter(status=ExperimentStatus.CONCLUDED)
-        .filter(
-            Q(planned_end_at__gte=window.start, planned_end_at__lt=window.end)
-            | Q(planned_end_at__isnull=True, start_at__gte=window.start, start_at__lt=window.end)
-        )
+        .alias(ended=ended)
+        .filter(ended__gte=window.start, ended__lt=window.end)
         .prefetch_related("variants")
-        .order_by("planned_end_at", "id")
+        .order_by("ended", "id")
     )
     found = []
     for experiment in concluded:

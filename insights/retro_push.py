@@ -16,9 +16,10 @@ Once, even under retries and two clicks at once:
   created or updated since the retrospective was written (the issues list, not the search index: it is current);
   one found is adopted, not created again;
 - a failure is recorded (status failed, ``last_error``) and retryable. A timeout, a dropped connection or a 5xx
-  leaves the outcome unknown — the tracker may have created the issue — so it is marked so, and a retry within
-  ``UNKNOWN_OUTCOME_WAIT`` is refused (the tracker may still be processing the first request); after it, the lookup
-  above runs first.
+  leaves the outcome unknown — the tracker may have created the issue — so its time is kept in
+  ``push_attempted_at`` (cleared once pushed; a later refusal such as a 401 leaves it), and a retry within
+  ``UNKNOWN_OUTCOME_WAIT`` of it is refused (the tracker may still be processing the first request); after it, the
+  lookup above runs first.
 
 The window that remains, honestly: on GitHub, a create request still being processed more than
 ``UNKNOWN_OUTCOME_WAIT`` after it timed out, or an issue whose marker was edited out of its body, or one that has
@@ -29,7 +30,6 @@ would open a second issue. On Linear none of these: the id is the key, and a sec
 from __future__ import annotations
 
 import logging
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -47,8 +47,7 @@ logger = logging.getLogger(__name__)
 
 UNKNOWN_OUTCOME_WAIT = timedelta(minutes=2)
 PUSH_TIMEOUT_S = 15.0
-UNKNOWN = "outcome unknown since"
-UNKNOWN_PATTERN = re.compile(rf"^{UNKNOWN} (\S+):")
+UNKNOWN = "Outcome unknown (the tracker may have created the issue; it is looked up before any retry)"
 GITHUB_LABELS = ["retrospective"]
 PUSHED, FOUND, ALREADY, DRY_RUN, FAILED, WAIT = "pushed", "found", "already pushed", "dry run", "failed", "wait"
 
@@ -74,12 +73,6 @@ def issue_uuid(item: RetroBacklogItem) -> str:
 
 def marker(item: RetroBacklogItem) -> str:
     return f"<!-- feedbackhub:retro-item:{issue_uuid(item)} -->"
-
-
-def unknown_since(last_error: str) -> datetime | None:
-    """When a push of unknown outcome happened (from ``last_error``), or None."""
-    match = UNKNOWN_PATTERN.match(last_error or "")
-    return datetime.fromisoformat(match.group(1)) if match else None
 
 
 def _connector(source: str):
@@ -127,21 +120,24 @@ def push_backlog_item(item: RetroBacklogItem, *, user, now: datetime | None = No
         item = RetroBacklogItem.objects.select_for_update().select_related("retrospective").get(pk=item.pk)
         if item.external_key:
             return PushResult(item, ALREADY)
-        since = unknown_since(item.last_error)
-        if since is not None and now < since + UNKNOWN_OUTCOME_WAIT:
+        if item.push_attempted_at is not None and now < item.push_attempted_at + UNKNOWN_OUTCOME_WAIT:
             return PushResult(item, WAIT)
         try:
             key, url, outcome = PUSHERS[item.tracker](item)
         except (ConnectorError, NotConfigured) as exc:
             unknown = isinstance(exc, ConnectorError) and (exc.status is None or exc.status >= 500)
             item.status = BacklogStatus.FAILED
-            item.last_error = (f"{UNKNOWN} {now.isoformat()}: " if unknown else "") + str(exc)[:1000]
-            item.save(update_fields=["status", "last_error"])
+            item.last_error = (f"{UNKNOWN}: " if unknown else "") + str(exc)[:1000]
+            if unknown:
+                item.push_attempted_at = now
+            item.save(update_fields=["status", "last_error", "push_attempted_at"])
             logger.warning("Backlog item %s not pushed to %s: %s", item.pk, item.tracker, item.last_error)
             return PushResult(item, FAILED)
         item.external_key, item.external_url = key[:100], url[:200]
-        item.status, item.pushed_at, item.last_error = BacklogStatus.PUSHED, now, ""
-        item.save(update_fields=["external_key", "external_url", "status", "pushed_at", "last_error"])
+        item.status, item.pushed_at, item.last_error, item.push_attempted_at = BacklogStatus.PUSHED, now, "", None
+        item.save(
+            update_fields=["external_key", "external_url", "status", "pushed_at", "last_error", "push_attempted_at"]
+        )
     return PushResult(item, outcome)
 
 
@@ -153,7 +149,7 @@ def push_pending(retrospective: Retrospective, *, user) -> list[PushResult]:
 
 def wait_text(item: RetroBacklogItem) -> str:
     """Why a retry is refused for now, for people."""
-    since = unknown_since(item.last_error)
+    since = item.push_attempted_at
     until = timezone.localtime(since + UNKNOWN_OUTCOME_WAIT) if since else None
     return (
         f"the last push timed out and may have created the issue; retry after {until:%H:%M:%S} (the hub then looks "

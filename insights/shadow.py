@@ -12,10 +12,11 @@ the demo.
 (``offline`` or ``mistral``) and whose other variants name another provider (``mistral``, ``offline``, or
 ``offline--<classifier version>`` for a trained ``ClassifierVersion`` that is not active). ``shadow_triage_batch``
 takes the items the live provider triaged (an *applied* ``TriageRecord``) since the start that the variant has not
-seen yet, in bounded batches, runs the variant's provider on them with ``feedback.triage``'s own steps (the request,
-the vectors, the provider call, the record with seed 002's priority) and writes nothing but observations: no item
-field, no ``TriageRecord`` (a shadow record would become the item's latest triage, and a person's later correction
-would then not be logged as an override of the live one), no vector. The subject is ``feedback:<id>``.
+seen yet, in bounded batches, runs the variant's provider on them with ``feedback.triage.compute_triage`` (the live
+triage's own request, vectors, provider call and record with seed 002's priority) and writes nothing but
+observations: no item field, no ``TriageRecord`` (a shadow record would become the item's latest triage, and a
+person's later correction would then not be logged as an override of the live one), no vector. The subject is
+``feedback:<id>``. The schedule (migration 0014) runs ``insights.tasks.shadow_triage`` every 15 minutes.
 
 **Comparing** (``compare``): per variant and per field, the agreement rate with a 95 % Wilson interval and n, the
 five most frequent disagreements (live → shadow), and, for triage, against the people: on the items a person
@@ -41,7 +42,6 @@ from django.utils import timezone
 
 from feedback import triage
 from feedback.models import ClassifierVersion, FeedbackItem, TriageRecord
-from feedback.services import active_embedding_space
 from feedback.triage_quality import SHADOW_FIELDS
 from insights.choices import ExperimentKind, ExperimentStatus
 from insights.models import Experiment, ShadowObservation, Variant
@@ -54,6 +54,8 @@ MAX_SUBJECT = 200
 MAX_VALUES_CHARS = 4_000  # the JSON text of one side of an observation: field values, not payloads
 TOP_DISAGREEMENTS = 5
 HUMAN_FIELD = {"sentiment_label": "sentiment_score"}  # a person sets the score; the label follows it
+SCHEDULE_EVERY_SECONDS = 900  # the shadow task's schedule (migration 0014; editable in the admin)
+SCHEDULE_EXPIRE_SECONDS = 840  # a run not started within 14 minutes is dropped: the next one does the work
 
 
 # --- Recording -----------------------------------------------------------------------------------------------------
@@ -195,20 +197,10 @@ def triage_values(record: TriageRecord) -> dict:
 
 
 def shadow_triage(*, items: list[FeedbackItem], provider) -> dict[int, dict]:
-    """What ``provider`` would conclude about ``items`` (with ``feedback.triage``'s request, vectors, provider call and
-    record), by item id; nothing is written (new vectors are computed and dropped)."""
-    if not items:
-        return {}
-    space = active_embedding_space(provider=provider)
-    vectors, _unstored = triage._vectors(items, space=space, provider=provider)
-    themes = triage._theme_context()
-    results = provider.triage(
-        [triage._request(item, themes) for item in items], vectors=[vectors[item.pk] for item in items]
-    )
-    return {
-        item.pk: triage_values(triage._record(item=item, customer=item.customer, result=result, provider=provider))
-        for item, result in zip(items, results, strict=True)
-    }
+    """What ``provider`` would conclude about ``items`` (``feedback.triage.compute_triage``: the live triage's own
+    request, vectors, provider call and record), by item id; nothing is written (new vectors are computed and
+    dropped)."""
+    return {one.item.pk: triage_values(one.record) for one in triage.compute_triage(items, provider=provider)}
 
 
 def pending_live_records(*, experiment: Experiment, variant: Variant, limit: int) -> list[TriageRecord]:

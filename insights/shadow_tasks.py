@@ -3,6 +3,8 @@
 ``shadow_triage`` runs the shadow providers of the running triage shadow experiments on what the live provider
 triaged since their start: one bounded batch per variant (``insights.shadow.shadow_triage_batch``), then it queues
 itself again while items are waiting. Idempotent: an item a variant observed is never triaged again by it.
+Registered as ``insights.tasks.shadow_triage``; scheduled every 15 minutes (migration 0014), a run not started
+within 14 minutes dropped (the next one takes what it left).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from insights.models import Experiment
 __all__ = ["shadow_triage"]
 
 
-@shared_task(ignore_result=True, expires=3300)
+@shared_task(name="insights.tasks.shadow_triage", ignore_result=True, expires=shadow.SCHEDULE_EXPIRE_SECONDS)
 def shadow_triage(experiment_id: int | None = None) -> dict[str, dict[str, int]]:
     """One batch for ``experiment_id`` (or every running triage shadow experiment); requeued while more wait."""
     if experiment_id is None:

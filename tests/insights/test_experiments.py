@@ -137,6 +137,36 @@ def test_start_needs_a_planned_end_for_a_fixed_horizon_and_only_from_draft():
 
 
 @pytest.mark.django_db
+def test_given_a_stop_then_a_conclusion_then_ended_at_is_the_stop_time_and_a_second_stop_is_refused():
+    experiment = experiments.start_experiment(experiment=make(), now=START)
+    stopped_at, concluded_at = datetime(2026, 11, 20, tzinfo=UTC), datetime(2026, 11, 25, tzinfo=UTC)
+
+    stopped = experiments.stop_experiment(experiment=experiment, now=stopped_at)
+    after_stop = (stopped.status, stopped.ended_at)
+    with pytest.raises(ValidationError, match="cannot become stopped"):
+        experiments.stop_experiment(experiment=experiment, now=concluded_at)
+    concluded = experiments.conclude_experiment(experiment=experiment, now=concluded_at)
+
+    assert after_stop == (ExperimentStatus.STOPPED, stopped_at)
+    assert (concluded.status, concluded.ended_at) == (ExperimentStatus.CONCLUDED, stopped_at)
+    assert Experiment.objects.get(pk=experiment.pk).ended_at == stopped_at
+
+
+@pytest.mark.django_db
+def test_given_a_running_experiment_concluded_then_ended_at_is_the_conclusion_and_a_draft_has_none():
+    draft = make(key="draft-one")
+    running = experiments.start_experiment(experiment=make(), now=START)
+    concluded_at = datetime(2026, 11, 25, tzinfo=UTC)
+
+    with pytest.raises(ValidationError, match="cannot become concluded"):
+        experiments.conclude_experiment(experiment=draft, now=concluded_at)
+    concluded = experiments.conclude_experiment(experiment=running, now=concluded_at)
+
+    assert concluded.ended_at == concluded_at
+    assert Experiment.objects.get(pk=draft.pk).ended_at is None
+
+
+@pytest.mark.django_db
 def test_a_sequential_experiment_starts_without_a_planned_end():
     experiment = make(key="seq", planned_end_at=None, analysis=ExperimentAnalysis.SEQUENTIAL)
 

@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django_celery_beat.models import PeriodicTask
 from scipy import stats as sps
 
-from insights import retro_facts, retrospectives
+from insights import experiments, retro_facts, retrospectives
 from insights.choices import BacklogStatus, RetroKind, RetroStatus
 from insights.models import RetroBacklogItem, Retrospective
 from insights.retrospectives import launch_findings
@@ -99,6 +99,41 @@ def test_given_a_sprint_then_what_shipped_escalations_surveys_and_experiments_ma
         ("SSO for contractors", 6, 0)
     ]
     assert facts["growing_themes"][0]["p_value"] == pytest.approx(1 / 64)
+
+
+def ended_experiment(key: str, *, planned_end: date, stopped: date | None, concluded: date):
+    """An experiment started on 1 Jan, stopped (when ``stopped``) and concluded through the services."""
+    experiment = experiments.create_experiment(
+        key=key,
+        name=key,
+        variants=[{"key": "control", "share": 50, "is_control": True}, {"key": "b", "share": 50}],
+        metrics=[{"name": "converted", "kind": "proportion", "event": "report_sent"}],
+        planned_end_at=noon(planned_end),
+    )
+    experiments.start_experiment(experiment=experiment, now=noon(date(2026, 1, 1)))
+    if stopped:
+        experiments.stop_experiment(experiment=experiment, now=noon(stopped))
+    return experiments.conclude_experiment(experiment=experiment, now=noon(concluded))
+
+
+def test_given_experiments_concluded_then_those_that_ended_in_the_window_count_and_older_rows_by_planned_end():
+    data = sprint()  # retro-onboarding: concluded with no ended_at (an older row), planned to end 15 Jan
+    ended_in = ended_experiment("ended-in", planned_end=date(2026, 2, 1), stopped=None, concluded=date(2026, 1, 10))
+    ended_before = ended_experiment(
+        "ended-before", planned_end=date(2026, 1, 15), stopped=date(2026, 1, 3), concluded=date(2026, 1, 7)
+    )
+    ended_after = ended_experiment(
+        "ended-after", planned_end=date(2026, 1, 10), stopped=None, concluded=date(2026, 1, 20)
+    )
+
+    found = retro_facts.experiments_concluded(WINDOW, now=NOW)
+
+    assert data.experiment.ended_at is None and ended_before.ended_at == noon(date(2026, 1, 3))
+    assert [(row["id"], row["key"]) for row in found] == [
+        (ended_in.pk, "ended-in"),  # ended 10 Jan, planned for 1 Feb
+        (data.experiment.pk, "retro-onboarding"),  # no ended_at: its planned end, 15 Jan
+    ]
+    assert ended_after.pk not in {row["id"] for row in found}  # planned in the window, concluded after it
 
 
 def test_given_a_launch_then_sentiment_before_and_after_comes_with_n_t_intervals_and_a_welch_difference():

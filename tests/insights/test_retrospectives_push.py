@@ -139,12 +139,13 @@ def test_given_a_timeout_after_the_tracker_created_the_issue_then_a_retry_finds_
     later = retro_push.push_backlog_item(item, user=user, now=now + retro_push.UNKNOWN_OUTCOME_WAIT)
 
     assert first.outcome == retro_push.FAILED
-    assert first.item.status == BacklogStatus.FAILED and first.item.last_error.startswith("outcome unknown since")
+    assert first.item.status == BacklogStatus.FAILED and first.item.last_error.startswith("Outcome unknown")
+    assert first.item.push_attempted_at == now
     assert too_soon.outcome == retro_push.WAIT and "retry after" in retro_push.wait_text(too_soon.item)
     assert later.outcome == retro_push.FOUND
     assert len(tracker.issues) == 1 and len(tracker.creates()) == 1
     item.refresh_from_db()
-    assert (item.status, item.last_error) == (BacklogStatus.PUSHED, "")
+    assert (item.status, item.last_error, item.push_attempted_at) == (BacklogStatus.PUSHED, "", None)
     assert item.external_key in {"RET-1", "acme/api#1"}
 
 
@@ -159,6 +160,25 @@ def test_given_a_5xx_that_created_nothing_then_the_retry_creates_the_issue_once(
     assert (first.outcome, retry.outcome) == (retro_push.FAILED, retro_push.PUSHED)
     assert "HTTP 500" in first.item.last_error
     assert len(tracker.issues) == 1
+
+
+def test_given_a_push_of_unknown_outcome_then_the_wait_is_read_from_its_time_not_from_the_error_text(tracker, user):
+    item = backlog_item()
+    now = timezone.now()
+    RetroBacklogItem.objects.filter(pk=item.pk).update(
+        status=BacklogStatus.FAILED, last_error="HTTP 502", push_attempted_at=now - timedelta(seconds=30)
+    )
+    old_text = RetroBacklogItem.objects.create(retrospective=item.retrospective, title="Another", body="b")
+    # ↑ an error text in the old "outcome unknown since <time>:" form, and no time kept: nothing to wait for
+    RetroBacklogItem.objects.filter(pk=old_text.pk).update(
+        status=BacklogStatus.FAILED, last_error=f"outcome unknown since {now.isoformat()}: HTTP 502"
+    )
+
+    waiting = retro_push.push_backlog_item(item, user=user, now=now)
+    pushed = retro_push.push_backlog_item(old_text, user=user, now=now)
+
+    assert (waiting.outcome, pushed.outcome) == (retro_push.WAIT, retro_push.PUSHED)
+    assert len(tracker.creates()) == 1
 
 
 def test_given_a_refused_token_then_the_failure_is_recorded_and_retryable_at_once(tracker, user):

@@ -99,6 +99,13 @@ def test_given_a_fresh_install_then_the_jobs_issue_9_lists_are_scheduled_often_e
     assert too_rare == {}
 
 
+def test_given_a_fresh_install_then_the_triage_shadow_runs_every_15_minutes_under_its_insights_tasks_name():
+    (schedule,) = PeriodicTask.objects.filter(task="insights.tasks.shadow_triage").select_related("interval")
+
+    assert period(schedule) == timedelta(minutes=15) and schedule.expire_seconds == 840 and schedule.enabled
+    assert "insights.tasks.shadow_triage" in known_tasks()
+
+
 def test_given_the_embedding_backfill_running_on_another_worker_then_a_second_run_leaves_the_items_to_it(settings):
     settings.AI_PROVIDER = "offline"
     item = make_feedback(verbatim="The export to CSV times out")
