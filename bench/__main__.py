@@ -9,6 +9,8 @@ list latency at shallow and deep cursors, list throughput), then the duplicate l
 BENCH_ONLY=admin, api or duplicates runs one part. Stops the servers afterwards if it started them.
 Last, offline triage throughput end to end (bench/triage.py; BENCH_ONLY=triage runs it alone). BENCH_ONLY=jobs times
 the jobs that close the loop on the scale data (bench/jobs.py: the escalation check, the weekly digest).
+BENCH_ONLY=events measures the product events intake through the API (bench/events.py); BENCH_ONLY=kpis the KPI
+dashboard's job and page on the scale data plus BENCH_KPI_EVENTS product events (bench/kpis.py).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ def main() -> None:
         import django
 
         django.setup()
-        only = os.environ.get("BENCH_ONLY", "")  # "admin", "api", "duplicates" or "triage"; all by default
+        only = os.environ.get("BENCH_ONLY", "")  # "admin", "api", "duplicates", "triage", "jobs", "events", "kpis"
         if only == "triage":  # before the admin benches' imports: it needs none of them
             from bench import triage
 
@@ -50,6 +52,21 @@ def main() -> None:
             jobs.run(
                 feedback=int(os.environ.get("BENCH_FEEDBACK", 1_000_000)),
                 customers=int(os.environ.get("BENCH_CUSTOMERS", 50_000)),
+            )
+            return
+        if only == "events":  # product events through the REST API (issue 11): its own accounts, not the 1M rows
+            from bench import events
+
+            events.run()
+            return
+        if only == "kpis":  # the KPI dashboard on the scale data: its job and its page (issue 11)
+            from bench import kpis
+
+            kpis.run(
+                feedback=int(os.environ.get("BENCH_FEEDBACK", 1_000_000)),
+                customers=int(os.environ.get("BENCH_CUSTOMERS", 50_000)),
+                events=int(os.environ.get("BENCH_KPI_EVENTS", 1_000_000)),
+                repeat=int(os.environ.get("BENCH_REPEAT", 15)),
             )
             return
         if only == "duplicates":  # the same: vectors and the lookup only
@@ -83,6 +100,16 @@ def main() -> None:
             duplicates.run(
                 feedback=int(os.environ.get("BENCH_FEEDBACK", 1_000_000)),
                 customers=int(os.environ.get("BENCH_CUSTOMERS", 50_000)),
+            )
+        if not only:
+            from bench import events, kpis
+
+            events.run()
+            kpis.run(
+                feedback=int(os.environ.get("BENCH_FEEDBACK", 1_000_000)),
+                customers=int(os.environ.get("BENCH_CUSTOMERS", 50_000)),
+                events=int(os.environ.get("BENCH_KPI_EVENTS", 1_000_000)),
+                repeat=int(os.environ.get("BENCH_REPEAT", 15)),
             )
         if not only:
             from bench import triage

@@ -22,6 +22,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from customers.models import Customer
+from demo.safety import PAYLOAD_MARK
 from insights import events, journeys
 from insights.choices import InvitationStatus
 from insights.models import JourneySurvey, SurveyInvitation
@@ -57,6 +58,7 @@ COMMENTS = {
     ],
 }
 EVENT_PREFIX = "demo-journey-"
+MARK = "journeys"  # the demo mark's value on the feedback the free text becomes (demo.safety)
 
 
 def load_journeys(*, stdout=None) -> dict[str, int]:
@@ -142,6 +144,10 @@ def _answers(rng: random.Random, now, *, event_ids: list[int]) -> int:
             continue
         at = min(now, invitation.sent_at + timedelta(hours=rng.randint(1, 30)))
         journeys.mark_opened(invitation, now=at - timedelta(minutes=3))
-        journeys.submit(invitation=invitation, answers=answers, now=at)
+        submission = journeys.submit(invitation=invitation, answers=answers, now=at)
+        if submission.feedback_id:  # the free text's feedback item carries the demo mark (load_demo --reset)
+            item = submission.feedback
+            item.raw_payload = {**item.raw_payload, PAYLOAD_MARK: MARK}
+            item.save(update_fields=["raw_payload"])
         answered += 1
     return answered

@@ -24,7 +24,22 @@ from django.utils import timezone
 
 from ai.providers import get_provider
 from customers.models import Customer, UsageSnapshot
-from demo import accounts, ai_features, closing, digests, escalations, people, roadmap, safety, signals
+from demo import (
+    accounts,
+    ai_features,
+    closing,
+    digests,
+    escalations,
+    experiments,
+    journeys,
+    kpis,
+    people,
+    retrospectives,
+    roadmap,
+    safety,
+    signals,
+    technical,
+)
 from demo.accounts import BATCH_SIZE, Account
 from demo.drafting import DUPLICATE_SHARE, FeedbackFactory
 from demo.draw import midnight
@@ -33,7 +48,15 @@ from feedback.models import FeedbackItem
 from feedbackhub.bulk import indexes_dropped, truncate
 from feedbackhub.models import DomainEvent
 from feedbackhub.roles import ROLES
-from insights.models import Escalation, SurveyResponse
+from insights.models import (
+    Escalation,
+    Experiment,
+    ProductEvent,
+    Retrospective,
+    SurveyInvitation,
+    SurveyResponse,
+    TechnicalSample,
+)
 from launches.models import ChecklistItem, CustomerUpdate, Launch
 from notifications.models import Digest, Notification
 from themes.models import Theme, ThemeVerification
@@ -78,7 +101,8 @@ def reset_demo(*, force: bool = False) -> None:
     suggested = apps.get_model("themes", "ThemeSuggestion")  # made by the demo's AI step; not reached by CASCADE
     # What the loop's jobs wrote about the demo (messages, events, digests) points at no demo row: emptied too, or a
     # reload would find last load's outbox keys taken and send nothing.
-    loop = [Notification, DomainEvent, Digest]
+    # The same for the measures (issue 11) that no CASCADE from an account reaches.
+    loop = [Notification, DomainEvent, Digest, Experiment, Retrospective, TechnicalSample]
     models = [FeedbackItem.themes.through, Launch.themes.through, *DEMO_TABLES, suggested, *loop, *history]
     truncate([model._meta.db_table for model in models])
     people.delete_demo_staff()
@@ -112,6 +136,7 @@ def load_demo(
     launches, items, done = roadmap.create_launches(rng=rng, today=today, users=users, themes=themes)
     ai = ai_features.triage_demo(users=users)
     load_loop(stdout or io.StringIO())
+    load_measures(stdout or io.StringIO())
     result.counts = {
         "users": len(users) + 1,
         "groups": len(ROLES),
@@ -134,6 +159,11 @@ def load_demo(
         "escalations": Escalation.objects.count(),
         "weekly digests": Digest.objects.count(),
         "notifications in the outbox": Notification.objects.count(),
+        "product events": ProductEvent.objects.count(),
+        "survey invitations": SurveyInvitation.objects.count(),
+        "experiments": Experiment.objects.count(),
+        "technical samples": TechnicalSample.objects.count(),
+        "retrospectives": Retrospective.objects.count(),
     }
     result.seconds = time.perf_counter() - started
     return result
@@ -149,6 +179,19 @@ def load_loop(stdout) -> None:
     triage.triage_items(item_ids=list(comments.values_list("pk", flat=True)), provider=get_provider("offline"))
     for step in (closing, escalations, digests):
         step.load(stdout)
+
+
+def load_measures(stdout) -> None:
+    """Measuring the loop (issue 11) on the demo company: journey surveys triggered by product events and answered,
+    the events behind the persona metrics and the KPI figures, an A/B experiment ready to conclude and a triage
+    shadow, technical metrics set against the feedback, and the last sprint's retrospective (last: it reads them)."""
+    journeys.load_journeys(stdout=stdout)
+    answers = FeedbackItem.objects.untriaged().filter(**{f"raw_payload__{safety.PAYLOAD_MARK}": journeys.MARK})
+    triage.triage_items(item_ids=list(answers.values_list("pk", flat=True)), provider=get_provider("offline"))
+    experiments.load_experiments(stdout=stdout)
+    technical.load_technical(stdout=stdout)
+    kpis.load_kpi_events(stdout=stdout)  # computes the KPI figures: after the surveys and experiments they read
+    retrospectives.load_retrospectives(stdout=stdout)
 
 
 def create_feedback(

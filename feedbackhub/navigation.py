@@ -112,6 +112,37 @@ SIDEBAR = {
                     "Weekly digests", "summarize", "admin:notifications_digest_changelist", "notifications.view_digest"
                 ),
                 item(
+                    "Outbox", "outbox", "admin:notifications_notification_changelist", "notifications.view_notification"
+                ),
+                {
+                    "title": "Failed deliveries",
+                    "icon": "error",
+                    "link": format_lazy(
+                        "{}?status__exact=failed", reverse_lazy("admin:notifications_notification_changelist")
+                    ),
+                    "permission": may("notifications.view_notification"),
+                },
+            ],
+        },
+        {  # measuring the loop (issue 11): what customers say in surveys, what they do, what it adds up to
+            "title": "Measure",
+            "items": [
+                {
+                    "title": "KPI dashboard",
+                    "icon": "monitoring",
+                    "link": reverse_lazy("admin:insights_kpis"),
+                    "permission": may("insights.view_dashboardfigure", "insights.view_experiment"),
+                },
+                item(
+                    "Journey surveys", "quiz", "admin:insights_journeysurvey_changelist", "insights.view_journeysurvey"
+                ),
+                item(
+                    "Survey invitations",
+                    "forward_to_inbox",
+                    "admin:insights_surveyinvitation_changelist",
+                    "insights.view_surveyinvitation",
+                ),
+                item(
                     "Survey responses",
                     "reviews",
                     "admin:insights_surveyresponse_changelist",
@@ -125,16 +156,23 @@ SIDEBAR = {
                 ),
                 item("Experiments", "science", "admin:insights_experiment_changelist", "insights.view_experiment"),
                 item(
-                    "Outbox", "outbox", "admin:notifications_notification_changelist", "notifications.view_notification"
+                    "Retrospectives",
+                    "history_edu",
+                    "admin:insights_retrospective_changelist",
+                    "insights.view_retrospective",
                 ),
-                {
-                    "title": "Failed deliveries",
-                    "icon": "error",
-                    "link": format_lazy(
-                        "{}?status__exact=failed", reverse_lazy("admin:notifications_notification_changelist")
-                    ),
-                    "permission": may("notifications.view_notification"),
-                },
+                item(
+                    "Technical metrics vs feedback",
+                    "troubleshoot",
+                    "admin:insights_technicalsample_correlations",
+                    "insights.view_technicalsample",
+                ),
+                item(
+                    "Technical samples",
+                    "speed",
+                    "admin:insights_technicalsample_changelist",
+                    "insights.view_technicalsample",
+                ),
             ],
         },
         {

@@ -145,8 +145,9 @@ def test_given_the_demo_then_usage_shows_steady_dropping_and_silent_accounts(dem
 def test_given_the_demo_then_there_are_exactly_5000_feedback_items_from_every_source(demo):
     items = FeedbackItem.objects.filter(source_item=None)  # the pieces the AI triage cut out of calls aside
     comments = items.filter(**{f"raw_payload__{safety.PAYLOAD_MARK}": "signals"})  # survey answers' comments
+    journeys = items.filter(survey_submission__isnull=False)  # free text answered on journey surveys
 
-    assert items.count() - comments.count() == 5000 and comments.exists()
+    assert items.count() - comments.count() - journeys.count() == 5000 and comments.exists() and journeys.exists()
     assert set(items.values_list("source", flat=True).distinct()) == set(Source.values)
     triaged = items.exclude(triaged_at=None).filter(triage_records=None, extracts=None)  # by the generator
     assert set(triaged.values_list("category", flat=True).distinct()) == set(Category.values)
@@ -182,7 +183,7 @@ def test_given_the_demo_then_the_offline_ai_triaged_the_oldest_waiting_items_wit
     assert applied.count() >= 0.8 * ai_features.TRIAGE_NOW
     assert not applied.filter(Q(priority="") | Q(priority_reason="")).exists()
     by_ai_step = FeedbackItem.objects.filter(triage_records__isnull=False).exclude(  # not the survey comments
-        **{f"raw_payload__{safety.PAYLOAD_MARK}": "signals"}
+        **{f"raw_payload__{safety.PAYLOAD_MARK}__in": ["signals", "journeys"]}
     )
     newest_triaged = by_ai_step.aggregate(at=Max("received_at"))["at"]
     assert not FeedbackItem.objects.untriaged().filter(received_at__lt=newest_triaged).exists()
@@ -393,7 +394,11 @@ def test_given_the_demo_then_every_row_it_made_carries_the_demo_mark(demo):
     assert not Customer.objects.exclude(domain__endswith=safety.CUSTOMER_DOMAIN_SUFFIX).exists()
     items = FeedbackItem.objects.filter(source_item=None)  # pieces the AI cut out of a call: their call's mark
     # the mark names the step that made the row: the generator, or the loop's signals step (survey comments)
-    assert set(items.values_list(f"raw_payload__{safety.PAYLOAD_MARK}", flat=True)) == {"load_demo", "signals"}
+    assert set(items.values_list(f"raw_payload__{safety.PAYLOAD_MARK}", flat=True)) == {
+        "load_demo",
+        "signals",
+        "journeys",
+    }
     pieces = FeedbackItem.objects.filter(source_item__isnull=False)
     assert set(pieces.values_list(f"source_item__raw_payload__{safety.PAYLOAD_MARK}", flat=True)) <= {"load_demo"}
 

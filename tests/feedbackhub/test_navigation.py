@@ -31,3 +31,25 @@ def test_given_a_pm_then_the_sidebar_offers_the_board_and_the_bugs(client, djang
     assert reverse("admin:feedback_productboard_changelist") in page
     assert reverse("admin:feedback_bugreport_changelist") in page
     assert reverse("admin:django_celery_beat_periodictask_changelist") not in page  # not an administrator
+
+
+def test_given_a_pm_then_the_measure_group_offers_the_kpis_surveys_retrospectives_and_technical_metrics(
+    client, django_user_model
+):
+    page = sidebar_of(client, django_user_model, PRODUCT_OPS)
+
+    for name in (
+        "admin:insights_kpis",
+        "admin:insights_journeysurvey_changelist",
+        "admin:insights_retrospective_changelist",
+        "admin:insights_technicalsample_correlations",
+    ):
+        assert reverse(name) in page
+
+
+def test_given_a_sales_user_then_the_measure_group_shows_only_what_they_may_see(client, django_user_model):
+    page = sidebar_of(client, django_user_model, SALES_CS)
+
+    assert reverse("admin:insights_technicalsample_correlations") in page
+    assert reverse("admin:insights_kpis") not in page
+    assert reverse("admin:insights_journeysurvey_changelist") not in page
