@@ -77,7 +77,9 @@ def load_journeys(*, stdout=None) -> dict[str, int]:
     invited = journeys.invite_for_events(event_ids=created, now=now)
     sent = skipped = 0
     for days_ago in range(DAYS, -1, -1):  # the minute task, as it would have run over the week
-        outcome = journeys.send_due(now=now - timedelta(days=days_ago), limit=10_000)
+        outcome = journeys.send_due(
+            now=now - timedelta(days=days_ago), limit=10_000, fallback_base=journeys.LOCAL_BASE_URL
+        )
         sent, skipped = sent + outcome.sent, skipped + outcome.skipped
     answered = _answers(rng, now, event_ids=created) if created else 0
     made = {"events": len(created), "invitations": invited, "sent": sent, "skipped": skipped, "answered": answered}

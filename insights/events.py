@@ -7,9 +7,13 @@ Every door comes through ``record_events`` (the API today; an import or a connec
 - **Account**: named by hub id, CRM id or domain, matched with ``customers.selectors.match_customers`` (the lookup
   the ingestion and the survey answers use; two queries for a whole batch). An event of no known account is
   rejected: it cannot be counted for anyone.
-- **Idempotency**: ``event_id`` is the key. One ``INSERT … ON CONFLICT (event_id) DO NOTHING`` per batch; an event
-  already stored, or sent twice in one request, is a *duplicate* (with the stored row's id), never counted twice.
-  Rows go in ``event_id`` order, so two batches sharing ids wait for each other instead of deadlocking.
+- **Idempotency**: ``event_id`` is the key, unique across every product. One ``INSERT … ON CONFLICT (event_id) DO
+  NOTHING`` per batch; an event already stored, or sent twice in one request, is a *duplicate* (with the stored
+  row's id), never counted twice, when it is the same event: the same account and name (its other fields may differ:
+  the first arrival stands). An id already used by another account's event, or by an event of another name, is
+  *rejected* for that item ("event_id already used by another event"), telling nothing of the other row. A batch
+  of new events costs no lookup of stored ones. Rows go in ``event_id`` order, so two batches sharing ids wait for
+  each other instead of deadlocking.
 - **Announcement**: the new rows' ids go out as the domain event ``product_events.recorded`` (``feedbackhub.events``)
   in the same transaction, processed after it commits; journey surveys subscribe to it. Duplicates are not
   announced again: their first arrival was.
@@ -34,6 +38,10 @@ from integrations.ingest import error_paths
 MAX_BATCH = 1_000
 CREATED, DUPLICATE, REJECTED = "created", "duplicate", "rejected"
 STATES = (CREATED, DUPLICATE, REJECTED)
+CONFLICT = (
+    "event_id already used by another event (another account's, or another name): event ids are unique across "
+    "every product sending events, so prefix yours (e.g. with the product's name)."
+)
 RECORDED = "product_events.recorded"  # payload: {"ids": [...], "names": [...]} of the rows a batch added
 
 INSERT_SQL = """
@@ -76,39 +84,44 @@ def record_events(*, items: Sequence[object]) -> list[EventResult]:
     The new rows and their announcement commit together (a database error rolls both back and raises).
     """
     results: list[EventResult | None] = [None] * len(items)
-    accepted: dict[str, tuple[int, dict]] = {}
-    repeats: list[tuple[int, str]] = []
+    valid: list[tuple[int, dict]] = []
     checker = ProductEventSerializer()
     for index, raw in enumerate(items):
         try:
-            data = checker.run_validation(raw)
+            valid.append((index, checker.run_validation(raw)))
         except serializers.ValidationError as error:
             results[index] = _rejected(index, raw, error_paths(error.detail))
-            continue
-        if data["event_id"] in accepted:
-            repeats.append((index, data["event_id"]))  # the first one decides; this one is its duplicate
-        else:
-            accepted[data["event_id"]] = (index, data)
-    rows = _with_customers(accepted, results)
+    first: dict[str, int] = {}  # event id → the index of its first valid item: that one decides
+    for index, data in valid:
+        first.setdefault(data["event_id"], index)
+    matched = dict(_with_customers(valid, results))  # every valid item, repeats too (the same queries)
+    rows = [(index, matched[index]) for index in first.values() if index in matched]
     stored = _store(rows) if rows else {}
+    owners: dict[str, tuple[int, int, str]] = {}  # event id → (row id, customer id, name) of the row stored
     for index, data in rows:
         if data["event_id"] in stored:
+            pk, customer = stored[data["event_id"]], data["customer_id"]
             results[index] = EventResult(
-                index=index,
-                status=CREATED,
-                event_id=data["event_id"],
-                id=stored[data["event_id"]],
-                customer=data["customer_id"],
+                index=index, status=CREATED, event_id=data["event_id"], id=pk, customer=customer
             )
-    earlier = _existing({event_id for event_id in accepted if event_id not in stored} | {e for _, e in repeats})
-    for index, event_id in [(i, d["event_id"]) for i, d in rows if d["event_id"] not in stored] + repeats:
-        if event_id in earlier:
-            results[index] = EventResult(index=index, status=DUPLICATE, event_id=event_id, **earlier[event_id])
-        else:  # a repeat of an event this request sent earlier and had rejected (its account is unknown)
-            first = accepted[event_id][0]
+            owners[data["event_id"]] = (pk, customer, data["name"])
+    owners |= _existing({data["event_id"] for index, data in matched.items() if results[index] is None} - set(owners))
+    for index, data in matched.items():
+        if results[index] is not None:
+            continue
+        event_id = data["event_id"]
+        if event_id not in owners:  # its first item was rejected (an unknown account), so nothing is stored
             results[index] = _rejected(
-                index, items[index], {"event_id": [f"Sent earlier in this request (items[{first}]), rejected there."]}
+                index,
+                items[index],
+                {"event_id": [f"Sent earlier in this request (items[{first[event_id]}]), rejected there."]},
             )
+        elif owners[event_id][1:] == (data["customer_id"], data["name"]):  # the same event again
+            results[index] = EventResult(
+                index=index, status=DUPLICATE, event_id=event_id, id=owners[event_id][0], customer=data["customer_id"]
+            )
+        else:  # the id names another account's event or another event: said without telling whose
+            results[index] = _rejected(index, items[index], {"event_id": [CONFLICT]})
     return results
 
 
@@ -119,9 +132,9 @@ def _rejected(index: int, raw: object, errors: dict[str, list[str]]) -> EventRes
     return EventResult(index=index, status=REJECTED, event_id=str(event_id), errors=errors)
 
 
-def _with_customers(accepted: dict[str, tuple[int, dict]], results: list) -> list[tuple[int, dict]]:
-    """The accepted events whose account is known, each with ``customer_id`` (at most three queries)."""
-    ordered = sorted(accepted.values(), key=lambda pair: pair[0])
+def _with_customers(ordered: list[tuple[int, dict]], results: list) -> list[tuple[int, dict]]:
+    """The valid events whose account is known, each with ``customer_id`` (at most three queries); the others are
+    rejected in ``results``."""
     wanted = {data["customer"] for _, data in ordered if data.get("customer")}
     known = set(Customer.objects.filter(pk__in=wanted).values_list("pk", flat=True)) if wanted else set()
     matches = match_customers(
@@ -176,12 +189,12 @@ def _store(rows: list[tuple[int, dict]]) -> dict[str, int]:
     return stored
 
 
-def _existing(event_ids: set[str]) -> dict[str, dict]:
-    """The stored rows of ``event_ids`` (the events a request repeats): id and account, by event id."""
+def _existing(event_ids: set[str]) -> dict[str, tuple[int, int, str]]:
+    """The stored rows of ``event_ids`` (the events a request repeats): (id, account, name) by event id."""
     if not event_ids:
         return {}
-    rows = ProductEvent.objects.filter(event_id__in=event_ids).values_list("event_id", "pk", "customer_id")
-    return {event_id: {"id": pk, "customer": customer_id} for event_id, pk, customer_id in rows}
+    rows = ProductEvent.objects.filter(event_id__in=event_ids).values_list("event_id", "pk", "customer_id", "name")
+    return {event_id: (pk, customer_id, name) for event_id, pk, customer_id, name in rows}
 
 
 DISTINCT_SQL = """

@@ -1,11 +1,14 @@
 """Journey survey figures (issue 11): per survey and per persona segment, from one SQL aggregation.
 
 - **sent**: invitations sent (answered ones included); **skipped**: not sent (cooldown, inactive, no address);
-  **opened**: links opened at least once; **answered**: submissions.
+  **opened**: links whose page was loaded in a browser (its 1×1 image, ``insights.journey_views``), or answered. A
+  link scanner that only fetches the page is not counted; one that renders it in a full browser is, so opened is an
+  upper bound; **answered**: submissions.
 - **response rate** = answered / sent, set against seed 003's collection rate: 15–25 % today, 70–85 % the target.
 - **NPS** = % promoters (9–10) − % detractors (0–6) over the answers to the survey's NPS question; **CSAT** = % of 4–5
-  over the answers to its CSAT question. Each figure comes with its n; under ``MIN_N`` it is None and ``*_note`` says
-  "too few answers" (a rate over 3 sends, or an NPS over 4 answers, is noise shown as a fact).
+  over the answers to its CSAT question (the definitions, SQL and Python: ``insights.survey_math``). Each figure
+  comes with its n; under ``MIN_N`` it is None and ``*_note`` says "too few answers" (a rate over 3 sends, or an NPS
+  over 4 answers, is noise shown as a fact).
 
 A survey asks at most one NPS and one CSAT question (``insights.journeys.validate_questions``), so the joins below
 never count a submission twice.
@@ -17,6 +20,7 @@ from datetime import datetime
 
 from django.db import connection
 
+from insights import survey_math
 from insights.choices import InvitationStatus
 from insights.models import JourneySurvey, SurveyInvitation, SurveyResponse, SurveySubmission
 
@@ -26,24 +30,24 @@ TARGET_RATE = (70, 85)  # seed 003: the target
 TOO_FEW = "too few answers"
 ALL_PERSONAS = None  # the "persona" of a survey's overall figures
 
-FIGURES_SQL = """
+FIGURES_SQL = f"""
 SELECT i.survey_id,
        i.persona,
        GROUPING(i.persona) = 1 AS overall,
-       COUNT(*) FILTER (WHERE i.sent_at IS NOT NULL) AS sent,
+       COUNT(*) FILTER (WHERE {survey_math.sent_sql("i")}) AS sent,
        COUNT(*) FILTER (WHERE i.status = %(skipped)s) AS skipped,
        COUNT(*) FILTER (WHERE i.opened_at IS NOT NULL) AS opened,
-       COUNT(s.id) AS answered,
+       COUNT(*) FILTER (WHERE {survey_math.answered_sql("i")}) AS answered,
        COUNT(nps.id) AS nps_n,
-       COUNT(*) FILTER (WHERE nps.score >= 9) AS promoters,
-       COUNT(*) FILTER (WHERE nps.score BETWEEN 7 AND 8) AS passives,
-       COUNT(*) FILTER (WHERE nps.score <= 6) AS detractors,
+       COUNT(*) FILTER (WHERE {survey_math.promoter_sql("nps.score")}) AS promoters,
+       COUNT(*) FILTER (WHERE {survey_math.passive_sql("nps.score")}) AS passives,
+       COUNT(*) FILTER (WHERE {survey_math.detractor_sql("nps.score")}) AS detractors,
        COUNT(csat.id) AS csat_n,
-       COUNT(*) FILTER (WHERE csat.score >= 4) AS satisfied
-FROM {invitation} i
-LEFT JOIN {submission} s ON s.invitation_id = i.id
-LEFT JOIN {response} nps ON nps.submission_id = s.id AND nps.kind = 'nps'
-LEFT JOIN {response} csat ON csat.submission_id = s.id AND csat.kind = 'csat'
+       COUNT(*) FILTER (WHERE {survey_math.satisfied_sql("csat.score")}) AS satisfied
+FROM {{invitation}} i
+LEFT JOIN {{submission}} s ON s.invitation_id = i.id
+LEFT JOIN {{response}} nps ON nps.submission_id = s.id AND nps.kind = 'nps'
+LEFT JOIN {{response}} csat ON csat.submission_id = s.id AND csat.kind = 'csat'
 WHERE (%(since)s::timestamptz IS NULL OR i.created_at >= %(since)s)
   AND (%(survey)s::bigint IS NULL OR i.survey_id = %(survey)s)
 GROUP BY GROUPING SETS ((i.survey_id), (i.survey_id, i.persona))
@@ -134,7 +138,7 @@ def figures(counts: dict) -> dict:
     """The figures of one group of invitations from its counts (see ``survey_figures``)."""
     sent, answered = counts["sent"], counts["answered"]
     out = {name: int(counts[name]) for name in COUNTS}
-    rate = round(100 * answered / sent, 1) if sent >= MIN_N else None
+    rate = round(survey_math.response_rate(answered, sent), 1) if sent >= MIN_N else None
     out.update(
         response_rate=rate,
         response_rate_n=sent,
@@ -142,8 +146,8 @@ def figures(counts: dict) -> dict:
         response_rate_band=rate_band(rate),
     )
     nps_n, csat_n = counts["nps_n"], counts["csat_n"]
-    nps = round(100 * (counts["promoters"] - counts["detractors"]) / nps_n) if nps_n >= MIN_N else None
-    csat = round(100 * counts["satisfied"] / csat_n) if csat_n >= MIN_N else None
+    nps = round(survey_math.nps(counts["promoters"], counts["detractors"], nps_n)) if nps_n >= MIN_N else None
+    csat = round(survey_math.csat(counts["satisfied"], csat_n)) if csat_n >= MIN_N else None
     out.update(
         nps=nps, nps_note="" if nps is not None else TOO_FEW, csat=csat, csat_note="" if csat is not None else TOO_FEW
     )

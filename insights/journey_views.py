@@ -4,21 +4,34 @@ without JavaScript. The view is thin: ``insights.journeys`` decides what a token
 What the page shows: the survey's questions and, at most, the invited customer's own company name. A refused link
 (forged, altered, another invitation's nonce, never sent, expired, already answered) gets a short page of its own
 (404, or 410 for expired and answered) that names nobody. Answers are posted as a normal form with Django's CSRF
-token (a hidden field and a cookie: no script needed). Posts are throttled per client address (``POST_LIMIT`` per
-``POST_WINDOW`` seconds, counted in the shared cache; with the cache down they are let through). Responses are never
-cached and send no Referer to other sites (the link is the key); the same site gets it, or a browser would
-send ``Origin: null`` with the form and Django's CSRF check would refuse the answers.
+token (a hidden field and a cookie: no script needed).
+
+Posts are throttled per link (``LINK_LIMIT`` per ``POST_WINDOW`` seconds: ten tries at the form are plenty for a
+person, and a script guessing at one link is stopped) and, more loosely, per client address (``ADDRESS_LIMIT``):
+behind the TLS proxy many respondents may share one address, so that limit only stops a flood. Counted in the
+shared cache (fixed windows); with the cache down posts are let through.
+
+**Opened** is recorded when the page's 1×1 image (``seen``, ``/s/<token>/seen.gif``) is loaded, not when the page is
+fetched: e-mail link scanners (and previews) that fetch a link to check it, or a HEAD, load no images and so count
+as no opening. The limits, said in the figures' help too: a scanner that renders the page in a full browser still
+counts, and a browser set to load no images counts only when its answers arrive (answering records the opening).
+
+Responses are never cached and send no Referer to other sites (the link is the key); the same site gets it, or a
+browser would send ``Origin: null`` with the form and Django's CSRF check would refuse the answers.
 """
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import hashlib
 import logging
 
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 from redis.exceptions import RedisError
 
 from insights import journeys
@@ -26,11 +39,18 @@ from insights.journeys import ANSWERED, EXPIRED, Refused
 
 log = logging.getLogger(__name__)
 
-POST_LIMIT, POST_WINDOW = 30, 600  # answers posted per client address per 10 minutes
+POST_WINDOW = 600  # seconds: the throttle's window (10 minutes)
+LINK_LIMIT = 10  # posts per link per window
+ADDRESS_LIMIT = 300  # posts per client address per window (a proxy's address is shared by many respondents)
+PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")  # a transparent 1×1 GIF
 REFUSALS = {
     journeys.INVALID: ("This link does not work", "The link may be incomplete, or it was never valid."),
     EXPIRED: ("This survey has closed", "The link was valid for a limited time, and that time has passed."),
     ANSWERED: ("Already answered", "This survey has been answered already. Thank you!"),
+    journeys.CONFLICT: (
+        "Your answers could not be saved",
+        "Something on our side stopped your answers from being saved; our team can see why. Sorry for the trouble.",
+    ),
 }
 TOO_MANY = ("Too many attempts", "Please wait a few minutes and try again.")
 
@@ -38,8 +58,8 @@ TOO_MANY = ("Too many attempts", "Please wait a few minutes and try again.")
 @never_cache
 @require_http_methods(["GET", "POST"])
 def answer(request: HttpRequest, token: str) -> HttpResponse:
-    """GET: the survey (the first opening recorded). POST: the answers, stored once; or the form with its errors."""
-    if request.method == "POST" and not _allowed(request):
+    """GET: the survey. POST: the answers, stored once; or the form with its errors."""
+    if request.method == "POST" and not _allowed(request, token):
         return _message(request, TOO_MANY, status=429)
     try:
         invitation = journeys.invitation_for_token(token)
@@ -56,9 +76,8 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
             except Refused as refusal:
                 return _message(request, REFUSALS[refusal.reason], status=refusal.status)
             return _message(request, ("Thank you!", "Your answers were received."), status=200)
-    else:
-        journeys.mark_opened(invitation)
     context = {
+        "token": token,
         "survey": invitation.survey,
         "company": invitation.customer.name,
         "questions": [_shown(q, values.get(q["key"], ""), errors.get(q["key"], "")) for q in questions],
@@ -91,12 +110,32 @@ def _headers(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _allowed(request: HttpRequest) -> bool:
-    """Whether this client address may post once more in the current window (a fixed window in the cache)."""
-    key = f"journey-survey-posts:{request.META.get('REMOTE_ADDR', '')}"
+@never_cache
+@require_GET
+def seen(request: HttpRequest, token: str) -> HttpResponse:
+    """The page's 1×1 image: loading it records the first opening of a valid link (any other link: the same image,
+    nothing recorded, nothing told)."""
+    with contextlib.suppress(Refused):
+        journeys.mark_opened(journeys.invitation_for_token(token))
+    response = HttpResponse(PIXEL, content_type="image/gif")
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _allowed(request: HttpRequest, token: str) -> bool:
+    """Whether this link, and this client address, may post once more in the current window (fixed windows in the
+    cache; the link counted by a digest of its token, never the token itself)."""
+    link = hashlib.sha256(token.encode()).hexdigest()[:32]
+    keys = [
+        (f"journey-survey-posts:link:{link}", LINK_LIMIT),
+        (f"journey-survey-posts:address:{request.META.get('REMOTE_ADDR', '')}", ADDRESS_LIMIT),
+    ]
     try:
-        cache.add(key, 0, timeout=POST_WINDOW)
-        return cache.incr(key) <= POST_LIMIT
+        allowed = True
+        for key, limit in keys:
+            cache.add(key, 0, timeout=POST_WINDOW)
+            allowed = cache.incr(key) <= limit and allowed
+        return allowed
     except (RedisError, OSError, ValueError):
         log.warning("Survey posts not throttled: the cache is unreachable.")
         return True

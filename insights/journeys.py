@@ -6,7 +6,9 @@ events (``product_events_recorded``), the minute task (``send_due``), the public
 
 - **Definition**: 3–5 questions of four kinds: ``nps`` (0–10), ``csat`` (1–5), ``choice`` (one of 2–10 choices) and
   ``text`` (at most 5,000 characters); keys unique slugs. A survey asks at most one NPS and one CSAT question, and at
-  least one of the two: the survey's figure is read from it, and its free text travels with it as a comment.
+  least one of the two: the survey's figure is read from it, and its free text travels with it as a comment. Once
+  a survey has sent an invitation its questions' keys, kinds and choices are fixed (texts and order may change): to
+  ask something else, copy it (``copy_survey``). The definitions live in ``insights.journey_definitions``.
 - **Trigger**: an event whose name is an enabled survey's ``trigger_event``, whose properties contain
   ``trigger_match`` (equal values), whose persona is among ``personas`` (none: any), which occurred inside the
   survey's active dates and at most ``MAX_EVENT_AGE`` ago (a backfill of old events surveys nobody) gets one
@@ -22,6 +24,10 @@ events (``product_events_recorded``), the minute task (``send_due``), the public
   survey within ``JourneySettings.cooldown_days`` is skipped (reason ``cooldown``, never queued for later); a survey
   switched off or out of its dates by then is skipped (``inactive``); otherwise the message goes to the outbox (key
   ``survey:<invitation id>``) with the absolute link, and the invitation is marked sent with its expiry, together.
+  The link's base is ``HUB_BASE_URL`` (``base_url``); unset, DEBUG uses ``LOCAL_BASE_URL`` (``make run``'s
+  http://127.0.0.1:8000: set HUB_BASE_URL when running elsewhere), and otherwise nothing is sent: the due
+  invitations stay scheduled (a dead relative link would start the contact's cooldown for nothing), one warning per
+  run, and the system check ``insights.W001`` (``insights.checks``) says so.
 - **Link**: ``django.core.signing`` (salt ``SALT``) over the invitation's id and its random nonce. Refused: a forged
   or altered token, one whose nonce is not its invitation's, one never sent, one expired, one already answered. The
   refusals say nothing about anybody: not found and forged read the same.
@@ -30,17 +36,20 @@ events (``product_events_recorded``), the minute task (``send_due``), the public
   per NPS/CSAT question (source ``journey``, external id ``<invitation>:<question key>``), the invitation answered;
   the free text becomes the comment of the survey's first score answer and, through
   ``insights.surveys.comments_to_feedback`` (the ingestion), a feedback item queued for triage, linked from the
-  submission and the answer.
+  submission and the answer. The source ``journey`` is reserved: the API and the import refuse it, so no other door
+  takes an answer's key; should one be there anyway (older data), the answers are refused (``CONFLICT``, 409) and
+  nothing is stored or overwritten, never a server error.
 """
 
 from __future__ import annotations
 
-import re
+import logging
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -52,9 +61,35 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from insights import surveys
+from insights.api.serializers import JOURNEY_SOURCE
 from insights.choices import InvitationStatus, SkipReason, SurveyKind
+from insights.journey_definitions import (  # noqa: F401 - re-exported: journeys is the door to the definitions too
+    CHANNELS,
+    CHOICE,
+    CSAT,
+    DEFINITION_FIELDS,
+    KEY_PATTERN,
+    KINDS,
+    MAX_CHOICE_TEXT,
+    MAX_CHOICES,
+    MAX_QUESTION_TEXT,
+    MAX_QUESTIONS,
+    MAX_TEXT,
+    MIN_CHOICES,
+    MIN_QUESTIONS,
+    NPS,
+    PERSONA_PATTERN,
+    SCORE_RANGES,
+    TEXT,
+    check_questions_kept,
+    copy_survey,
+    create_survey,
+    question_shape,
+    update_survey,
+    validate_definition,
+    validate_questions,
+)
 from insights.models import (
-    PRODUCT_EVENT_NAME_PATTERN,
     JourneySettings,
     JourneySurvey,
     ProductEvent,
@@ -66,137 +101,20 @@ from notifications import services as notifications
 from notifications.choices import Channel, Kind
 from notifications.handlers import hub_url
 
+log = logging.getLogger(__name__)
+
 SALT = "insights.journeys.invitation-link"
-SOURCE = "journey"  # SurveyResponse.source of the answers to journey surveys
-NPS, CSAT, CHOICE, TEXT = "nps", "csat", "choice", "text"
-KINDS = (NPS, CSAT, CHOICE, TEXT)
-SCORE_RANGES = {NPS: (0, 10), CSAT: (1, 5)}
-MIN_QUESTIONS, MAX_QUESTIONS = 3, 5
-MIN_CHOICES, MAX_CHOICES = 2, 10
-MAX_TEXT = 5_000  # characters of a free-text answer
-MAX_QUESTION_TEXT = 300
-MAX_CHOICE_TEXT = 100
-KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-PERSONA_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
-CHANNELS = (Channel.EMAIL.value, Channel.SLACK.value)
+SOURCE = JOURNEY_SOURCE  # SurveyResponse.source of the answers to journey surveys (the API and imports refuse it)
 MAX_EVENT_AGE = timedelta(days=7)  # an older event (a backfill) triggers no survey: nobody remembers that moment
 SEND_BATCH = 500  # invitations decided per run of the minute task; the rest wait a minute
+LOCAL_BASE_URL = (
+    "http://127.0.0.1:8000"  # make run's address (PORT 8000): the links' base in DEBUG without HUB_BASE_URL
+)
+NO_BASE_URL = (
+    "Journey surveys: %s due invitation(s) left scheduled, none sent: HUB_BASE_URL is not set, so the survey link "
+    "would not open from a mailbox. Set HUB_BASE_URL (e.g. https://hub.example.com) and they go out on the next run."
+)
 LOCK_NAMESPACE = 0x4A53  # "JS": first key of the advisory lock on a contact (the second is hashtext(contact))
-
-
-# --- Definitions ------------------------------------------------------------------------------------------------------
-
-
-def validate_questions(questions: object) -> list[dict]:
-    """The questions, cleaned (keys, kinds and texts trimmed; ``choices`` only on choice questions), or a
-    ``ValidationError`` naming every problem, question by question."""
-    if not isinstance(questions, list):
-        raise ValidationError("Questions must be a list of objects, each with a key, a kind and a text.")
-    problems, cleaned, keys = [], [], set()
-    if not MIN_QUESTIONS <= len(questions) <= MAX_QUESTIONS:
-        problems.append(f"A survey asks {MIN_QUESTIONS}–{MAX_QUESTIONS} questions; this one has {len(questions)}.")
-    for number, question in enumerate(questions, start=1):
-        if not isinstance(question, dict):
-            problems.append(f"Question {number}: must be an object with a key, a kind and a text.")
-            continue
-        key = str(question.get("key", "")).strip()
-        kind = str(question.get("kind", "")).strip().lower()
-        text = str(question.get("text", "")).strip()
-        name = f"Question {number}" + (f" ({key})" if key else "")
-        if not KEY_PATTERN.match(key):
-            problems.append(f"{name}: its key must be a lower-case slug of letters, digits and _ (at most 40).")
-        elif key in keys:
-            problems.append(f"{name}: another question has the key {key!r}; keys must be unique.")
-        keys.add(key)
-        if kind not in KINDS:
-            problems.append(f"{name}: its kind must be one of {', '.join(KINDS)}, not {kind!r}.")
-        if not text or len(text) > MAX_QUESTION_TEXT:
-            problems.append(f"{name}: its text must be 1–{MAX_QUESTION_TEXT} characters.")
-        unknown = set(question) - {"key", "kind", "text", "choices"}
-        if unknown:
-            problems.append(f"{name}: unknown field(s) {', '.join(sorted(unknown))}.")
-        item = {"key": key, "kind": kind, "text": text}
-        if kind == CHOICE:
-            choices = question.get("choices")
-            if not isinstance(choices, list) or not MIN_CHOICES <= len(choices) <= MAX_CHOICES:
-                count = len(choices) if isinstance(choices, list) else 0
-                problems.append(f"{name}: a choice question needs {MIN_CHOICES}–{MAX_CHOICES} choices; it has {count}.")
-            else:
-                item["choices"] = [str(choice).strip() for choice in choices]
-                if any(not c or len(c) > MAX_CHOICE_TEXT for c in item["choices"]):
-                    problems.append(f"{name}: every choice must be 1–{MAX_CHOICE_TEXT} characters.")
-                if len(set(item["choices"])) != len(item["choices"]):
-                    problems.append(f"{name}: its choices must differ from one another.")
-        elif "choices" in question:
-            problems.append(f"{name}: only a choice question has choices.")
-        cleaned.append(item)
-    kinds = [item["kind"] for item in cleaned]
-    for kind in (NPS, CSAT):
-        if kinds.count(kind) > 1:
-            problems.append(f"A survey asks at most one {kind.upper()} question (its figure is read from it).")
-    if cleaned and NPS not in kinds and CSAT not in kinds:
-        problems.append("A survey asks one NPS or one CSAT question: its figures are read from it.")
-    if problems:
-        raise ValidationError(problems)
-    return cleaned
-
-
-def validate_definition(
-    *,
-    trigger_event: str,
-    trigger_match: object = None,
-    personas: Sequence[str] = (),
-    channel: str = Channel.EMAIL,
-    active_from: datetime | None = None,
-    active_until: datetime | None = None,
-) -> dict:
-    """The trigger, segments, channel and dates, cleaned, or a ``ValidationError`` by field."""
-    errors: dict[str, list[str]] = {}
-    trigger_event = (trigger_event or "").strip()
-    if not re.match(PRODUCT_EVENT_NAME_PATTERN, trigger_event):
-        errors["trigger_event"] = ["A product event name: a lower-case slug (value_delivered, report_sent, …)."]
-    match = {} if trigger_match in (None, "") else trigger_match
-    if not isinstance(match, dict) or any(isinstance(v, dict | list) for v in match.values()):
-        errors["trigger_match"] = ['An object of property → value (text, number, true/false), e.g. {"plan": "pro"}.']
-    personas = [p.strip() for p in personas or () if p.strip()]
-    if any(not PERSONA_PATTERN.match(p) for p in personas):
-        errors["personas"] = ["Persona segments are lower-case slugs, as product events name them."]
-    if channel not in CHANNELS:
-        errors["channel"] = [f"One of {', '.join(CHANNELS)}."]
-    if active_from and active_until and active_until <= active_from:
-        errors["active_until"] = ["Must be after the start of the active dates."]
-    if errors:
-        raise ValidationError(errors)
-    return {
-        "trigger_event": trigger_event,
-        "trigger_match": match,
-        "personas": list(dict.fromkeys(personas)),
-        "channel": channel,
-        "active_from": active_from,
-        "active_until": active_until,
-    }
-
-
-DEFINITION_FIELDS = ("trigger_event", "trigger_match", "personas", "channel", "active_from", "active_until")
-
-
-def create_survey(*, key: str, name: str, trigger_event: str, questions: object, **fields) -> JourneySurvey:
-    """A new survey, checked by ``validate_questions`` and ``validate_definition``."""
-    survey = JourneySurvey(key=key, name=name)
-    return update_survey(survey=survey, trigger_event=trigger_event, questions=questions, **fields)
-
-
-def update_survey(*, survey: JourneySurvey, **fields) -> JourneySurvey:
-    """Change ``survey`` (any of its fields), checked as a new one is; saved."""
-    for name, value in fields.items():
-        setattr(survey, name, value)
-    survey.questions = validate_questions(survey.questions)
-    definition = validate_definition(**{name: getattr(survey, name) for name in DEFINITION_FIELDS})
-    for name, value in definition.items():
-        setattr(survey, name, value)
-    survey.full_clean(exclude=["questions", "trigger_match", "personas"])
-    survey.save()
-    return survey
 
 
 def journey_settings() -> JourneySettings:
@@ -296,11 +214,17 @@ class SendResult:
 
     sent: int = 0
     skipped: int = 0
+    held: int = 0  # due but left scheduled: no base URL for the link (``base_url``)
 
 
-def send_due(*, now: datetime | None = None, limit: int = SEND_BATCH) -> SendResult:
-    """Decide the invitations due by ``now`` (oldest first, at most ``limit``), each in its own transaction."""
+def send_due(*, now: datetime | None = None, limit: int = SEND_BATCH, fallback_base: str = "") -> SendResult:
+    """Decide the invitations due by ``now`` (oldest first, at most ``limit``), each in its own transaction.
+
+    With no base for the links (``base_url``, else ``fallback_base``: the demo passes ``LOCAL_BASE_URL``) nothing is
+    sent: the due invitations stay scheduled (``held``) and one warning is logged.
+    """
     now = now or timezone.now()
+    base = base_url() or fallback_base
     cooldown = timedelta(days=journey_settings().cooldown_days)
     due = (
         SurveyInvitation.objects.filter(status=InvitationStatus.SCHEDULED, due_at__lte=now)
@@ -308,8 +232,13 @@ def send_due(*, now: datetime | None = None, limit: int = SEND_BATCH) -> SendRes
         .values_list("pk", flat=True)[:limit]
     )
     result = SendResult()
+    if not base:
+        result.held = len(due)
+        if result.held:
+            log.warning(NO_BASE_URL, result.held)  # once per run, however many are due
+        return result
     for invitation_id in list(due):
-        outcome = send_invitation(invitation_id=invitation_id, now=now, cooldown=cooldown)
+        outcome = send_invitation(invitation_id=invitation_id, now=now, cooldown=cooldown, base=base)
         if outcome == InvitationStatus.SENT:
             result.sent += 1
         elif outcome == InvitationStatus.SKIPPED:
@@ -317,13 +246,19 @@ def send_due(*, now: datetime | None = None, limit: int = SEND_BATCH) -> SendRes
     return result
 
 
-def send_invitation(*, invitation_id: int, now: datetime | None = None, cooldown: timedelta | None = None) -> str:
-    """Send or skip one scheduled invitation; returns its new status ("" if it was not scheduled any more).
+def send_invitation(
+    *, invitation_id: int, now: datetime | None = None, cooldown: timedelta | None = None, base: str | None = None
+) -> str:
+    """Send or skip one scheduled invitation; returns its new status ("" if it was not scheduled any more, or is
+    left scheduled because there is no base for its link: ``base``, else ``base_url``).
 
     One transaction under an advisory lock on the contact: the cooldown check and the send of two invitations of one
     contact never interleave, whichever workers run them.
     """
     now = now or timezone.now()
+    base = base or base_url()
+    if not base:
+        return ""  # left scheduled: a message without a working link would start the contact's cooldown for nothing
     if cooldown is None:
         cooldown = timedelta(days=journey_settings().cooldown_days)
     contact = SurveyInvitation.objects.filter(pk=invitation_id).values_list("contact", flat=True).first()
@@ -355,7 +290,7 @@ def send_invitation(*, invitation_id: int, now: datetime | None = None, cooldown
             subject=invitation.survey.name,
             body=render_to_string(
                 "insights/journeys/invitation.txt",
-                {"invitation": invitation, "survey": invitation.survey, "url": answer_url(invitation)},
+                {"invitation": invitation, "survey": invitation.survey, "url": answer_url(invitation, base=base)},
             ),
         )
         invitation.status = InvitationStatus.SENT
@@ -377,16 +312,25 @@ def token_for(invitation: SurveyInvitation) -> str:
     return signing.dumps([invitation.pk, invitation.nonce], salt=SALT, compress=False)
 
 
-def answer_url(invitation: SurveyInvitation) -> str:
-    """The absolute address of ``invitation``'s answer page (``settings.HUB_BASE_URL``)."""
-    return hub_url(reverse("journeys:answer", args=[token_for(invitation)]))
+def base_url() -> str:
+    """Where the hub answers from outside, for the links in survey messages: ``settings.HUB_BASE_URL`` (through
+    ``notifications.handlers.hub_url``, as every message's link); unset, in DEBUG, ``LOCAL_BASE_URL`` (``make run``'s
+    address, so the demo's links open); unset otherwise, "": no link can be made, so nothing is sent."""
+    return hub_url("") or (LOCAL_BASE_URL if settings.DEBUG else "")
 
 
-INVALID, EXPIRED, ANSWERED = "invalid", "expired", "answered"
+def answer_url(invitation: SurveyInvitation, *, base: str | None = None) -> str:
+    """The absolute address of ``invitation``'s answer page, on ``base`` (default ``base_url()``; "" with none)."""
+    base = base or base_url()
+    return base + reverse("journeys:answer", args=[token_for(invitation)]) if base else ""
+
+
+INVALID, EXPIRED, ANSWERED, CONFLICT = "invalid", "expired", "answered", "conflict"
 
 
 class Refused(Exception):
-    """A link that cannot be answered: ``reason`` is ``INVALID`` (404), ``EXPIRED`` or ``ANSWERED`` (410)."""
+    """A link that cannot be answered: ``reason`` is ``INVALID`` (404), ``EXPIRED`` or ``ANSWERED`` (410), or
+    ``CONFLICT`` (409: the answers could not be stored, see ``submit``)."""
 
     def __init__(self, reason: str):
         super().__init__(reason)
@@ -394,7 +338,7 @@ class Refused(Exception):
 
     @property
     def status(self) -> int:
-        return 404 if self.reason == INVALID else 410
+        return {INVALID: 404, CONFLICT: 409}.get(self.reason, 410)
 
 
 def invitation_for_token(token: str, *, now: datetime | None = None) -> SurveyInvitation:
@@ -476,23 +420,20 @@ def submit(*, invitation: SurveyInvitation, answers: Mapping[str, object], now: 
         except IntegrityError:
             raise Refused(ANSWERED) from None
         email = invitation.contact if survey.channel == Channel.EMAIL else ""
-        responses = SurveyResponse.objects.bulk_create(
-            [
-                SurveyResponse(
-                    kind=SurveyKind(q["kind"]),
-                    score=answers[q["key"]],
-                    customer=invitation.customer,
-                    contact_email=email,
-                    survey=survey.name[:120],
-                    source=SOURCE,
-                    external_id=f"{invitation.pk}:{q['key']}",
-                    responded_at=now,
-                    submission=submission,
-                    comment=_free_text(questions, answers) if number == 0 else "",
-                )
-                for number, q in enumerate(q for q in questions if q["kind"] in SCORE_RANGES)
-            ]
-        )
+        try:
+            responses = _store_scores(invitation, questions, answers, submission=submission, now=now, email=email)
+        except IntegrityError:
+            # an answer with the journey source and this invitation's key is stored already, not by this page (the
+            # API and the import refuse the source; data from before that, or typed in the admin). The refusal
+            # leaves the transaction, which rolls the submission back: nothing is stored, staff read why in the log.
+            log.error(
+                "Journey survey invitation %s: its answers collide with stored survey responses (source %r, "
+                "external ids %s:<question>); nothing stored.",
+                invitation.pk,
+                SOURCE,
+                invitation.pk,
+            )
+            raise Refused(CONFLICT) from None
         surveys.comments_to_feedback(responses=responses, received_via=f"journey-survey:{survey.key}")
         if responses and responses[0].feedback_id:
             submission.feedback_id = responses[0].feedback_id
@@ -502,6 +443,28 @@ def submit(*, invitation: SurveyInvitation, answers: Mapping[str, object], now: 
         )
     invitation.status, invitation.answered_at = InvitationStatus.ANSWERED, now
     return submission
+
+
+def _store_scores(invitation, questions, answers, *, submission, now, email) -> list[SurveyResponse]:
+    """One ``SurveyResponse`` per NPS/CSAT question (the first carries the free text as its comment)."""
+    survey = invitation.survey
+    return SurveyResponse.objects.bulk_create(
+        [
+            SurveyResponse(
+                kind=SurveyKind(q["kind"]),
+                score=answers[q["key"]],
+                customer=invitation.customer,
+                contact_email=email,
+                survey=survey.name[:120],
+                source=SOURCE,
+                external_id=f"{invitation.pk}:{q['key']}",
+                responded_at=now,
+                submission=submission,
+                comment=_free_text(questions, answers) if number == 0 else "",
+            )
+            for number, q in enumerate(q for q in questions if q["kind"] in SCORE_RANGES)
+        ]
+    )
 
 
 def _free_text(questions: Sequence[Mapping], answers: Mapping[str, object]) -> str:

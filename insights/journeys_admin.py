@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, QuerySet
 from django.utils import timezone
@@ -22,7 +22,7 @@ from unfold.decorators import display
 from customers.selectors import visible_to
 from feedbackhub.admin_tools import HubModelAdmin, ReadOnlyAdminMixin, count_of
 from feedbackhub.formatting import link, pill
-from insights import journey_figures, journeys
+from insights import journey_figures, journeys, survey_math
 from insights.choices import InvitationStatus
 from insights.models import JourneySettings, JourneySurvey, SurveyInvitation, SurveyResponse
 from notifications.models import Notification
@@ -85,9 +85,11 @@ class JourneySurveyForm(forms.ModelForm):
 
     def clean_questions(self):
         try:
-            return journeys.validate_questions(self.cleaned_data.get("questions"))
+            questions = journeys.validate_questions(self.cleaned_data.get("questions"))
+            journeys.check_questions_kept(self.instance, questions)  # fixed once invitations went out
         except ValidationError as error:
             raise ValidationError(error.messages) from error
+        return questions
 
     def clean(self):
         data = super().clean()
@@ -107,6 +109,7 @@ class JourneySurveyAdmin(HubModelAdmin):
     """Surveys sent when a product event happens; their figures per persona on each page."""
 
     form = JourneySurveyForm
+    actions = ["copy_surveys"]
     list_display = [
         "name",
         "trigger",
@@ -135,21 +138,36 @@ class JourneySurveyAdmin(HubModelAdmin):
         """Each survey with its sends, answers and NPS counts (correlated counts on the rows shown)."""
         invitations = SurveyInvitation.objects.filter(survey=OuterRef("pk"))
         nps = SurveyResponse.objects.filter(submission__invitation__survey=OuterRef("pk"), kind="nps")
+        by = "submission__invitation__survey"
         return (
             super()
             .get_queryset(request)
             .annotate(
-                sent_count=count_of(invitations.filter(sent_at__isnull=False), by="survey"),
-                answered_count=count_of(invitations.filter(status=InvitationStatus.ANSWERED), by="survey"),
-                nps_count=count_of(nps, by="submission__invitation__survey"),
-                nps_net=count_of(nps.filter(score__gte=9), by="submission__invitation__survey")
-                - count_of(nps.filter(score__lte=6), by="submission__invitation__survey"),
+                sent_count=count_of(invitations.filter(survey_math.SENT_Q), by="survey"),
+                answered_count=count_of(invitations.filter(survey_math.ANSWERED_Q), by="survey"),
+                nps_count=count_of(nps, by=by),
+                promoters=count_of(nps.filter(survey_math.PROMOTER_Q), by=by),
+                detractors=count_of(nps.filter(survey_math.DETRACTOR_Q), by=by),
             )
         )
 
     def save_model(self, request, obj: JourneySurvey, form, change: bool) -> None:
         """Through ``insights.journeys.update_survey`` (its rules already ran in the form's ``clean``)."""
         journeys.update_survey(survey=obj)
+
+    @admin.action(description="Copy survey (a new one, switched off)", permissions=["add"])
+    def copy_surveys(self, request, queryset: QuerySet) -> None:
+        """A copy of each selected survey through ``insights.journeys.copy_survey``: to change the questions of a
+        survey that has sent invitations, copy it, edit the copy, switch the old one off."""
+        copies = [journeys.copy_survey(survey) for survey in queryset.order_by("name")]
+        self.message_user(
+            request,
+            format_html(
+                "Copied, switched off until you enable them: {}.",
+                format_html_join(", ", "{}", ((link(copy, copy.pk, copy.name),) for copy in copies)),
+            ),
+            messages.SUCCESS,
+        )
 
     # --- Columns ------------------------------------------------------------------------------------------------------
 
@@ -180,14 +198,14 @@ class JourneySurveyAdmin(HubModelAdmin):
         sent = getattr(obj, "sent_count", 0)
         if sent < journey_figures.MIN_N:
             return journey_figures.TOO_FEW if sent else "—"
-        return f"{100 * obj.answered_count / sent:.0f} % (n = {sent})"
+        return f"{survey_math.response_rate(obj.answered_count, sent):.0f} % (n = {sent})"
 
     @admin.display(description="NPS")
     def nps_column(self, obj: JourneySurvey) -> str:
         n = getattr(obj, "nps_count", 0)
         if n < journey_figures.MIN_N:
             return journey_figures.TOO_FEW if n else "—"
-        return f"{round(100 * obj.nps_net / n):+d} (n = {n})"
+        return f"{round(survey_math.nps(obj.promoters, obj.detractors, n)):+d} (n = {n})"
 
     @admin.display(description="figures (all time)")
     def figures_table(self, obj: JourneySurvey) -> str:
@@ -201,7 +219,8 @@ class JourneySurveyAdmin(HubModelAdmin):
         ]
         note = format_html(
             "<p>Response rate against seed 003: {}–{} % today, {}–{} % the target. Under {} sends or answers a "
-            "figure says “{}”.</p>",
+            "figure says “{}”. Opened: the page was loaded in a browser (or answered); e-mail link scanners that "
+            "only fetch it are not counted, those that render it fully are, so it may run a little high.</p>",
             *journey_figures.TODAY_RATE,
             *journey_figures.TARGET_RATE,
             journey_figures.MIN_N,

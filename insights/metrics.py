@@ -45,6 +45,7 @@ from datetime import datetime, timedelta
 from django.db import connection
 from django.utils import timezone
 
+from insights import survey_math
 from insights.choices import ProductEventName, SurveyKind
 from insights.models import ProductEvent, SurveyInvitation, SurveyResponse, SurveySubmission
 
@@ -453,19 +454,19 @@ def retention(
     return result
 
 
-SURVEY_SQL = """
+SURVEY_SQL = f"""
 SELECT GROUPING(persona), persona,
        count(*) FILTER (WHERE kind = %(nps)s) AS nps_n,
-       count(*) FILTER (WHERE kind = %(nps)s AND score >= 9) AS promoters,
-       count(*) FILTER (WHERE kind = %(nps)s AND score <= 6) AS detractors,
+       count(*) FILTER (WHERE kind = %(nps)s AND {survey_math.promoter_sql()}) AS promoters,
+       count(*) FILTER (WHERE kind = %(nps)s AND {survey_math.detractor_sql()}) AS detractors,
        count(*) FILTER (WHERE kind = %(csat)s) AS csat_n,
-       count(*) FILTER (WHERE kind = %(csat)s AND score >= 4) AS satisfied,
+       count(*) FILTER (WHERE kind = %(csat)s AND {survey_math.satisfied_sql()}) AS satisfied,
        avg(score) FILTER (WHERE kind = %(csat)s) AS csat_mean
 FROM (
     SELECT r.kind, r.score, coalesce(i.persona, '') AS persona
-    FROM {responses} AS r
-    LEFT JOIN {submissions} AS s ON s.id = r.submission_id
-    LEFT JOIN {invitations} AS i ON i.id = s.invitation_id
+    FROM {{responses}} AS r
+    LEFT JOIN {{submissions}} AS s ON s.id = r.submission_id
+    LEFT JOIN {{invitations}} AS i ON i.id = s.invitation_id
     WHERE r.responded_at >= %(start)s AND r.responded_at < %(end)s
 ) AS answers
 GROUP BY GROUPING SETS ((persona), ())
@@ -483,9 +484,9 @@ def survey_scores(*, window: Window, min_n: int | None = None) -> tuple[MetricRe
     nps, csat, mean = {}, {}, {}
     for grouping, persona, nps_n, promoters, detractors, csat_n, satisfied, csat_mean in rows:
         key = ALL if grouping else persona or ""
-        score = 100 * (promoters - detractors) / nps_n if nps_n else None
+        score = survey_math.nps(promoters, detractors, nps_n)
         nps[key] = _value(score, nps_n, min_n=min_n, promoters=promoters, detractors=detractors)
-        csat[key] = _value(satisfied / csat_n if csat_n else None, csat_n, min_n=min_n, satisfied=satisfied)
+        csat[key] = _value(survey_math.share(satisfied, csat_n), csat_n, min_n=min_n, satisfied=satisfied)
         mean[key] = _value(csat_mean, csat_n, min_n=min_n)
     return (
         MetricResult("nps", window, nps, min_n),

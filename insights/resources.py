@@ -16,7 +16,7 @@ from customers.resources import AccountWidget
 from feedback.resources import DateTimeWidget
 from feedbackhub.sheets import ChoiceWidget, HubResource
 from insights import surveys
-from insights.api.serializers import SCALES, SOURCE_PATTERN
+from insights.api.serializers import RESERVED_SOURCE, SCALES, SOURCE_PATTERN, is_reserved_source
 from insights.choices import SurveyKind
 from insights.models import SurveyResponse
 from integrations.api.serializers import FUTURE_SLACK, MAX_VERBATIM
@@ -49,6 +49,8 @@ class SourceWidget(widgets.CharWidget):
             return DEFAULT_SOURCE
         if not SOURCE_PATTERN.match(text) or len(text) > 40:
             raise ValueError(f"“{text}” is not a source name: letters, digits and _ . : - only, e.g. typeform.")
+        if is_reserved_source(text):
+            raise ValueError(RESERVED_SOURCE)
         return text
 
 

@@ -32,7 +32,7 @@ from customers.selectors import match_customers
 from feedback import services as feedback_services
 from feedback.choices import Source
 from feedback.models import FeedbackItem
-from insights import health
+from insights import health, survey_math
 from insights.api.serializers import SurveyAnswerSerializer  # the API's format is the service's input
 from insights.choices import SurveyKind
 from insights.models import SurveyResponse
@@ -45,8 +45,11 @@ MAX_BATCH = 1_000
 CREATED, UPDATED, REJECTED = ingest.CREATED, ingest.UPDATED, ingest.REJECTED
 STATES = (CREATED, UPDATED, REJECTED)
 DETRACTOR, PASSIVE, PROMOTER = "detractor", "passive", "promoter"
-# Highest score of each band, by kind: NPS 0–6 / 7–8 / 9–10; CSAT 1–2 / 3 / 4–5.
-BANDS = {SurveyKind.NPS: (6, 8), SurveyKind.CSAT: (2, 3)}
+# Highest score of each band, by kind: NPS 0–6 / 7–8 / 9–10; CSAT 1–2 / 3 / 4–5 (``insights.survey_math``).
+BANDS = {
+    SurveyKind.NPS: (survey_math.DETRACTOR_MAX, survey_math.PASSIVE_MAX),
+    SurveyKind.CSAT: (survey_math.UNSATISFIED_MAX, survey_math.NEUTRAL_MAX),
+}
 FEEDBACK_SOURCE = Source.NPS
 # Ingestion's field → the answer's field, for a comment the ingestion would refuse.
 INGEST_FIELDS = {"verbatim": "comment", "received_at": "responded_at", "reporter_email": "contact_email"}
@@ -351,14 +354,14 @@ class SurveyFigures:
     @property
     def nps(self) -> int | None:
         """−100 to 100; None with no NPS answer."""
-        if not self.nps_n:
-            return None
-        return round(100 * (self.promoters - self.detractors) / self.nps_n)
+        score = survey_math.nps(self.promoters, self.detractors, self.nps_n)
+        return None if score is None else round(score)
 
     @property
     def csat(self) -> int | None:
         """Percent of CSAT answers that are satisfied (4–5); None with no CSAT answer."""
-        return round(100 * self.satisfied / self.csat_n) if self.csat_n else None
+        score = survey_math.csat(self.satisfied, self.csat_n)
+        return None if score is None else round(score)
 
 
 def figures(queryset: QuerySet[SurveyResponse]) -> SurveyFigures:

@@ -7,12 +7,15 @@ Registered by ``insights.admin`` importing this module. Samples arrive through t
 paginator of ``HubModelAdmin``, no full-result count), newest received first along the primary key (no sort), the
 products offered by a loose index scan of ``technical_product_idx`` (not ``SELECT DISTINCT``), the account chosen by
 autocomplete. The page reads the precomputed figure only (``insights.technical_correlation.refresh``, daily);
-"Recompute now" runs it on demand.
+"Recompute now" (for users who may add or change technical samples; viewers see no button and are refused the POST)
+queues the same task for a worker, since it reads all the window's feedback: the page says so, and says so too when
+the task queue is unreachable (nothing queued, the daily job still runs).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -28,7 +31,28 @@ from feedbackhub.formatting import link, pill
 from insights import events, technical_correlation
 from insights.models import DashboardFigure, TechnicalSample
 
+log = logging.getLogger(__name__)
+
 SOURCE_COLOURS = {"api": "info", "csv": "grey", "prometheus": "warning"}
+RECOMPUTE_PERMISSIONS = ("insights.change_technicalsample", "insights.add_technicalsample")
+
+
+def may_recompute(user) -> bool:
+    """Whether ``user`` may ask for a recomputation: the change or add permission of technical samples (the list's
+    admin is read-only for everyone, so its own ``has_change_permission`` says no to all)."""
+    return any(user.has_perm(permission) for permission in RECOMPUTE_PERMISSIONS)
+
+
+def queue_recompute() -> bool:
+    """Queue ``insights.tasks.refresh_technical_correlations``; False when the broker cannot be reached."""
+    from insights.technical_tasks import refresh_technical_correlations
+
+    try:
+        refresh_technical_correlations.apply_async(retry=False)
+    except Exception:  # noqa: BLE001 - the page must answer while Redis is down; the daily job runs on schedule
+        log.warning("Could not queue the technical correlations' recomputation.", exc_info=True)
+        return False
+    return True
 
 
 def distinct_products(limit: int = 100) -> list[str]:
@@ -140,8 +164,18 @@ class TechnicalSampleAdmin(ReadOnlyAdminMixin, HubModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         if request.method == "POST":
-            figure = technical_correlation.refresh()
-            messages.success(request, f"Recomputed: {len(figure.data['rows'])} correlations.")
+            if not may_recompute(request.user):
+                raise PermissionDenied
+            if queue_recompute():
+                messages.success(
+                    request, "Recomputation queued: a worker runs it over all the window's data; reload in a minute."
+                )
+            else:
+                messages.error(
+                    request,
+                    "The task queue is unreachable, so nothing was queued: try again later (the daily job "
+                    "recomputes the figures on its own).",
+                )
             return HttpResponseRedirect(request.path)
         figure = DashboardFigure.objects.filter(key=technical_correlation.FIGURE_KEY).first()
         context = {
@@ -150,6 +184,7 @@ class TechnicalSampleAdmin(ReadOnlyAdminMixin, HubModelAdmin):
             "opts": self.model._meta,
             "figure": figure,
             "samples_url": reverse("admin:insights_technicalsample_changelist"),
+            "may_recompute": may_recompute(request.user),
             **(page_context(figure, request.GET.get("series", "")) if figure else {}),
         }
         return TemplateResponse(request, "insights/technical_correlations.html", context)

@@ -13,8 +13,9 @@ and NPS, their Spearman correlations with a confidence interval, and where error
   exactly; this is the usual approximation, and its rank order is what Spearman reads);
 - feedback volume: items received (duplicates not counted), 0 in a week with none; mean sentiment: the mean
   ``sentiment_score`` (−1…1) of the week's scored items, only for weeks with at least ``MIN_ITEMS_PER_WEEK``;
-- NPS = % promoters (9–10) − % detractors (0–6) of the week's NPS answers (at least ``MIN_ANSWERS_PER_WEEK``); for a
-  product, the answers of accounts that have samples of that product in the window (its users).
+- NPS = % promoters (9–10) − % detractors (0–6) of the week's NPS answers (``insights.survey_math``), at least
+  ``MIN_ANSWERS_PER_WEEK``; for a product, the answers of accounts that have samples of that product in the window
+  (its users).
 
 **Correlation**: Spearman's ρ (``scipy.stats.spearmanr``; its p-value, two-sided, from the t distribution) over
 the weeks where both figures exist. The 95 % interval is Fisher's z with the Bonett–Wright standard error
@@ -46,6 +47,7 @@ from scipy import stats as sps
 
 from customers.choices import Industry, Tier
 from feedback.choices import Product
+from insights import survey_math
 from insights.choices import Comparison, Metric
 from insights.models import DashboardFigure, EscalationRule, TechnicalSample
 
@@ -125,12 +127,11 @@ users AS (
     SELECT DISTINCT product, customer_id FROM insights_technicalsample
     WHERE period_start >= %(start)s AND period_start < %(end)s AND customer_id IS NOT NULL
 )
-SELECT 'product' AS kind, u.product AS subject, a.bucket, count(*) AS answers,
-       100.0 * (count(*) FILTER (WHERE a.score >= 9) - count(*) FILTER (WHERE a.score <= 6)) / count(*) AS nps
+SELECT 'product' AS kind, u.product AS subject, a.bucket, count(*) AS answers, {survey_math.nps_sql("a.score")} AS nps
 FROM a JOIN users u ON u.customer_id = a.customer_id GROUP BY u.product, a.bucket
 UNION ALL
 SELECT CASE WHEN grouping(tier) = 0 THEN 'tier' ELSE 'industry' END, coalesce(tier, industry), bucket, count(*),
-       100.0 * (count(*) FILTER (WHERE score >= 9) - count(*) FILTER (WHERE score <= 6)) / count(*)
+       {survey_math.nps_sql("score")}
 FROM a GROUP BY GROUPING SETS ((tier, bucket), (industry, bucket))
 """
 

@@ -25,7 +25,17 @@ from integrations.api.serializers import (
 )
 
 SOURCE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
+JOURNEY_SOURCE = "journey"  # the hub's own journey surveys (``insights.journeys``): reserved, no other door sends it
+RESERVED_SOURCE = (
+    f"“{JOURNEY_SOURCE}” is reserved for the answers to the hub's journey surveys (they arrive through their own "
+    "page); name your survey tool, e.g. typeform."
+)
 SCALES = {SurveyKind.NPS: (0, 10), SurveyKind.CSAT: (1, 5)}
+
+
+def is_reserved_source(source: str) -> bool:
+    """Whether ``source`` is the journey surveys' (in any case: "Journey" would read as theirs in every list)."""
+    return source.strip().lower() == JOURNEY_SOURCE
 
 
 @extend_schema_field({"type": "integer"})
@@ -60,7 +70,10 @@ class SurveyAnswerSerializer(serializers.Serializer):
     contact_email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
     survey = StrictCharField(max_length=120, required=False, allow_blank=True, help_text="Which survey asked.")
     source = StrictCharField(
-        max_length=40, required=False, default="api", help_text="The survey tool, e.g. typeform (default: api)."
+        max_length=40,
+        required=False,
+        default="api",
+        help_text="The survey tool, e.g. typeform (default: api; “journey” is the hub's own, reserved).",
     )
     external_id = SourceIdField(max_length=200, help_text="The answer's id in its source (string or integer).")
     responded_at = SourceDateTimeField(help_text="When the customer answered, with time zone (ISO 8601).")
@@ -77,6 +90,8 @@ class SurveyAnswerSerializer(serializers.Serializer):
     def validate_source(self, value: str) -> str:
         if not SOURCE_PATTERN.match(value):
             raise serializers.ValidationError("Letters, digits and _ . : - only, e.g. typeform.")
+        if is_reserved_source(value):
+            raise serializers.ValidationError(RESERVED_SOURCE)
         return value
 
     def validate_customer_crm_id(self, value: str) -> str:

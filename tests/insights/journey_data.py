@@ -69,6 +69,8 @@ def sent_invitation(customer, survey=None, *, contact: str = "ana@acme.example",
     )
     journeys.invite_for_events(event_ids=[event.pk])
     invitation = SurveyInvitation.objects.get(event=event, survey=survey)
-    journeys.send_invitation(invitation_id=invitation.pk, cooldown=timedelta(0))
+    journeys.send_invitation(
+        invitation_id=invitation.pk, cooldown=timedelta(0), base=journeys.base_url() or "http://testserver"
+    )
     invitation.refresh_from_db()
     return invitation

@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import importlib
+import io
+import logging
 from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.utils import timezone
 
 from feedback.models import FeedbackItem
 from insights import journeys
 from insights.choices import InvitationStatus, SkipReason
-from insights.models import JourneySettings, JourneySurvey, SurveyInvitation, SurveyResponse, SurveySubmission
+from insights.models import (
+    JourneySettings,
+    JourneySurvey,
+    ProductEvent,
+    SurveyInvitation,
+    SurveyResponse,
+    SurveySubmission,
+)
 from integrations.models import PendingTriage
 from notifications.choices import Kind
 from notifications.models import Notification
@@ -28,6 +38,13 @@ DEFAULTS = importlib.import_module("insights.migrations.0009_default_journey_sur
 def defaults_off():
     """The four default surveys (from the migration) switched off: each test states the surveys it needs."""
     JourneySurvey.objects.update(enabled=False)
+
+
+@pytest.fixture(autouse=True)
+def base_url(settings):
+    """The hub's public address, which the survey links need (without it nothing is sent: see the tests below)."""
+    settings.HUB_BASE_URL = "https://hub.example"
+    return settings.HUB_BASE_URL
 
 
 # --- Definitions ------------------------------------------------------------------------------------------------------
@@ -338,3 +355,145 @@ def test_given_a_second_submission_then_it_is_refused_as_already_answered():
 
     assert caught.value.reason == journeys.ANSWERED
     assert SurveySubmission.objects.count() == 1 and SurveyResponse.objects.count() == 2
+
+
+# --- The link's base address ------------------------------------------------------------------------------------------
+
+
+def due_invitation(customer, **fields) -> SurveyInvitation:
+    survey = make_survey(delay_minutes=0, **fields)
+    event = ProductEvent.objects.create(
+        event_id=f"due-{survey.pk}",
+        name=survey.trigger_event,
+        customer=customer,
+        contact="ana@acme.example",
+        occurred_at=timezone.now() - timedelta(hours=1),
+    )
+    journeys.invite_for_events(event_ids=[event.pk])
+    return SurveyInvitation.objects.get(event=event)
+
+
+def test_given_no_hub_base_url_then_due_invitations_stay_scheduled_unsent_with_one_warning_per_run(settings, caplog):
+    settings.HUB_BASE_URL, settings.DEBUG = "", False
+    customer = make_customer()
+    invitations = [due_invitation(customer), due_invitation(customer, trigger_event="campaign_ended")]
+
+    with caplog.at_level(logging.WARNING, logger="insights.journeys"):
+        result = journeys.send_due()
+    direct = journeys.send_invitation(invitation_id=invitations[0].pk)
+
+    assert (result.sent, result.skipped, result.held) == (0, 0, 2) and direct == ""
+    assert set(SurveyInvitation.objects.values_list("status", flat=True)) == {InvitationStatus.SCHEDULED}
+    assert not Notification.objects.filter(kind=Kind.SURVEY).exists()
+    warnings = [r for r in caplog.records if "HUB_BASE_URL is not set" in r.getMessage()]
+    assert len(warnings) == 1 and "2 due invitation(s)" in warnings[0].getMessage()
+
+    settings.HUB_BASE_URL = "https://hub.example"  # set: the next run sends them (the cooldown skips the second)
+    assert journeys.send_due().sent == 1
+
+
+def test_given_no_hub_base_url_in_debug_then_the_link_uses_the_local_address_of_make_run(settings):
+    settings.HUB_BASE_URL, settings.DEBUG = "", True
+    invitation = due_invitation(make_customer())
+
+    journeys.send_due()
+
+    message = Notification.objects.get(key=f"survey:{invitation.pk}")
+    assert f"http://127.0.0.1:8000/s/{journeys.token_for(invitation)}/" in message.body
+
+
+def test_given_enabled_surveys_and_no_hub_base_url_then_the_system_check_warns_w001(settings):
+    from insights.checks import journey_surveys_need_a_base_url
+
+    settings.HUB_BASE_URL, settings.DEBUG = "", False
+    make_survey(key="onboarding-check")
+
+    [warning] = journey_surveys_need_a_base_url(databases=["default"])
+    not_asked_for_the_database = journey_surveys_need_a_base_url(databases=None)
+    settings.HUB_BASE_URL = "https://hub.example"
+    with_url = journey_surveys_need_a_base_url(databases=["default"])
+    settings.HUB_BASE_URL = ""
+    JourneySurvey.objects.update(enabled=False)
+    none_enabled = journey_surveys_need_a_base_url(databases=["default"])
+
+    assert warning.id == "insights.W001" and "onboarding-check" in warning.msg and "HUB_BASE_URL" in warning.msg
+    assert not_asked_for_the_database == with_url == none_enabled == []
+
+
+def test_given_the_check_command_with_the_database_then_w001_is_listed(settings):
+    settings.HUB_BASE_URL = ""
+    make_survey()
+    out = io.StringIO()
+
+    call_command("check", "--database", "default", stdout=out, stderr=out)
+
+    assert "insights.W001" in out.getvalue()
+
+
+# --- Questions fixed once sent ----------------------------------------------------------------------------------------
+
+
+CHANGES = {
+    "a kind": lambda qs: [*qs[:2], {"key": "solved", "kind": "text", "text": "Is it solved?"}, qs[3]],
+    "a key": lambda qs: [{**qs[0], "key": "recommend_us"}, *qs[1:]],
+    "a choice": lambda qs: [*qs[:2], {**qs[2], "choices": ["Yes", "No"]}, qs[3]],
+    "a question less": lambda qs: qs[:3],
+}
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_given_a_survey_that_has_sent_invitations_then_its_questions_keys_kinds_and_choices_cannot_change(change):
+    invitation = sent_invitation(make_customer())
+    survey = invitation.survey
+
+    with pytest.raises(ValidationError) as caught:
+        journeys.update_survey(survey=survey, questions=CHANGES[change](QUESTIONS))
+
+    assert "make a new survey (copy)" in " ".join(caught.value.messages)
+    assert JourneySurvey.objects.get(pk=survey.pk).questions == QUESTIONS
+
+
+def test_given_a_survey_that_has_sent_invitations_then_its_texts_and_order_may_still_change():
+    survey = sent_invitation(make_customer()).survey
+    reworded = [{**QUESTIONS[1], "text": "Was it easy?"}, QUESTIONS[0], *QUESTIONS[2:]]
+
+    journeys.update_survey(survey=survey, questions=reworded, name="Renamed")
+
+    assert JourneySurvey.objects.get(pk=survey.pk).questions[0]["text"] == "Was it easy?"
+
+
+def test_given_a_survey_whose_invitations_are_only_scheduled_then_its_questions_may_change(
+    django_capture_on_commit_callbacks,
+):
+    survey = make_survey()
+    record([event_item(make_customer(), contact="ana@acme.example")], django_capture_on_commit_callbacks)
+    assert SurveyInvitation.objects.filter(survey=survey, sent_at__isnull=True).exists()
+
+    journeys.update_survey(survey=survey, questions=CHANGES["a question less"](QUESTIONS))
+
+    assert len(JourneySurvey.objects.get(pk=survey.pk).questions) == 3
+
+
+def test_given_a_survey_copied_twice_then_each_copy_is_a_new_switched_off_survey_with_its_questions():
+    survey = make_survey(key="ttv", name="Time to value", personas=["agency"], trigger_match={"plan": "pro"})
+
+    first, second = journeys.copy_survey(survey), journeys.copy_survey(survey)
+
+    assert (first.key, second.key, first.name) == ("ttv-copy", "ttv-copy-2", "Time to value (copy)")
+    assert first.questions == survey.questions and first.personas == ["agency"] and not first.enabled
+    assert first.trigger_match == {"plan": "pro"} and first.pk != survey.pk
+
+
+def test_given_a_stored_response_with_this_invitations_key_then_submit_refuses_with_conflict_and_stores_nothing():
+    invitation = sent_invitation(make_customer())
+    SurveyResponse.objects.create(
+        kind="csat", score=1, customer=invitation.customer, source="journey",
+        external_id=f"{invitation.pk}:ease", responded_at=timezone.now(),
+    )  # fmt: skip
+    answers, _ = journeys.validate_answers(invitation.survey.questions, {"recommend": "8", "ease": "4"})
+
+    with pytest.raises(journeys.Refused) as caught:
+        journeys.submit(invitation=invitation, answers=answers)
+
+    assert (caught.value.reason, caught.value.status) == (journeys.CONFLICT, 409)
+    assert not SurveySubmission.objects.exists() and SurveyResponse.objects.get().score == 1

@@ -121,3 +121,31 @@ def test_given_invitations_then_the_list_filters_by_status_and_reason_and_finds_
     assert "other@zebra.example" in skipped and "found@acme.example" not in skipped
     assert page.status_code == 200 and "in the outbox" in page.content.decode()
     assert admin_client.get(reverse("admin:insights_surveyinvitation_add")).status_code == 403
+
+
+def test_given_a_survey_that_has_sent_invitations_then_the_form_refuses_new_questions_and_says_to_copy(admin_client):
+    survey = make_survey(key="sent-one", name="Sent one")
+    sent_invitation(make_customer(), survey)
+    change = reverse("admin:insights_journeysurvey_change", args=[survey.pk])
+    fewer = json.dumps(QUESTIONS[:3])
+
+    refused = admin_client.post(change, form_data(key="sent-one", name="Sent one", questions=fewer))
+    reworded = [{**QUESTIONS[0], "text": "Would you recommend us?"}, *QUESTIONS[1:]]
+    kept = admin_client.post(change, form_data(key="sent-one", name="Sent one", questions=json.dumps(reworded)))
+
+    assert refused.status_code == 200
+    assert any("make a new survey (copy)" in e for e in refused.context["adminform"].form.errors["questions"])
+    assert kept.status_code == 302
+    assert JourneySurvey.objects.get(pk=survey.pk).questions == reworded
+
+
+def test_given_the_copy_action_then_each_selected_survey_gets_a_switched_off_copy(admin_client):
+    survey = make_survey(key="ask", name="Ask")
+
+    response = admin_client.post(
+        LIST, {"action": "copy_surveys", "_selected_action": [survey.pk], "index": 0}, follow=True
+    )
+
+    copy = JourneySurvey.objects.get(key="ask-copy")
+    assert copy.name == "Ask (copy)" and not copy.enabled and copy.questions == survey.questions
+    assert "Copied, switched off until you enable them" in response.content.decode()

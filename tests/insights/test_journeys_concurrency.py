@@ -24,6 +24,11 @@ def defaults_off():
     JourneySurvey.objects.update(enabled=False)
 
 
+@pytest.fixture(autouse=True)
+def base_url(settings):
+    settings.HUB_BASE_URL = "https://hub.example"  # the links' base: without it nothing is sent
+
+
 def test_given_two_submissions_of_one_token_at_once_then_exactly_one_is_stored_and_the_other_told_answered():
     invitation = sent_invitation(make_customer())
     token = journeys.token_for(invitation)

@@ -50,8 +50,10 @@ def test_given_a_sent_invitation_when_opened_then_the_survey_shows_its_company_o
     make_customer(name="Zebra Podcasts")  # another customer: nothing of theirs may show
 
     first = client.get(url(journeys.token_for(invitation)))
+    image = client.get(reverse("journeys:seen", args=[journeys.token_for(invitation)]))  # the browser loads it
     opened = SurveyInvitation.objects.get(pk=invitation.pk).opened_at
     client.get(url(journeys.token_for(invitation)))
+    client.get(reverse("journeys:seen", args=[journeys.token_for(invitation)]))
 
     assert first.status_code == 200
     html = first.content.decode()
@@ -60,8 +62,32 @@ def test_given_a_sent_invitation_when_opened_then_the_survey_shows_its_company_o
     assert 'name="csrfmiddlewaretoken"' in html and "<script" not in html and "/admin/" not in html
     assert 'name="viewport"' in html
     assert first["Referrer-Policy"] == "same-origin" and "no-cache" in first["Cache-Control"]
+    assert f'src="{reverse("journeys:seen", args=[journeys.token_for(invitation)])}"' in html
+    assert image.status_code == 200 and image["Content-Type"] == "image/gif"
     assert opened is not None
     assert SurveyInvitation.objects.get(pk=invitation.pk).opened_at == opened  # once
+
+
+def test_given_a_link_scanner_fetching_the_page_without_its_image_then_no_opening_is_counted(client):
+    invitation = sent_invitation(make_customer())
+    token = journeys.token_for(invitation)
+
+    fetched = client.get(url(token), HTTP_USER_AGENT="Mozilla/5.0 (compatible; SafeLinks)")
+    checked = client.head(url(token))
+
+    assert fetched.status_code == 200 and checked.status_code == 405
+    assert SurveyInvitation.objects.get(pk=invitation.pk).opened_at is None
+
+
+def test_given_the_image_of_a_refused_link_then_it_answers_the_same_and_records_nothing(client):
+    invitation = sent_invitation(make_customer())
+    SurveyInvitation.objects.filter(pk=invitation.pk).update(status=InvitationStatus.SKIPPED)
+
+    forged = client.get(reverse("journeys:seen", args=["not-a-token"]))
+    never_sent = client.get(reverse("journeys:seen", args=[journeys.token_for(invitation)]))
+
+    assert forged.status_code == never_sent.status_code == 200 and forged.content == never_sent.content
+    assert SurveyInvitation.objects.get(pk=invitation.pk).opened_at is None
 
 
 def test_given_valid_answers_when_posted_then_stored_and_thanked_and_the_link_is_then_refused_as_answered(client):
@@ -162,15 +188,51 @@ def test_given_an_invitation_never_sent_then_its_token_is_refused(client):
     _refused(client, journeys.token_for(invitation), 404, "This link does not work")
 
 
-def test_given_too_many_posts_from_one_address_then_429(client, monkeypatch):
-    monkeypatch.setattr(journey_views, "POST_LIMIT", 2)
-    invitation = sent_invitation(make_customer())
-    token = journeys.token_for(invitation)
+def test_given_too_many_posts_to_one_link_then_429_while_another_link_from_the_same_address_still_posts(
+    client, monkeypatch
+):
+    monkeypatch.setattr(journey_views, "LINK_LIMIT", 2)
+    customer = make_customer()
+    token, other = (journeys.token_for(sent_invitation(customer)) for _ in range(2))
     csrf = str(client.get(url(token)).context["csrf_token"])
 
     codes = [client.post(url(token), {"csrfmiddlewaretoken": csrf}).status_code for _ in range(3)]
+    elsewhere = client.post(url(other), {"csrfmiddlewaretoken": csrf}).status_code  # same address (a shared proxy)
 
     assert codes == [400, 400, 429]
+    assert elsewhere == 400  # its own form back, with its errors: not throttled by the other link's posts
+
+
+def test_given_a_flood_of_posts_from_one_address_over_many_links_then_429(client, monkeypatch):
+    monkeypatch.setattr(journey_views, "ADDRESS_LIMIT", 3)
+    customer = make_customer()
+    tokens = [journeys.token_for(sent_invitation(customer)) for _ in range(4)]
+    csrf = str(client.get(url(tokens[0])).context["csrf_token"])
+
+    codes = [client.post(url(token), {"csrfmiddlewaretoken": csrf}).status_code for token in tokens]
+
+    assert codes == [400, 400, 400, 429]
+
+
+def test_given_a_stored_answer_with_the_journey_source_and_this_links_key_then_a_clear_refusal_and_nothing_stored(
+    client,
+):
+    invitation = sent_invitation(make_customer())
+    SurveyResponse.objects.create(  # written by another door before the source was reserved
+        kind="nps",
+        score=0,
+        customer=make_customer(name="Other"),
+        source="journey",
+        external_id=f"{invitation.pk}:recommend",
+        responded_at=timezone.now(),
+    )
+
+    response = post(client, journeys.token_for(invitation), ANSWERS)
+
+    assert response.status_code == 409 and "could not be saved" in response.content.decode()
+    assert not SurveySubmission.objects.exists()
+    assert SurveyResponse.objects.get().score == 0  # the other row is left as it was, never overwritten
+    assert SurveyInvitation.objects.get(pk=invitation.pk).status == InvitationStatus.SENT
 
 
 def test_given_a_survey_on_slack_then_the_link_goes_to_the_channel_named_by_the_event(client):

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from customers.models import Customer
 from feedbackhub.models import DomainEvent
-from insights.events import RECORDED
+from insights.events import CONFLICT, RECORDED
 from insights.models import ProductEvent
 from tests.api_support import token_client
 from tests.factories import make_customer
@@ -104,12 +104,42 @@ def test_given_a_batch_sent_twice_then_the_rows_are_stored_once_and_the_second_r
 
 
 def test_given_an_event_sent_twice_in_one_batch_then_the_second_is_a_duplicate_of_the_first(api, acme):
-    response = api.post(URL, [event(), event(name="report_sent")], format="json")
+    response = api.post(URL, [event(), event(persona="admin", customer_domain="acme.example")], format="json")
 
     lines = response.json()["items"]
     assert [line["status"] for line in lines] == ["created", "duplicate"]
     assert lines[0]["id"] == lines[1]["id"] == ProductEvent.objects.get().pk
+    assert ProductEvent.objects.get().persona == "analyst"
+
+
+def test_given_one_event_id_for_two_events_in_one_batch_then_the_second_is_rejected_as_a_conflict(api, acme):
+    response = api.post(URL, [event(), event(name="report_sent")], format="json")
+
+    lines = response.json()["items"]
+    assert [line["status"] for line in lines] == ["created", "rejected"]
+    assert lines[1]["errors"] == {"event_id": [CONFLICT]} and "id" not in lines[1]
     assert ProductEvent.objects.get().name == "value_delivered"
+
+
+def test_given_an_event_id_another_account_used_then_it_is_a_conflict_naming_no_row_and_the_same_event_a_duplicate(
+    api, acme
+):
+    other = make_customer(name="Globex", domain="globex.example")
+    theirs = api.post(URL, event(event_id="signup-1", customer_crm_id="", customer=other.pk), format="json").json()
+
+    mine = api.post(URL, event(event_id="signup-1"), format="json")
+    renamed = api.post(URL, event(event_id="signup-1", customer=other.pk, customer_crm_id="", name="x"), format="json")
+    again = api.post(URL, event(event_id="signup-1", customer=other.pk, customer_crm_id=""), format="json")
+
+    assert mine.status_code == 400, mine.content
+    assert mine.json()["event_id"] == [CONFLICT] and mine.json()["item"]["status"] == "rejected"
+    assert str(other.pk) not in mine.content.decode() and str(theirs["items"][0]["id"]) not in mine.content.decode()
+    assert renamed.status_code == 400 and renamed.json()["event_id"] == [CONFLICT]
+    assert again.status_code == 200
+    assert again.json()["items"][0] == {
+        "index": 0, "status": "duplicate", "event_id": "signup-1", "id": theirs["items"][0]["id"], "customer": other.pk
+    }  # fmt: skip
+    assert ProductEvent.objects.get().customer_id == other.pk
 
 
 def test_given_a_batch_with_bad_events_then_each_is_rejected_with_its_field_and_the_rest_stored(api, acme):

@@ -203,3 +203,16 @@ def test_given_a_valid_file_when_confirmed_then_comments_become_linked_feedback_
     assert FeedbackItem.objects.count() == 1
     acme.refresh_from_db()
     assert acme.health_score is not None
+
+
+def test_given_a_file_naming_the_journey_surveys_source_then_its_row_is_refused_as_reserved(admin_client):
+    make_customer(name="Acme", domain="acme.example")
+    content = HEADER + "nps,9,,acme.example,,Q4,journey,12:recommend,2026-11-20 10:00\n"
+
+    response = upload(admin_client, content)
+
+    [row] = response.context["result"].invalid_rows
+    assert "reserved for the answers to the hub's journey surveys" in " ".join(
+        " ".join(messages) for messages in row.error_dict.values()
+    )
+    assert "confirm_form" not in response.context and not SurveyResponse.objects.exists()

@@ -206,3 +206,14 @@ def test_given_the_schema_then_it_documents_the_endpoint(admin_user):
     operation = schema["paths"][URL]["post"]
     assert set(operation["responses"]) >= {"200", "201", "400", "413"}
     assert "SurveyAnswer" in str(operation["requestBody"])
+
+
+@pytest.mark.parametrize("source", ["journey", "Journey"])
+def test_given_the_journey_surveys_source_then_the_answer_is_rejected_as_reserved_and_nothing_is_written(
+    api, acme, source
+):
+    response = api.post(URL, answer(source=source, external_id="12:recommend"), format="json")
+
+    assert response.status_code == 400, response.content
+    assert "reserved for the answers to the hub's journey surveys" in response.json()["source"][0]
+    assert not SurveyResponse.objects.exists() and not FeedbackItem.objects.exists()

@@ -7,13 +7,16 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from insights import technical_correlation
 from insights.models import DashboardFigure, TechnicalSample
+from insights.technical_tasks import refresh_technical_correlations
 from tests.factories import make_customer
 from tests.insights.test_technical_correlation import NOW, rising_case, samples
 
@@ -74,13 +77,47 @@ def test_given_the_product_filter_and_a_search_then_they_narrow_without_counting
     assert "Le Chat" in by_product.content.decode()  # the filter's choices, found by the loose index scan
 
 
-def test_given_no_figure_yet_then_the_page_says_so_and_recompute_now_makes_it(admin_client):
+@pytest.fixture
+def queued(monkeypatch) -> list:
+    """The recomputations queued (the broker replaced: nothing reaches a worker)."""
+    calls = []
+    monkeypatch.setattr(refresh_technical_correlations, "apply_async", lambda *a, **kw: calls.append(kw))
+    return calls
+
+
+def test_given_no_figure_yet_then_the_page_says_so_and_recompute_now_queues_the_task(admin_client, queued):
     before = admin_client.get(PAGE)
-    recomputed = admin_client.post(PAGE)
+    recomputed = admin_client.post(PAGE, follow=True)
 
     assert before.status_code == 200 and "Not computed yet" in before.content.decode()
-    assert recomputed.status_code == 302
-    assert DashboardFigure.objects.filter(key="technical:correlations").exists()
+    assert "Recompute now</button>" in before.content.decode()
+    assert recomputed.redirect_chain == [(PAGE, 302)] and len(queued) == 1
+    assert "Recomputation queued" in recomputed.content.decode()
+    assert not DashboardFigure.objects.filter(key="technical:correlations").exists()  # a worker does it, not the page
+
+
+def test_given_a_viewer_then_recompute_now_is_not_offered_and_a_post_is_refused(client, django_user_model, queued):
+    viewer = django_user_model.objects.create_user("viewer", password="pw", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_technicalsample"))
+    client.force_login(viewer)
+
+    page = client.get(PAGE)
+    posted = client.post(PAGE)
+
+    assert page.status_code == 200 and "Recompute now</button>" not in page.content.decode()
+    assert posted.status_code == 403 and queued == []
+
+
+def test_given_the_broker_down_then_recompute_now_says_so_without_a_server_error(admin_client, monkeypatch):
+    def down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to redis. Connection refused.")
+
+    monkeypatch.setattr(refresh_technical_correlations, "apply_async", down)
+
+    response = admin_client.post(PAGE, follow=True)
+
+    assert response.status_code == 200
+    assert "The task queue is unreachable, so nothing was queued" in response.content.decode()
 
 
 def test_given_a_figure_then_the_page_shows_the_rising_list_the_table_and_the_chart(admin_client):
