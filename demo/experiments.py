@@ -2,7 +2,8 @@
 
 - an A/B experiment ready to conclude: "Report wizard" (fixed horizon, its planned end just passed), 400 subjects
   per variant exposed over two weeks and their reports sent, all as product events through the events intake
-  (``insights.events.record_events``), so the result page shows a winner with its figures;
+  (``insights.events.record_events``), so the result page shows a winner with its figures; its third metric,
+  "opened the help" (``help_opened``), is one where lower is better (``"better": "lower"``);
 - a triage shadow experiment: the live offline provider against the offline provider with another classifier (trained
   here on every other seed example and stored as an inactive ``ClassifierVersion``), run on the items the live one
   triaged (``insights.shadow.shadow_triage_batch``): the page compares them field by field.
@@ -27,6 +28,7 @@ AB_KEY = "report-wizard"
 SHADOW_KEY = "triage-classifier-shadow"
 SUBJECTS_PER_VARIANT = 400
 CONVERSION = {"control": 0.22, "wizard": 0.31}
+HELP_OPENED = {"control": 0.18, "wizard": 0.09}  # lower is better: the wizard explains itself
 SHADOW_BATCHES = 10  # at most 10 × shadow.BATCH_SIZE items in the demo (the task does the rest in the background)
 
 
@@ -59,13 +61,14 @@ def _report_wizard() -> int:
         metrics=[
             {"name": "sent a report", "kind": "proportion", "event": "report_sent"},
             {"name": "value delivered", "kind": "proportion", "event": "value_delivered"},
+            {"name": "opened the help", "kind": "proportion", "event": "help_opened", "better": "lower"},
         ],
         planned_end_at=now - timedelta(hours=2),
         min_sample_per_variant=200,
     )
     start = now - timedelta(days=14)
     experiments.start_experiment(experiment=experiment, now=start)
-    rng = random.Random(11)
+    rng, help_rng = random.Random(11), random.Random(12)
     customers = list(Customer.objects.order_by("id").values_list("id", "domain")[:200])
     items = []
     for variant, rate in CONVERSION.items():
@@ -83,14 +86,19 @@ def _report_wizard() -> int:
                     "properties": {"experiment": AB_KEY, "variant": variant, "subject": subject},
                 }
             )
-            for event, chance in (("report_sent", rate), ("value_delivered", rate * 0.6)):
-                if rng.random() < chance:
+            draws = (  # the help's own generator: the other events stay as they were before it was added
+                ("report_sent", rate, rng),
+                ("value_delivered", rate * 0.6, rng),
+                ("help_opened", HELP_OPENED[variant], help_rng),
+            )
+            for event, chance, source in draws:
+                if source.random() < chance:
                     items.append(
                         {
                             **base,
                             "event_id": f"demo-{AB_KEY}-{event}-{variant}-{n}",
                             "name": event,
-                            "occurred_at": min(seen + timedelta(hours=rng.randrange(1, 30)), now).isoformat(),
+                            "occurred_at": min(seen + timedelta(hours=source.randrange(1, 30)), now).isoformat(),
                             "properties": {"subject": subject},
                         }
                     )

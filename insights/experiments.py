@@ -15,16 +15,20 @@ A shadow experiment shows everyone the control and names the other variants as c
 
 - an exposure is an ``experiment_exposure`` event with ``properties = {"experiment", "variant", "subject"}``; a
   subject counts once, from its first exposure; a subject exposed to two variants is left out and counted;
-- a conversion is the metric's event by the same subject at or after its first exposure, within the window (start →
-  planned end, or now). A conversion event names its subject by ``properties.subject``, else its ``contact``, else
-  its customer's id. A proportion metric asks "did the subject send it"; a mean metric sums the event's numeric
-  ``properties[property]`` per subject (0 when it sent none) and compares the means.
+- the window runs from the start to the earliest of now, the planned end and ``ended_at`` (once stopped, products
+  show everyone the control: those exposures are not the experiment's and would skew the SRM check);
+- a conversion is the metric's event by the same subject at or after its first exposure, within the window. A
+  conversion event names its subject by ``properties.subject``, else its ``contact``, else its customer's id. A
+  proportion metric asks "did the subject send it"; a mean metric sums the event's numeric ``properties[property]``
+  per subject (0 when it sent none) and compares the means.
 - then ``insights.stats``: Welch (fixed horizon) or the always-valid confidence sequence (sequential) for every
   metric × treatment against the control, adjusted by Holm or Benjamini-Hochberg over that family, and the SRM check
   of the exposed subjects against the planned shares.
 
-A winner is declared only when every variant has the minimum sample, the SRM check passes, a fixed horizon has
-reached its planned end, and the first metric (the primary one) shows a significant difference after the
+A metric says which way is better: ``"better": "higher"`` (the default: conversions, revenue) or ``"lower"``
+(errors, time to value, support cases). A winner is declared only when every variant has the minimum sample, the
+SRM check passes, a fixed horizon has reached its planned end (and was not stopped before it: that is peeking too),
+and the first metric (the primary one) shows a significant difference in its better direction after the
 correction; otherwise ``reasons`` says what is missing. Before the minimum sample no figure is shown at all.
 """
 
@@ -55,7 +59,9 @@ from insights.stats import NotEnoughData, Sample
 
 EXPOSURE_EVENT = ProductEventName.EXPERIMENT_EXPOSURE.value
 ALPHA = stats.DEFAULT_ALPHA
-METRIC_FIELDS = {"name", "kind", "event", "property"}
+METRIC_FIELDS = {"name", "kind", "event", "property", "better"}
+HIGHER, LOWER = "higher", "lower"
+DIRECTIONS = (HIGHER, LOWER)
 CORRECTIONS = {Correction.HOLM: stats.holm, Correction.BH: stats.benjamini_hochberg}
 
 
@@ -147,8 +153,24 @@ def validate_metrics(metrics) -> list[dict]:
             raise ValidationError({"metrics": f"{where} ({name}): the event that counts as a conversion is needed."})
         if kind == MetricKind.MEAN and not prop:
             raise ValidationError({"metrics": f"{where} ({name}): a mean needs the numeric property to average."})
+        better = metric.get("better", HIGHER)
+        if better not in DIRECTIONS:
+            raise ValidationError(
+                {
+                    "metrics": f'{where} ({name}): better must be "higher" (the default) or "lower" (e.g. errors, time '
+                    f"to value, support cases); got {better!r}."
+                }
+            )
         names.add(name)
-        cleaned.append({"name": name, "kind": kind, "event": event, **({"property": prop} if prop else {})})
+        cleaned.append(
+            {
+                "name": name,
+                "kind": kind,
+                "event": event,
+                **({"property": prop} if prop else {}),
+                **({"better": LOWER} if better == LOWER else {}),
+            }
+        )
     return cleaned
 
 
@@ -293,10 +315,18 @@ class MetricResult:
     variant: str
     control: dict
     treatment: dict
+    better: str = HIGHER
     comparison: stats.Comparison | None = None
     p_adjusted: float | None = None
     significant: bool = False
     note: str = ""
+
+    @property
+    def improves(self) -> bool | None:
+        """Whether the treatment moved the metric the better way (None when not computed or no difference)."""
+        if self.comparison is None or self.comparison.difference == 0:
+            return None
+        return (self.comparison.difference > 0) == (self.better == HIGHER)
 
 
 @dataclass
@@ -343,6 +373,7 @@ class Analysis:
                 {
                     "metric": r.metric,
                     "kind": r.kind,
+                    "better": r.better,
                     "variant": r.variant,
                     "control": r.control,
                     "treatment": r.treatment,
@@ -367,7 +398,7 @@ def analyze(experiment: Experiment, *, now: datetime | None = None) -> Analysis:
     """Count, test and decide (the module's docstring has the rules); 1 + number of metrics SQL queries."""
     now = now or timezone.now()
     start = experiment.start_at or experiment.created_at
-    end = min(now, experiment.planned_end_at) if experiment.planned_end_at else now
+    end = window_end(experiment, now=now)
     sequential = experiment.analysis == ExperimentAnalysis.SEQUENTIAL
     arms = [ArmCount(key=v.key, name=v.name, share=v.share, is_control=v.is_control) for v in experiment.variants.all()]
     analysis = Analysis(
@@ -413,6 +444,11 @@ def analyze(experiment: Experiment, *, now: datetime | None = None) -> Analysis:
     return analysis
 
 
+def window_end(experiment: Experiment, *, now: datetime) -> datetime:
+    """Where counting stops: the earliest of now, the planned end and when it stopped collecting (``ended_at``)."""
+    return min(moment for moment in (now, experiment.planned_end_at, experiment.ended_at) if moment is not None)
+
+
 def _srm(arms: list[ArmCount]) -> stats.SrmResult | None:
     try:
         return stats.srm([arm.exposed for arm in arms], [arm.share for arm in arms])
@@ -443,6 +479,7 @@ def _metric_results(
             variant=arm.key,
             control=figures[control.key],
             treatment=figures[arm.key],
+            better=metric.get("better", HIGHER),
         )
         try:
             samples = [
@@ -477,22 +514,28 @@ def _decide(analysis: Analysis, experiment: Experiment, *, now: datetime) -> Non
             "follow the planned shares, so the assignment or the exposure logging is broken; fix it before reading "
             "any result."
         )
-    if experiment.analysis == ExperimentAnalysis.FIXED_HORIZON and (
-        experiment.planned_end_at is None or now < experiment.planned_end_at
-    ):
-        when = f"{experiment.planned_end_at:%Y-%m-%d %H:%M}" if experiment.planned_end_at else "not set"
-        analysis.reasons.append(
-            f"Fixed horizon: no winner before the planned end ({when}); looking earlier is peeking."
-        )
+    planned_end, ended = experiment.planned_end_at, experiment.ended_at
+    if experiment.analysis == ExperimentAnalysis.FIXED_HORIZON:
+        if planned_end is not None and ended is not None and ended < planned_end:
+            analysis.reasons.append(
+                f"Fixed horizon: stopped on {ended:%Y-%m-%d %H:%M}, before its planned end "
+                f"({planned_end:%Y-%m-%d %H:%M}); stopping early is peeking, so its result cannot declare a winner."
+            )
+        elif planned_end is None or now < planned_end:
+            when = f"{planned_end:%Y-%m-%d %H:%M}" if planned_end else "not set"
+            analysis.reasons.append(
+                f"Fixed horizon: no winner before the planned end ({when}); looking earlier is peeking."
+            )
     primary_name = experiment.metrics[0]["name"] if experiment.metrics else None
     primary = [r for r in analysis.results if r.metric == primary_name]
     if not primary:
         analysis.reasons.append("No success metric to decide on.")
         return
-    better = [r for r in primary if r.significant and r.comparison.difference > 0]
-    worse = [r for r in primary if r.significant and r.comparison.difference < 0]
+    better = [r for r in primary if r.significant and r.improves]
+    worse = [r for r in primary if r.significant and r.improves is False]
     if better:
-        candidate = max(better, key=lambda r: r.comparison.difference).variant
+        # the biggest improvement: the largest difference, or the most negative when lower is better
+        candidate = max(better, key=lambda r: abs(r.comparison.difference)).variant
     elif len(worse) == len(primary):
         candidate = next(arm.key for arm in analysis.arms if arm.is_control)
     else:
@@ -528,7 +571,7 @@ def report(analysis: Analysis) -> str:
         lines.append(f"Sample ratio check: χ² p = {analysis.srm.p_value:.4g} ({verdict})")
     for r in analysis.results:
         lines.append("")
-        lines.append(f"{r.metric} — {r.variant} against the control:")
+        lines.append(f"{r.metric} ({r.better} is better) — {r.variant} against the control:")
         if r.comparison is None:
             lines.append(f"  not computed: {r.note}")
             continue
@@ -544,7 +587,8 @@ def report(analysis: Analysis) -> str:
             f"CI ({c.ci_low:.5f}, {c.ci_high:.5f}){rel}"
         )
         lines.append(
-            f"  p = {c.p_value:.6f}, adjusted {r.p_adjusted:.6f}" + (" — significant" if r.significant else "")
+            f"  p = {c.p_value:.6f}, adjusted {r.p_adjusted:.6f}"
+            + (f" — significant, {'better' if r.improves else 'worse'}" if r.significant else "")
         )
     lines.append("")
     lines.append(f"Winner: {analysis.winner}" if analysis.winner else "No winner:")

@@ -63,6 +63,15 @@ TRANSITIONS = {
 }
 
 
+METRICS_HELP = (
+    'Success metrics, the first one decides: [{"name": "converted", "kind": "proportion", "event": "report_sent"}, '
+    '{"name": "revenue", "kind": "mean", "event": "upgrade", "property": "amount"}, '
+    '{"name": "contacted support", "kind": "proportion", "event": "support_contact_closed", "better": "lower"}]. '
+    '"better" is "higher" (the default) or "lower" (errors, time to value, support cases): a variant wins only by '
+    "moving its metric that way."
+)
+
+
 def _messages(error: ValidationError) -> list[str]:
     return [str(message) for message in error.messages]
 
@@ -73,9 +82,13 @@ class ExperimentForm(forms.ModelForm):
     class Meta:
         model = Experiment
         fields = ["key", "name", "hypothesis", *DESIGN_FIELDS[1:]]
+        help_texts = {"metrics": METRICS_HELP}
 
     def clean_metrics(self):
-        return experiments.validate_metrics(self.cleaned_data.get("metrics"))
+        try:
+            return experiments.validate_metrics(self.cleaned_data.get("metrics"))
+        except ValidationError as error:  # the service names the field; a field's clean gives only its messages
+            raise ValidationError(_messages(error)) from error
 
 
 class VariantFormSet(BaseInlineFormSet):
@@ -385,7 +398,7 @@ def render_analysis(analysis: experiments.Analysis) -> str:
             c = r.comparison
             rows.append(
                 [
-                    r.metric,
+                    f"{r.metric} ({r.better} is better)",
                     r.variant,
                     _figure(r.kind, r.control),
                     _figure(r.kind, r.treatment),
@@ -393,7 +406,7 @@ def render_analysis(analysis: experiments.Analysis) -> str:
                     f"({c.ci_low:+.4g}, {c.ci_high:+.4g})" if c else "—",
                     f"{c.p_value:.4g}" if c else r.note,
                     f"{r.p_adjusted:.4g}" if r.p_adjusted is not None else "—",
-                    "yes" if r.significant else "no",
+                    ("yes, better" if r.improves else "yes, worse") if r.significant else "no",
                 ]
             )
         parts.append(

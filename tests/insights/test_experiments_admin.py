@@ -3,7 +3,9 @@ the services with the refusals spelled out, and the result section (no-winner re
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from django.contrib.messages import get_messages
@@ -210,6 +212,38 @@ def test_the_result_shows_counts_difference_ci_p_value_srm_and_the_winner(admin_
     assert "0.007374" in html  # p-value
     assert "Sample ratio check: χ² p = 1" in html
     assert "Winner: wizard" in html
+
+
+def test_a_lower_is_better_metric_says_so_and_its_lower_variant_wins(admin_client):
+    needed_help = {"name": "needed help", "kind": "proportion", "event": "report_sent", "better": "lower"}
+    experiment = running(metrics=[needed_help])
+    exposures(experiment, per_variant=1000, converted={"control": 250, "wizard": 200})
+
+    html = admin_client.get(reverse("admin:insights_experiment_change", args=[experiment.pk])).content.decode()
+
+    assert "needed help (lower is better)" in html and "yes, better" in html
+    assert "-0.05" in html and "Winner: wizard" in html
+
+
+def test_the_form_explains_which_way_is_better(admin_client):
+    form = unescape(admin_client.get(ADD).content.decode())
+    assert '"better" is "higher" (the default) or "lower" (errors, time to value, support cases)' in form
+
+
+@pytest.mark.parametrize(
+    ("metric", "message"),
+    [
+        ({"kind": "proportion", "better": "less"}, 'Metric #1 (errors): better must be "higher" (the default) or'),
+        ({"kind": "median", "better": "lower"}, "Metric #1 (errors): kind must be one of proportion, mean."),
+    ],
+)
+def test_an_invalid_metric_is_refused_on_the_form_with_the_services_message(admin_client, metric, message):
+    metrics = json.dumps([{"name": "errors", "event": "report_sent", **metric}])
+
+    response = admin_client.post(ADD, form_data([("control", 50, True), ("b", 50, False)], metrics=metrics))
+
+    assert response.status_code == 200 and not Experiment.objects.exists()
+    assert message in unescape(response.content.decode())
 
 
 def test_a_draft_page_has_no_result_and_a_started_one_keeps_its_variants_read_only(admin_client):

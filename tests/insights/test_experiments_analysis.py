@@ -28,14 +28,14 @@ METRICS = [
 class Events:
     """Builds product events for one customer; subjects are named by properties.subject."""
 
-    def __init__(self):
-        self.customer = make_customer()
+    def __init__(self, prefix: str = "e"):
+        self.customer, self.prefix = make_customer(), prefix
         self.rows: list[ProductEvent] = []
 
     def add(self, name: str, at: datetime, **properties) -> None:
         self.rows.append(
             ProductEvent(
-                event_id=f"e{len(self.rows)}",
+                event_id=f"{self.prefix}{len(self.rows)}",
                 name=name,
                 customer=self.customer,
                 occurred_at=at,
@@ -50,7 +50,7 @@ class Events:
         ProductEvent.objects.bulk_create(self.rows)
 
 
-def running(**fields):
+def running(metrics=METRICS, **fields):
     fields = {"planned_end_at": END, "min_sample_per_variant": 100, **fields}
     experiment = experiments.create_experiment(
         key="report-wizard",
@@ -59,7 +59,7 @@ def running(**fields):
             {"key": "control", "name": "Old form", "share": 50, "is_control": True},
             {"key": "wizard", "name": "Wizard", "share": 50},
         ],
-        metrics=METRICS,
+        metrics=metrics,
         **fields,
     )
     return experiments.start_experiment(experiment=experiment, now=START)
@@ -185,3 +185,106 @@ def test_the_command_analyses_a_stored_experiment():
     assert "Winner: wizard" in text and "control (control): planned 50 %, exposed 1,000" in text
     with pytest.raises(CommandError, match="No experiment with the key 'nope'"):
         call_command("analyze_experiment", "nope", stdout=StringIO())
+
+
+# --- The window ends when the experiment stopped collecting ----------------------------------------------------------
+
+
+def after_the_stop(stopped_at: datetime, subjects: int = 300) -> None:
+    """What products log once an experiment is stopped: everyone sees the control, and some still convert."""
+    events = Events(prefix="late")
+    for i in range(subjects):
+        events.expose(f"late{i}", "control", stopped_at + timedelta(hours=1))
+        events.add("report_sent", stopped_at + timedelta(hours=2), subject=f"late{i}")
+    events.add("report_sent", stopped_at + timedelta(hours=2), subject="w900")  # exposed before, converts after
+    events.save()
+
+
+def test_given_a_stopped_experiment_when_analysed_then_exposures_and_conversions_after_the_stop_are_not_counted():
+    experiment = running(analysis=ExperimentAnalysis.SEQUENTIAL, planned_end_at=None)
+    reference_data()
+    stopped_at = START + timedelta(days=5)
+    experiments.stop_experiment(experiment=experiment, now=stopped_at)
+    after_the_stop(stopped_at)
+
+    analysis = experiments.analyze(experiment, now=AFTER)
+
+    assert analysis.window == (START, stopped_at)
+    assert {arm.key: arm.exposed for arm in analysis.arms} == {"control": 1000, "wizard": 1000}
+    assert not analysis.srm.flagged  # the control-for-everyone exposures after the stop would flag it
+    assert analysis.results[0].treatment["conversions"] == 250  # w900's report after the stop is not one
+
+
+def test_given_a_fixed_horizon_stopped_before_its_planned_end_then_no_winner_even_after_the_planned_end():
+    experiment = running()
+    reference_data()
+    stopped_at = END - timedelta(days=7)
+    experiments.stop_experiment(experiment=experiment, now=stopped_at)
+    after_the_stop(stopped_at)
+
+    analysis = experiments.analyze(experiment, now=AFTER)
+
+    assert analysis.window == (START, stopped_at) and not analysis.srm.flagged
+    assert analysis.results[0].significant and analysis.winner is None
+    assert analysis.reasons == [
+        "Fixed horizon: stopped on 2026-11-22 00:00, before its planned end (2026-11-29 00:00); stopping early is "
+        "peeking, so its result cannot declare a winner."
+    ]
+
+
+def test_given_a_concluded_experiment_after_its_planned_end_then_the_window_ends_at_the_planned_end():
+    experiment = running()
+    reference_data()
+    experiments.conclude_experiment(experiment=experiment, now=AFTER)
+
+    analysis = experiments.analyze(experiment, now=AFTER + timedelta(days=3))
+
+    assert analysis.window == (START, END) and analysis.winner == "wizard"
+
+
+# --- Which way is better ---------------------------------------------------------------------------------------------
+
+SUPPORT = {"name": "sent a report", "kind": "proportion", "event": "report_sent"}  # read as "needed help" below
+
+
+@pytest.mark.parametrize(("better", "winner"), [("lower", "wizard"), ("higher", "control")])
+def test_given_a_treatment_significantly_lower_then_it_wins_only_when_lower_is_better(better, winner):
+    experiment = running(metrics=[{**SUPPORT, "better": better}])
+    reference_data(converted=150)  # wizard 150 / 1,000 against control 200 / 1,000
+
+    analysis = experiments.analyze(experiment, now=AFTER)
+
+    result = analysis.results[0]
+    assert result.comparison.difference == pytest.approx(-0.05) and result.significant
+    assert result.better == better and result.improves is (better == "lower")
+    assert analysis.winner == winner and analysis.reasons == []
+
+
+def test_without_better_a_metric_is_higher_is_better_and_the_default_is_not_stored():
+    cleaned = experiments.validate_metrics([SUPPORT, {**SUPPORT, "name": "errors", "better": "lower"}])
+
+    assert cleaned == [SUPPORT, {**SUPPORT, "name": "errors", "better": "lower"}]
+    experiment = running(metrics=[SUPPORT])
+    reference_data(converted=150)
+    assert experiments.analyze(experiment, now=AFTER).results[0].better == "higher"
+
+
+def test_an_unknown_direction_is_refused_with_the_metric_named():
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match=r'Metric #1 \(sent a report\): better must be "higher" \(the default\)'):
+        experiments.validate_metrics([{**SUPPORT, "better": "smaller"}])
+
+
+def test_the_command_says_which_way_is_better():
+    running(metrics=[{**SUPPORT, "name": "needed help", "better": "lower"}])
+    reference_data(converted=150)
+    out = StringIO()
+
+    call_command("analyze_experiment", "report-wizard", stdout=out)
+
+    text = out.getvalue()
+    assert "needed help (lower is better) — wizard against the control:" in text
+    assert "— significant, better" in text and "Winner: wizard" in text
+    figures = json.loads(text.rstrip("\n").splitlines()[-1])
+    assert figures["results"][0]["better"] == "lower" and figures["winner"] == "wizard"
