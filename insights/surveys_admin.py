@@ -6,6 +6,7 @@ Registered by ``insights.admin`` importing this module.
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.urls import reverse
@@ -17,6 +18,7 @@ from customers.selectors import visible_to
 from feedbackhub.admin_tools import HubModelAdmin, ScopedAutocompleteSelectFilter
 from feedbackhub.sheets import SpreadsheetAdmin
 from insights import surveys
+from insights.api.serializers import RESERVED_SOURCE, is_reserved_source
 from insights.models import SurveyResponse
 from insights.resources import SurveyResponseResource
 
@@ -57,10 +59,25 @@ class CommentFilter(admin.SimpleListFilter):
         return queryset
 
 
+class SurveyResponseForm(forms.ModelForm):
+    class Meta:
+        model = SurveyResponse
+        fields = ["source"]  # the admin's fieldsets decide the rest
+
+    def clean_source(self) -> str:
+        """ "journey" belongs to the hub's journey surveys: a response typed here may not take it (the API and the
+        import refuse it too), or the survey's own answer would collide with it. A journey answer keeps its source."""
+        source = self.cleaned_data["source"]
+        if is_reserved_source(source) and (self.instance.pk is None or "source" in self.changed_data):
+            raise forms.ValidationError(RESERVED_SOURCE)
+        return source
+
+
 @admin.register(SurveyResponse)
 class SurveyResponseAdmin(HubModelAdmin, SpreadsheetAdmin):
     """NPS / CSAT answers; the figure on top is over the rows the filters keep. Sales / CS see their accounts' only."""
 
+    form = SurveyResponseForm
     resource_classes = [SurveyResponseResource]
     list_before_template = "insights/survey_figures.html"
     list_display = ["responded_at", "kind", "score_pill", "customer_link", "comment_excerpt", "feedback_link", "survey"]

@@ -142,6 +142,27 @@ def test_given_the_add_form_then_the_comment_becomes_a_feedback_item_through_the
     assert stored.feedback.customer == acme and stored.feedback.source_id == "phone:call-7"
 
 
+def test_given_the_add_form_naming_the_journey_surveys_source_then_it_is_refused_and_nothing_is_stored(admin_client):
+    acme = make_customer(name="Acme", crm_id="001A")
+
+    response = admin_client.post(
+        ADD,
+        {
+            "kind": "nps",
+            "score": "9",
+            "customer": acme.pk,
+            "source": "Journey",
+            "external_id": "12:recommend",
+            "responded_at_0": "2026-11-20",
+            "responded_at_1": "10:00",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "reserved" in str(response.context["adminform"].form.errors["source"])
+    assert not SurveyResponse.objects.exists()
+
+
 def upload(client, content: str):
     file = SimpleUploadedFile("answers.csv", content.encode())
     return client.post(IMPORT_URL, {"resource": "0", "format": "0", "import_file": file})
