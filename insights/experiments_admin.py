@@ -398,7 +398,9 @@ def render_analysis(analysis: experiments.Analysis) -> str:
             c = r.comparison
             rows.append(
                 [
-                    f"{r.metric} ({r.better} is better)",
+                    format_html(
+                        "{}<br><small style='color:#6b7280;white-space:nowrap'>{} is better</small>", r.metric, r.better
+                    ),
                     r.variant,
                     _figure(r.kind, r.control),
                     _figure(r.kind, r.treatment),

@@ -80,6 +80,8 @@ def test_given_a_running_experiment_with_events_then_its_page_shows_the_result_a
     expect(result.nth(1)).to_contain_text("60 / 300 (20.00%)")
     expect(result.nth(1)).to_contain_text("105 / 300 (35.00%)")
     expect(result.nth(1)).to_contain_text("+0.15")  # the difference
+    expect(result.nth(1)).to_contain_text("higher is better")  # which way the metric wins
+    expect(result.nth(1)).to_contain_text("yes, better")
     expect(page.get_by_text(re.compile(r"Sample ratio check: χ² p = 1"))).to_be_visible()
     expect(page.get_by_text("Winner: wizard")).to_be_visible()
     assert console_errors(page) == []

@@ -221,7 +221,7 @@ def test_a_lower_is_better_metric_says_so_and_its_lower_variant_wins(admin_clien
 
     html = admin_client.get(reverse("admin:insights_experiment_change", args=[experiment.pk])).content.decode()
 
-    assert "needed help (lower is better)" in html and "yes, better" in html
+    assert "needed help<br><small" in html and ">lower is better</small>" in html and "yes, better" in html
     assert "-0.05" in html and "Winner: wizard" in html
 
 
