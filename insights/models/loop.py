@@ -232,9 +232,10 @@ class Experiment(models.Model):
     """An A/B or shadow experiment (seed 004 "A/B Testing Framework"): variants with traffic shares, success metrics,
     and the analysis declared up front (fixed horizon or sequential) with its correction for several tests.
 
-    ``metrics`` is a list of ``{"name", "kind": "proportion"|"mean", "event", "property"}``: a subject converts when
-    it sends ``event`` after its exposure; a mean metric averages the number in ``properties[property]`` of those
-    events per exposed subject (0 when it sent none). ``insights.experiments.validate_metrics`` checks the shape;
+    ``metrics`` is a list of ``{"name", "kind": "proportion"|"mean", "event", "property", "better"}``: a subject
+    converts when it sends ``event`` after its exposure; a mean metric averages the number in
+    ``properties[property]`` of those events per exposed subject (0 when it sent none); ``better`` is "higher" (the
+    default) or "lower" (errors, time to value). ``insights.experiments.validate_metrics`` checks the shape;
     every write goes through ``insights.experiments``.
     """
 
