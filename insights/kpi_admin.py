@@ -40,6 +40,8 @@ def may_view(user) -> bool:
 
 
 def formatted(value: float | None, unit: str) -> str:
+    if value is not None and unit == "minutes":
+        return kpis.readable_minutes(value)
     return "—" if value is None else UNITS.get(unit, "{:.2f}").format(value)
 
 

@@ -301,14 +301,25 @@ def users(*, window: Window, persona: dict[str, MetricResult]) -> list[dict]:
 
 def _p90(result: MetricResult, unit: str) -> str:
     p90 = result.overall.extra.get("p90")
-    return f"p90 {p90:.1f} {unit}" if p90 is not None else ""
+    if p90 is None:
+        return ""
+    return f"p90 {readable_minutes(p90)}" if unit == "min" else f"p90 {p90:.1f} {unit}"
+
+
+def readable_minutes(minutes: float) -> str:
+    """A duration in minutes as people say it: "45 min", "6.5 h", "3.8 days"."""
+    if minutes < 120:
+        return f"{minutes:.0f} min"
+    if minutes < 48 * 60:
+        return f"{minutes / 60:.1f} h"
+    return f"{minutes / 1440:.1f} days"
 
 
 # --- Personas side by side, trends ------------------------------------------------------------------------------------
 
 # (key, label, unit, scale, better)
 PERSONA_ROWS = [
-    ("time_to_value", "Time to value (median, min)", "minutes", 1, "lower"),
+    ("time_to_value", "Time to value (median)", "minutes", 1, "lower"),
     ("task_completion", "Task completion", "%", 100, "higher"),
     ("feature_reuse", "Feature reuse", "%", 100, "higher"),
     ("retention_week", "Retention, week 1", "%", 100, "higher"),

@@ -287,3 +287,10 @@ def test_given_demo_accounts_when_the_kpi_demo_loads_twice_then_events_once_and_
     users = by_key("kpi:90:users")
     for key in ("task_completion", "feature_reuse", "time_to_value", "report_accuracy", "renewal_success"):
         assert users[key]["value"] is not None, users[key]
+
+
+@pytest.mark.parametrize(("minutes", "shown"), [(45, "45 min"), (390, "6.5 h"), (5454, "3.8 days"), (None, "—")])
+def test_given_a_duration_in_minutes_then_the_page_says_it_in_minutes_hours_or_days(minutes, shown):
+    from insights.kpi_admin import formatted
+
+    assert formatted(minutes, "minutes") == shown
