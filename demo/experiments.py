@@ -22,10 +22,11 @@ from django.utils import timezone
 
 from feedback.models import ClassifierVersion, TriageRecord
 from insights import events, experiments, shadow
-from insights.models import Experiment
+from insights.models import Experiment, Variant
 
 AB_KEY = "report-wizard"
 SHADOW_KEY = "triage-classifier-shadow"
+SHADOW_PREFIX = "offline--"  # a variant "offline--<version>" runs that trained classifier (insights.shadow)
 SUBJECTS_PER_VARIANT = 400
 CONVERSION = {"control": 0.22, "wizard": 0.31}
 HELP_OPENED = {"control": 0.18, "wizard": 0.09}  # lower is better: the wizard explains itself
@@ -110,6 +111,12 @@ def _report_wizard() -> int:
     return created
 
 
+def shadow_classifier_versions() -> list[str]:
+    """The classifier versions the demo's triage shadows run (``offline--<version>`` variants): removed on reset."""
+    keys = Variant.objects.filter(key__startswith=SHADOW_PREFIX).values_list("key", flat=True)
+    return [key.removeprefix(SHADOW_PREFIX) for key in keys]
+
+
 def _shadow_classifier() -> str:
     """An inactive classifier trained on every other seed example: a second opinion that differs from the live one."""
     from ai import classifier
@@ -147,7 +154,7 @@ def _triage_shadow() -> int:
         analysis="sequential",
         variants=[
             {"key": "offline", "name": "Live offline triage", "share": 99, "is_control": True},
-            {"key": f"offline--{version}", "name": "Half-seed classifier", "share": 1},
+            {"key": f"{SHADOW_PREFIX}{version}", "name": "Half-seed classifier", "share": 1},
         ],
         metrics=[{"name": "category agreement", "kind": "proportion", "event": "shadow_agreed"}],
     )

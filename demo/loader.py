@@ -44,11 +44,12 @@ from demo.accounts import BATCH_SIZE, Account
 from demo.drafting import DUPLICATE_SHARE, FeedbackFactory
 from demo.draw import midnight
 from feedback import triage
-from feedback.models import FeedbackItem
+from feedback.models import ClassifierVersion, FeedbackItem
 from feedbackhub.bulk import indexes_dropped, truncate
 from feedbackhub.models import DomainEvent
 from feedbackhub.roles import ROLES
 from insights.models import (
+    DashboardFigure,
     Escalation,
     Experiment,
     ProductEvent,
@@ -101,8 +102,10 @@ def reset_demo(*, force: bool = False) -> None:
     suggested = apps.get_model("themes", "ThemeSuggestion")  # made by the demo's AI step; not reached by CASCADE
     # What the loop's jobs wrote about the demo (messages, events, digests) points at no demo row: emptied too, or a
     # reload would find last load's outbox keys taken and send nothing.
-    # The same for the measures (issue 11) that no CASCADE from an account reaches.
-    loop = [Notification, DomainEvent, Digest, Experiment, Retrospective, TechnicalSample]
+    # The same for the measures (issue 11) that no CASCADE from an account reaches, the figures computed from all of
+    # it (the jobs compute them again), and the classifier the demo's triage shadow was trained for.
+    loop = [Notification, DomainEvent, Digest, Experiment, Retrospective, TechnicalSample, DashboardFigure]
+    ClassifierVersion.objects.filter(version__in=experiments.shadow_classifier_versions(), active=False).delete()
     models = [FeedbackItem.themes.through, Launch.themes.through, *DEMO_TABLES, suggested, *loop, *history]
     truncate([model._meta.db_table for model in models])
     people.delete_demo_staff()

@@ -17,6 +17,8 @@ import re
 from datetime import timedelta
 
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from insights.api.serializers import StrictIntegerField
@@ -46,6 +48,7 @@ class PeriodField(SourceDateTimeField):
         return value
 
 
+@extend_schema_field(OpenApiTypes.DOUBLE)  # a number in the schema (a custom field would be read as a string)
 class LatencyField(serializers.Field):
     """Milliseconds: a JSON number from 0 to 86,400,000 (a day), or null for "not measured"."""
 
