@@ -11,10 +11,10 @@ import os
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import dj_database_url
 from django.templatetags.static import static
+from kombu import Queue
 
-from feedbackhub import embedded
+from feedbackhub import db_settings, embedded, queues
 from feedbackhub.config import env_bool, env_int, env_list, require
 from feedbackhub.navigation import SIDEBAR
 
@@ -91,10 +91,14 @@ TEMPLATES = [
 
 # --- Data ------------------------------------------------------------------------------------------------------
 
+# --- Database in production (issue 12) ---: SSL (DATABASE_SSLMODE/SSLROOTCERT/SSLCERT/SSLKEY or the URL's query),
+# persistent connections with health checks (DB_CONN_MAX_AGE, default 60 s), a statement timeout for the web role
+# (HUB_ROLE=web: 15 s; DB_STATEMENT_TIMEOUT_MS overrides). How each is read: feedbackhub/db_settings.py.
 if os.environ.get("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60, conn_health_checks=True)}
+    DATABASES = {"default": db_settings.external_database()}
 else:
-    DATABASES = {"default": embedded.postgres_db_settings()}
+    DATABASES = {"default": db_settings.with_statement_timeout(embedded.postgres_db_settings(), os.environ)}
+# --- end of "Database in production" ---
 DATABASES["default"].setdefault("TEST", {})["NAME"] = "test_feedbackhub"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
