@@ -127,17 +127,55 @@ CACHES = {
 
 # --- Celery ----------------------------------------------------------------------------------------------------
 
+# Set for many workers on several machines (issue 12); tests/feedbackhub/test_celery_settings.py holds the invariants.
 CELERY_BROKER_URL = kombu_url(REDIS_URL)
+# A worker (or beat) started before Redis, or losing it, keeps retrying instead of exiting (managed Redis failover).
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# The longest delay a task is sent with (countdown/eta/retry backoff in the code: retry_backoff_max=600, and
+# process_event's countdown capped at 600).
+CELERY_MAX_COUNTDOWN = 600
+# Redis gives a message taken by a worker that never acknowledged it (died) to another worker after this many seconds.
+# Celery's docs: it must be longer than the longest task run AND the longest ETA/countdown, or the message is handed
+# out again while still running or waiting — re-run in a loop; and it must be the same everywhere it is set (broker,
+# result backend transport options, every worker and beat: all read it from here). Two hours: above the batch tasks'
+# one-hour hard limit. A dead worker's message comes back after that at worst; the minute sweeps (deliver_due,
+# triage_untriaged, process_pending_events, requeue_sheet_jobs) resend the urgent work much sooner.
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 2 * 3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+# No result backend (results are ignored); were one set to Redis, it would take the same transport options.
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+# Acknowledge after the task ran, not when taken: a worker that dies mid-task leaves the message to another worker
+# (every task is idempotent); and a pool process killed (OOM, time limit) rejects its message back to the queue.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Take one message per pool process at a time: a worker busy with a long task holds no others the idle workers need.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Time limits, so a hung call (a provider, SMTP, Slack) cannot hold a pool process for ever: soft raises
+# SoftTimeLimitExceeded in the task, hard kills the process. Generous defaults; batch tasks get an hour
+# (feedbackhub.queues, through CELERY_TASK_ANNOTATIONS); a task may set its own.
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 15 * 60)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 20 * 60)
+CELERY_TASK_ANNOTATIONS = queues.batch_annotations()
+# A pool process grown past this (KiB: the offline model is ~0.3 GB, a clustering run more) is replaced after its
+# task, so one big batch does not keep its memory for ever. Not by task count: reloading the model costs seconds.
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", 1_500_000)
 CELERY_TASK_IGNORE_RESULT = True
+# Results (only of a task that asks to keep one) are deleted after a day, not kept in Redis for ever.
+CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Queues by kind of work (feedbackhub.queues): a worker without -Q consumes them all (make run); a production worker
+# role names its own, e.g. `celery -A feedbackhub worker -Q notifications`.
+CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in queues.QUEUE_NAMES]
+CELERY_TASK_DEFAULT_QUEUE = queues.DEFAULT
+CELERY_TASK_ROUTES = queues.task_routes()
+# Exactly one scheduler: beat holds a Redis lock with a short TTL, renewed on every tick; a second beat waits and
+# takes over within BEAT_LOCK_TTL + BEAT_LOCK_RETRY seconds of the first one dying (feedbackhub.beat).
+CELERY_BEAT_SCHEDULER = "feedbackhub.beat:LockedDatabaseScheduler"
+BEAT_LOCK_TTL = env_int("BEAT_LOCK_TTL", 30)  # seconds
+BEAT_LOCK_RETRY = env_int("BEAT_LOCK_RETRY", 5)  # seconds between ticks (beat's max interval) and lock attempts
 
 # --- AI --------------------------------------------------------------------------------------------------------
 
