@@ -94,8 +94,6 @@ class LockedDatabaseScheduler(DatabaseScheduler):
     def tick(self, *args, **kwargs) -> float:
         was_holder = self.lock.held
         if not self.lock.hold():
-            if was_holder:
-                self._heap = None  # forget what was due: the next holder sends it
             return self.lock_retry
         if not was_holder:
             log.info("beat: holding the scheduler lock (%s); reading the schedule from the database", self.lock.token)
@@ -107,7 +105,16 @@ class LockedDatabaseScheduler(DatabaseScheduler):
         """The schedule as the database has it now (last runs saved by a previous holder); the heap is rebuilt."""
         self._schedule = self.all_as_schedule()
         self._last_full_sync = datetime.now()  # naive local, as DatabaseScheduler.schedule compares it
-        self._heap = None
+        # Rebuilt by the next tick through DatabaseScheduler's own flag, which that tick consumes (``_heap = None``
+        # would skip the check that consumes it, and the tick after would rebuild the heap from stale entries).
+        self._heap, self._heap_invalidated = [], True
+
+    def reserve(self, entry):
+        """As Celery's Scheduler does (DatabaseScheduler does not): the schedule keeps the advanced entry, so a heap
+        rebuilt from it never finds a task just sent due again."""
+        new_entry = super().reserve(entry)
+        self._schedule[new_entry.name] = new_entry
+        return new_entry
 
     def record_tick(self) -> None:
         try:
