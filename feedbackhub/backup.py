@@ -24,8 +24,9 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
+import dj_database_url
 import psycopg
 from psycopg import sql
 
@@ -79,20 +80,9 @@ def target_for(into: str, current: dict) -> Target:
     """``into`` is a postgres:// URL or the name of a database on the server of ``current``."""
     if "://" not in into:
         return Target({**current, "NAME": into})
-    parts = urlsplit(into)
-    if parts.scheme not in {"postgres", "postgresql"} or not parts.path.strip("/"):
+    if urlsplit(into).scheme not in {"postgres", "postgresql"}:
         raise BackupError(f"--into {into!r}: give postgres://user:password@host:port/name or a database name")
-    query = dict(pair.split("=", 1) for pair in parts.query.split("&") if "=" in pair)
-    return Target(
-        {
-            "HOST": unquote(parts.hostname or ""),
-            "PORT": parts.port or "",
-            "USER": unquote(parts.username or ""),
-            "PASSWORD": unquote(parts.password or ""),
-            "NAME": unquote(parts.path.strip("/")),
-            "OPTIONS": {key: unquote(value) for key, value in query.items() if key in LIBPQ_SSL_ENV},
-        }
-    )
+    return Target(dj_database_url.parse(into))  # read the way settings read DATABASE_URL (socket hosts, ?sslmode=)
 
 
 def program(name: str) -> Path:

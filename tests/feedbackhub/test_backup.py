@@ -33,13 +33,21 @@ def empty_database():
         cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def database_url(name: str) -> str:
+    """A DATABASE_URL for database ``name`` on the test server (a unix socket folder as host, percent-encoded)."""
+    db = connection.settings_dict
+    user, password, host = quote(db["USER"]), quote(db["PASSWORD"] or ""), quote(db["HOST"], safe="")
+    return f"postgres://{user}:{password}@{host}:{db['PORT']}/{name}"
+
+
 def hub_on(name: str, script: str) -> subprocess.CompletedProcess:
     """Run the hub in a fresh process with DATABASE_URL pointing at database ``name`` of the test server."""
-    db = connection.settings_dict
-    url = (
-        f"postgres://{quote(db['USER'])}:{quote(db['PASSWORD'] or '')}@{quote(db['HOST'], safe='')}:{db['PORT']}/{name}"
-    )
-    env = {"PATH": os.environ["PATH"], "DEBUG": "1", "DATABASE_URL": url, "REDIS_URL": settings.REDIS_URL}
+    env = {
+        "PATH": os.environ["PATH"],
+        "DEBUG": "1",
+        "DATABASE_URL": database_url(name),
+        "REDIS_URL": settings.REDIS_URL,
+    }
     return subprocess.run(
         [sys.executable, "manage.py", "shell", "-v", "0", "-c", script],
         cwd=settings.BASE_DIR,
@@ -98,7 +106,7 @@ def test_given_a_database_with_tables_when_restoring_into_it_then_it_is_refused_
     make_feedback()
 
     with pytest.raises(CommandError, match=r"is not empty \(\d+ tables: .*A restore goes into an empty database"):
-        call_command("restore", str(dump), into=connection.settings_dict["NAME"], stdout=StringIO())
+        call_command("restore", str(dump), into=database_url(connection.settings_dict["NAME"]), stdout=StringIO())
 
     assert FeedbackItem.objects.count() == 2
 
