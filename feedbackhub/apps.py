@@ -8,3 +8,10 @@ class FeedbackHubConfig(AppConfig):
 
     name = "feedbackhub"
     verbose_name = "FeedbackHub"
+
+    def ready(self):
+        """Celery signals of the request id (feedbackhub.logs) and the task metrics (feedbackhub.metrics)."""
+        from feedbackhub import logs, metrics
+
+        logs.connect_signals()
+        metrics.connect_signals()

@@ -60,6 +60,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Health, metrics, logs (issue 12): request id first (every log line of the request has it), then timing, then
+    # /healthz and /readyz answered before host checks and the HTTPS redirect (feedbackhub.health).
+    "feedbackhub.logs.RequestIdMiddleware",
+    "feedbackhub.metrics.MetricsMiddleware",
+    "feedbackhub.health.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -396,9 +401,24 @@ UNFOLD = {
     ],
 }
 
+# --- Health, metrics, logs (issue 12) ----------------------------------------------------------------------------
+# /metrics answers only a bearer of this token (unset: 403 for everyone, localhost too).
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+# A scraper inside the network asks over plain HTTP: /metrics is not redirected to HTTPS (the probes never reach it).
+SECURE_REDIRECT_EXEMPT = [r"^metrics$"]
+# LOG_FORMAT=json: one JSON object per line (a log collector's input); text: a developer's terminal. Default: text
+# with DEBUG on, json otherwise. Every line carries the request id (feedbackhub.logs), in the worker's tasks too.
+LOG_FORMAT = os.environ.get("LOG_FORMAT") or ("text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "feedbackhub.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "feedbackhub.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }

@@ -6,6 +6,8 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from feedbackhub import health, metrics
+
 
 def favicon(request):
     """Browsers that ask for /favicon.ico get the hub's icon (resolved per request: the manifest exists by then)."""
@@ -15,6 +17,9 @@ def favicon(request):
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("favicon.ico", favicon),
+    path("healthz", health.healthz, name="healthz"),  # answered by health.ProbeMiddleware first; named here
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/", include("feedbackhub.api_urls")),
     path("s/", include("insights.journey_urls")),  # journey survey answers: public, the signed link is the key
