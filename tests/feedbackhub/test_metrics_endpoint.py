@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -102,3 +104,32 @@ def test_given_a_routed_view_when_answered_then_the_histogram_names_the_view_and
         ]
         >= 1
     )
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_given_a_real_worker_when_it_runs_tasks_then_readyz_sees_it_and_metrics_count_its_tasks(
+    client, settings, monkeypatch, tmp_path
+):
+    """The worker is another process: its task counts reach the web process through Redis; its ping answers."""
+    from tests.jobs.real_worker import own_redis, running_worker, sending_to, wait_for
+    from themes.tasks import refresh_theme_rollups
+
+    settings.METRICS_TOKEN = TOKEN
+    monkeypatch.setattr(health, "_cache", {})
+    with own_redis() as redis, sending_to(redis), running_worker(redis, "metrics", tmp_path):
+        settings.REDIS_URL = redis.url  # the probes and the scrape read the worker's Redis
+        for _ in range(3):
+            refresh_theme_rollups.delay([])
+        key = ("feedbackhub_celery_tasks_count", (("outcome", "success"), ("task", refresh_theme_rollups.name)))
+
+        def counted() -> float:
+            return samples(client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).content.decode()).get(
+                key, 0
+            )
+
+        wait_for(lambda: counted() == 3, 60, lambda: f"counted {counted()}")
+        ready = json.loads(client.get("/readyz").content)
+
+    assert ready["checks"]["workers"] == {"ok": True, "answering": 1}
+    assert ready["checks"]["queues"]["ok"] is True
