@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 import redis
 from django.apps import apps
 from django.conf import settings
+from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.http import JsonResponse
@@ -31,7 +32,9 @@ REDIS_TIMEOUT_SECONDS = 0.3
 WORKER_PING_TIMEOUT_SECONDS = 0.4  # waited in full only when no worker answers
 WORKER_PING_CACHE_SECONDS = 15  # a probe every few seconds must not ping every worker every time
 MIGRATIONS_CACHE_SECONDS = 10  # loading the migration graph costs ~100 ms: done once per this many seconds
-BEAT_LAST_TICK_KEY = "feedbackhub:beat:last_tick"  # written by the beat lock (helper P2's key): epoch seconds or ISO
+# Written by the beat holding the lock (feedbackhub.beat) through the Django cache, whose KEY_PREFIX makes it
+# feedbackhub:...:beat:last_tick in Redis; an ISO 8601 time (epoch seconds accepted too).
+BEAT_LAST_TICK_KEY = "beat:last_tick"
 BEAT_STALE_SECONDS = 300
 EXACT_COUNT_UP_TO = 10_000  # counted exactly up to here (index only), past it the planner's estimate
 PRIORITY_SEPARATOR = "\x06\x16"  # kombu's Redis transport keeps priority levels 3, 6, 9 in "<queue>\x06\x16<level>"
@@ -149,15 +152,16 @@ def check_workers() -> dict:
     return {"ok": answering > 0, "answering": answering}
 
 
-def check_beat(client: redis.Redis) -> dict:
-    raw = client.get(BEAT_LAST_TICK_KEY)
+def check_beat() -> dict:
+    raw = cache.get(BEAT_LAST_TICK_KEY)
     if raw is None:
         return {"ok": None, "state": "unknown"}
-    text = raw.decode()
-    try:
-        tick = float(text)
-    except ValueError:
-        tick = datetime.fromisoformat(text).timestamp()
+    if isinstance(raw, datetime):
+        tick = raw.timestamp()
+    elif isinstance(raw, int | float):
+        tick = float(raw)
+    else:
+        tick = datetime.fromisoformat(str(raw)).timestamp()
     age = max(0.0, datetime.now(UTC).timestamp() - tick)
     return {"ok": age < BEAT_STALE_SECONDS, "last_tick_age_seconds": round(age, 1)}
 
@@ -178,7 +182,7 @@ def readiness() -> tuple[bool, dict]:
     redis_ok = checks["redis"]["ok"]
     skipped = {"ok": None, "error": "skipped: redis is down"}
     checks["workers"] = _run(check_workers) if redis_ok else skipped
-    checks["beat"] = _run(check_beat, client) if redis_ok else skipped
+    checks["beat"] = _run(check_beat) if redis_ok else skipped
     checks["queues"] = _run(lambda: {"ok": True, "depths": queue_depths(client)}) if redis_ok else skipped
     checks["backlog"] = _run(lambda: {"ok": True, **backlog_counts()}) if checks["database"]["ok"] else skipped
     ready = all(checks[name]["ok"] for name in ("database", "migrations", "redis"))

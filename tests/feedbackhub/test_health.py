@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from datetime import timedelta
 
 import pytest
 import redis
+from django.core.cache import cache
 from django.db import connection
+from django.utils import timezone
 
 from feedbackhub import embedded, health
 from notifications.models import Notification
@@ -150,11 +153,11 @@ def test_given_queued_tasks_when_readyz_then_each_queue_depth_counts_its_priorit
     assert body["checks"]["queues"] == {"ok": True, "depths": {"celery": 2, "notifications": 2}}
 
 
-def test_given_beat_ticked_or_not_when_readyz_then_its_age_or_unknown(client, own_redis):
+def test_given_beat_ticked_or_not_when_readyz_then_its_age_or_unknown(client):
     status_unknown, body_unknown = readyz(client)
-    own_redis.set(health.BEAT_LAST_TICK_KEY, str(time.time() - 12))
+    cache.set("beat:last_tick", (timezone.now() - timedelta(seconds=12)).isoformat())  # as feedbackhub.beat writes it
     _, body_fresh = readyz(client)
-    own_redis.set(health.BEAT_LAST_TICK_KEY, "2020-01-01T00:00:00+00:00")
+    cache.set("beat:last_tick", "2020-01-01T00:00:00+00:00")
     _, body_stale = readyz(client)
 
     assert status_unknown == 200
@@ -180,3 +183,9 @@ def test_given_pending_and_failed_notifications_and_untriaged_items_then_the_bac
     assert exact == {"outbox_pending": 3, "outbox_failed": 1, "triage_backlog": 1}
     assert capped["outbox_pending"] >= 2  # past the cap: the planner's estimate, never less than what was counted
     assert capped["outbox_failed"] == 1
+
+
+def test_given_the_beat_lock_then_readiness_reads_the_key_it_writes():
+    from feedbackhub.beat import LAST_TICK_CACHE_KEY
+
+    assert health.BEAT_LAST_TICK_KEY == LAST_TICK_CACHE_KEY
