@@ -311,3 +311,21 @@ def test_given_debug_off_when_run_hub_is_called_with_demo_then_command_error(set
 
     with pytest.raises(CommandError, match="demo data is for development only"):
         call_command("run_hub", "--port", "0")  # were the refusal missing: "PORT=0 is not a TCP port", nothing started
+
+
+def test_given_the_children_when_started_then_only_the_web_server_runs_as_the_web_role(monkeypatch):
+    """The web role gets the database statement timeout (feedbackhub.db_settings); workers and beat run long tasks."""
+    from feedbackhub.management.commands import run_hub
+
+    started = {}  # the program's role → its environment: gunicorn's bind address, "worker" or "beat"
+    monkeypatch.setattr(
+        run_hub.subprocess, "Popen", lambda command, **kwargs: started.setdefault(command[3], kwargs["env"])
+    )
+    monkeypatch.delenv("HUB_ROLE", raising=False)
+    command = run_hub.Command()
+    command.children = {}
+
+    command.start_children(host="127.0.0.1", port=8000, web_workers=1)
+
+    assert started["127.0.0.1:8000"]["HUB_ROLE"] == "web"
+    assert "HUB_ROLE" not in started["worker"] and "HUB_ROLE" not in started["beat"]

@@ -165,8 +165,10 @@ class Command(BaseCommand):
             ],
             "beat": [os.path.join(python_bin, "celery"), "-A", "feedbackhub", "beat", "--loglevel", "INFO"],
         }
+        roles = {"web": {"HUB_ROLE": "web"}}  # the web process gets the statement timeout (feedbackhub.db_settings)
         for name, command in commands.items():
-            self.children[name] = subprocess.Popen(command, cwd=settings.BASE_DIR, stdin=subprocess.DEVNULL)
+            env = {**os.environ, **roles.get(name, {})}
+            self.children[name] = subprocess.Popen(command, cwd=settings.BASE_DIR, stdin=subprocess.DEVNULL, env=env)
 
     def wait_until_web_answers(self, *, host: str, port: int, timeout: float = 60) -> None:
         """Poll the login page until it answers 200 (or a child dies, or the user stops)."""
