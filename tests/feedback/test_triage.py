@@ -17,6 +17,7 @@ from feedback import triage
 from feedback.choices import Category, Priority, Sentiment, Status
 from feedback.models import DuplicateSuggestion, FeedbackEmbedding, FeedbackItem, FieldOverride, TriageRecord
 from feedback.tasks import triage_items as triage_task
+from feedbackhub.queues import QUEUE_OF_TASK
 from tests.factories import make_customer, make_feedback
 from tests.feedback.test_overrides import admin_form, change_url
 
@@ -188,14 +189,15 @@ def test_given_applied_items_then_theme_matching_is_sent_by_name_after_the_commi
         run(item)
 
     sent = []
-    for raw in queue.lrange("celery", 0, -1):
+    name = QUEUE_OF_TASK["themes.tasks.match_items"]  # the queue its route names (feedbackhub.queues)
+    for raw in queue.lrange(name, 0, -1):
         message = json.loads(raw)
         if message["headers"]["task"] == "themes.tasks.match_items":
             kwargs = json.loads(b64decode(message["body"]))[1]
             if kwargs == {"item_ids": [item.pk]}:
                 sent.append(raw)
     for raw in sent:
-        queue.lrem("celery", 1, raw)
+        queue.lrem(name, 1, raw)
     assert len(callbacks) == 1 and len(sent) == 1
 
 

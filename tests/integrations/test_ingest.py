@@ -18,6 +18,7 @@ from django_celery_beat.models import PeriodicTask
 
 from feedback.choices import Category, Priority, Sentiment
 from feedback.models import FeedbackItem
+from feedbackhub.queues import QUEUE_OF_TASK
 from feedbackhub.settings import kombu_url
 from integrations import ingest
 from integrations.api import views
@@ -419,13 +420,14 @@ def test_given_a_live_broker_then_one_triage_message_carries_the_ids(monkeypatch
     url = f"unix://{parts.path}?db=15" if parts.scheme == "unix" else urlunsplit(parts._replace(path="/15"))
     monkeypatch.setitem(current_app.conf, "broker_write_url", kombu_url(url))
     spy = redis.Redis.from_url(url)
-    spy.delete("celery")
+    queue = QUEUE_OF_TASK["feedback.tasks.triage_items"]  # the queue its route names (feedbackhub.queues)
+    spy.delete(queue)
     try:
         REAL_PUBLISH([3, 1, 2])
 
-        messages = spy.lrange("celery", 0, -1)
+        messages = spy.lrange(queue, 0, -1)
     finally:
-        spy.delete("celery")
+        spy.delete(queue)
     assert len(messages) == 1
     message = json.loads(messages[0])
     assert message["headers"]["task"] == "feedback.tasks.triage_items"
