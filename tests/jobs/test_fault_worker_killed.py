@@ -4,7 +4,8 @@ The task is ``feedbackhub.tasks.process_event`` (acks_late, reject_on_worker_los
 writes its effect (an event keyed on the slow event) in the handlers' transaction, then sleeps on its first run.
 Two deaths: the pool process running the task (its worker hands the message back at once), and the whole worker —
 main process and pool together, as when its machine goes — where Redis gives the message to the next worker once
-its visibility timeout has passed (shortened here to 5 s; an hour in production).
+its visibility timeout has passed (shortened here to 5 s; 2 h in production, ``CELERY_VISIBILITY_TIMEOUT`` in
+settings).
 """
 
 from __future__ import annotations

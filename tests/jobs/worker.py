@@ -5,8 +5,9 @@ The test that starts it (``tests.jobs.real_worker.Worker``) points it at the tes
 a Redis of the test's own (``REDIS_URL``): the shared test Redis is used by other test runs at the same time, and a
 fault test stops its Redis or kills its worker. Besides the project's own tasks and handlers, this worker subscribes
 the fault tests' slow handler (``SLOW_EVENT``). ``JOBS_TEST_VISIBILITY_TIMEOUT`` (seconds) shortens how long Redis
-keeps a message a dead worker had taken before giving it to another (production: an hour); ``JOBS_TEST_EMAIL_DIR``
-is where the file-based email backend (``EMAIL_BACKEND``) writes the emails it sends.
+keeps a message a dead worker had taken before giving it to another (production: 2 h, ``CELERY_VISIBILITY_TIMEOUT``
+in settings); ``JOBS_TEST_EMAIL_DIR`` is where the file-based email backend (``EMAIL_BACKEND``) writes the emails it
+sends.
 """
 
 from __future__ import annotations
