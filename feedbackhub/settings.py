@@ -147,7 +147,14 @@ CELERY_MAX_COUNTDOWN = 600
 # one-hour hard limit. A dead worker's message comes back after that at worst; the minute sweeps (deliver_due,
 # triage_untriaged, process_pending_events, requeue_sheet_jobs) resend the urgent work much sooner.
 CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 2 * 3600)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+# kombu (5.7) looks for such messages every unacked_restore_interval (10 s) × unacked_restore_throttle (10) = 100 s by
+# default; a throttle of 1 looks every 10 s (one bounded ZRANGE on Redis per worker, under kombu's mutex), so a dead
+# worker's message is back within the visibility timeout + 10 s (the cluster test, tests/cluster, measures it).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": 10,
+    "unacked_restore_throttle": 1,
+}
 # No result backend (results are ignored); were one set to Redis, it would take the same transport options.
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 # Acknowledge after the task ran, not when taken: a worker that dies mid-task leaves the message to another worker
