@@ -6,6 +6,7 @@ banner and bookkeeping details are also checked on the command object itself.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from io import StringIO
 from pathlib import Path
@@ -22,8 +24,9 @@ import psycopg
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.db import connections
 
-from feedbackhub import embedded
+from feedbackhub import embedded, hub_processes
 from feedbackhub.management.commands import run_hub
 
 pytestmark = pytest.mark.slow
@@ -313,19 +316,274 @@ def test_given_debug_off_when_run_hub_is_called_with_demo_then_command_error(set
         call_command("run_hub", "--port", "0")  # were the refusal missing: "PORT=0 is not a TCP port", nothing started
 
 
-def test_given_the_children_when_started_then_only_the_web_server_runs_as_the_web_role(monkeypatch):
-    """The web role gets the database statement timeout (feedbackhub.db_settings); workers and beat run long tasks."""
-    from feedbackhub.management.commands import run_hub
-
-    started = {}  # the program's role → its environment: gunicorn's bind address, "worker" or "beat"
+def test_given_the_children_when_started_then_each_runs_as_its_own_role(monkeypatch):
+    """The web role gets the database statement timeout (feedbackhub.db_settings); workers and beat run long tasks,
+    whatever HUB_ROLE the parent was started with."""
+    started = {}  # the program's role → (its command line, its environment)
     monkeypatch.setattr(
-        run_hub.subprocess, "Popen", lambda command, **kwargs: started.setdefault(command[3], kwargs["env"])
+        run_hub.subprocess,
+        "Popen",
+        lambda command, **kwargs: started.setdefault(kwargs["env"]["HUB_ROLE"], (command, kwargs["env"])),
     )
-    monkeypatch.delenv("HUB_ROLE", raising=False)
+    monkeypatch.setenv("HUB_ROLE", "web")  # e.g. left in a shell: must not reach the worker
     command = run_hub.Command()
     command.children = {}
 
     command.start_children(host="127.0.0.1", port=8000, web_workers=1)
 
-    assert started["127.0.0.1:8000"]["HUB_ROLE"] == "web"
-    assert "HUB_ROLE" not in started["worker"] and "HUB_ROLE" not in started["beat"]
+    assert set(started) == {"web", "worker", "beat"}
+    web_argv = started["web"][0]
+    assert web_argv[web_argv.index("--bind") + 1] == "127.0.0.1:8000"
+    assert web_argv[web_argv.index("--workers") + 1] == "1"
+    assert web_argv[web_argv.index("--config") + 1] == str(hub_processes.GUNICORN_CONF)
+    worker_argv = started["worker"][0]
+    assert worker_argv[3] == "worker" and "--queues" not in worker_argv  # make run: one worker, every queue
+    assert worker_argv[worker_argv.index("--concurrency") + 1] == "2"
+    assert worker_argv[worker_argv.index("--hostname") + 1] == "hub-8000@%h"
+    assert started["beat"][0][3] == "beat"
+
+
+# --- run_hub --role: one part of the hub against servers of your own ---------------------------------------------
+
+EXTERNAL = {
+    "DATABASE_URL": "postgres://hub:pw@db.internal:5432/feedbackhub",
+    "REDIS_URL": "redis://cache.internal:6379/0",
+}
+
+
+@pytest.fixture
+def external_services(monkeypatch):
+    for name, value in EXTERNAL.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
+def exec_calls(monkeypatch):
+    """The process each role would become (instead of replacing the test's own)."""
+    calls: list[hub_processes.Process] = []
+    monkeypatch.setattr(hub_processes, "exec_process", calls.append)
+    return calls
+
+
+def option(argv: list[str], name: str) -> str:
+    return argv[argv.index(name) + 1]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--role", "worker", "--queues", "triage,slack"], "unknown queue slack"),
+        (["--role", "worker", "--queues", " , "], "unknown queue (none given)"),
+        (["--role", "web", "--queues", "triage"], "--queues applies to --role worker, not --role web"),
+        (["--role", "beat", "--concurrency", "2"], "--concurrency applies to --role worker"),
+        (["--role", "worker", "--concurrency", "0"], "--concurrency 0: at least 1"),
+        (["--role", "all", "--queues", "batch"], "--queues applies to --role worker, not --role all"),
+    ],
+)
+def test_given_wrong_role_arguments_then_a_clear_error_and_nothing_runs(external_services, exec_calls, args, message):
+    with pytest.raises(CommandError) as error:
+        call_command("run_hub", *args)
+
+    assert message in str(error.value)
+    assert exec_calls == []
+
+
+def test_given_an_unknown_queue_then_the_error_lists_the_real_ones(external_services, exec_calls):
+    with pytest.raises(CommandError, match="The queues are triage, notifications, batch, default"):
+        call_command("run_hub", "--role", "worker", "--queues", "emails")
+
+
+@pytest.mark.parametrize("role", ["web", "worker", "beat", "migrate"])
+@pytest.mark.parametrize("missing", ["DATABASE_URL", "REDIS_URL"])
+def test_given_a_role_without_external_services_then_it_refuses_and_starts_no_embedded_server(
+    monkeypatch, exec_calls, role, missing
+):
+    monkeypatch.setenv("DATABASE_URL", EXTERNAL["DATABASE_URL"])
+    monkeypatch.setenv("REDIS_URL", EXTERNAL["REDIS_URL"])
+    monkeypatch.delenv(missing)
+    monkeypatch.setattr(run_hub.embedded, "ensure_services", lambda **kw: pytest.fail("embedded server started"))
+
+    with pytest.raises(CommandError) as error:
+        call_command("run_hub", "--role", role)
+
+    assert f"--role {role} runs against your own PostgreSQL and Redis, and {missing} is not set" in str(error.value)
+    assert "run_hub` with no role" in str(error.value)
+    assert exec_calls == []
+
+
+def test_given_role_web_then_gunicorn_with_the_config_and_the_web_role(external_services, exec_calls):
+    port = free_port()
+
+    call_command("run_hub", "--role", "web", "--host", "127.0.0.1", "--port", str(port))
+
+    [process] = exec_calls
+    assert process.argv[0].endswith("/gunicorn") and process.argv[1] == "feedbackhub.wsgi:application"
+    assert option(process.argv, "--config") == str(settings.BASE_DIR / "feedbackhub" / "gunicorn_conf.py")
+    assert option(process.argv, "--bind") == f"127.0.0.1:{port}"
+    assert "--workers" not in process.argv  # the config's formula (WEB_CONCURRENCY first) decides
+    assert process.env == {"HUB_ROLE": "web"}
+
+
+def test_given_role_web_with_web_workers_then_they_are_passed(external_services, exec_calls):
+    call_command("run_hub", "--role", "web", "--port", str(free_port()), "--web-workers", "3")
+
+    assert option(exec_calls[0].argv, "--workers") == "3"
+
+
+def test_given_role_web_on_a_busy_port_then_it_says_so(external_services, exec_calls):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+
+        with pytest.raises(CommandError, match=f"Port {port} on 127.0.0.1 is already in use"):
+            call_command("run_hub", "--role", "web", "--host", "127.0.0.1", "--port", str(port))
+
+    assert exec_calls == []
+
+
+def test_given_role_worker_with_queues_then_celery_consumes_those_queues_only(external_services, exec_calls):
+    call_command("run_hub", "--role", "worker", "--queues", "triage, default,triage", "--concurrency", "3")
+
+    [process] = exec_calls
+    assert process.argv[0].endswith("/celery") and process.argv[1:4] == ["-A", "feedbackhub", "worker"]
+    assert option(process.argv, "--queues") == "triage,default"
+    assert option(process.argv, "--concurrency") == "3"
+    assert option(process.argv, "--hostname") == "triage-default@%h"  # two roles on one host: two node names
+    assert process.env == {"HUB_ROLE": "worker"}
+
+
+def test_given_role_worker_without_queues_then_every_queue_and_one_process_per_core(
+    external_services, exec_calls, monkeypatch
+):
+    from feedbackhub import gunicorn_conf
+
+    monkeypatch.setattr(gunicorn_conf, "available_cores", lambda: 3)
+
+    call_command("run_hub", "--role", "worker")
+
+    argv = exec_calls[0].argv
+    assert option(argv, "--queues") == "triage,notifications,batch,default"
+    assert option(argv, "--concurrency") == "3"
+
+
+def test_given_role_beat_then_celery_beat_as_the_beat_role(external_services, exec_calls):
+    call_command("run_hub", "--role", "beat")
+
+    [process] = exec_calls
+    assert process.argv[1:4] == ["-A", "feedbackhub", "beat"]
+    assert process.env == {"HUB_ROLE": "beat"}
+
+
+@pytest.mark.parametrize(("flags", "collects"), [([], True), (["--no-collectstatic"], False)])
+def test_given_role_migrate_then_migrations_static_files_and_superuser_then_it_exits(
+    external_services, exec_calls, monkeypatch, settings, flags, collects
+):
+    settings.DEBUG = False
+    calls = []
+    monkeypatch.setattr(run_hub, "call_command", lambda name, *args, **kwargs: calls.append(name))
+    monkeypatch.setattr(run_hub.embedded, "ensure_services", lambda **kw: pytest.fail("embedded server started"))
+    monkeypatch.setattr(run_hub.Command, "create_superuser_from_environment", lambda self: calls.append("superuser"))
+
+    call_command("run_hub", "--role", "migrate", *flags)
+
+    assert calls == (["migrate", "collectstatic", "superuser"] if collects else ["migrate", "superuser"])
+    assert "load_demo" not in calls and exec_calls == []
+
+
+def test_given_exec_process_then_this_process_is_replaced_with_the_role_and_its_environment(monkeypatch):
+    replaced = []
+    monkeypatch.setattr(hub_processes.os, "execve", lambda path, argv, env: replaced.append((path, argv, env)))
+    monkeypatch.setattr(hub_processes.os, "chdir", lambda path: replaced.append(("chdir", path)))
+    monkeypatch.setenv("SECRET_KEY", "kept-for-the-child")
+
+    hub_processes.exec_process(hub_processes.beat())
+
+    assert replaced[0] == ("chdir", hub_processes.BASE_DIR)
+    path, argv, env = replaced[1]
+    assert path == argv[0] and argv[1:4] == ["-A", "feedbackhub", "beat"]
+    assert env["HUB_ROLE"] == "beat" and env["SECRET_KEY"] == "kept-for-the-child"
+
+
+def healthz_count(base: str) -> float:
+    """/healthz requests counted in /metrics (every web worker's, in multiprocess mode)."""
+    scrape = urllib.request.Request(f"{base}/metrics", headers={"Authorization": "Bearer scrape-token-1"})
+    with urllib.request.urlopen(scrape, timeout=10) as response:
+        body = response.read().decode()
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in body.splitlines()
+        if line.startswith("feedbackhub_http_request_duration_seconds_count") and 'view="healthz"' in line
+    )
+
+
+@pytest.mark.django_db
+def test_given_role_web_started_for_real_then_gunicorn_answers_health_and_logs_json(tmp_path):
+    """`run_hub --role web` becomes gunicorn (same pid) on the test database and Redis: /healthz answers, /readyz
+    reaches the database given by DATABASE_URL, two workers' requests add up in /metrics (the config's multiprocess
+    folder), and each access line is JSON with the request id the response carried."""
+    port = free_port()
+    env = hub_env(
+        embedded.data_dir(),
+        DATABASE_URL=embedded.postgres_url(name=connections["default"].settings_dict["NAME"]),
+        REDIS_URL=settings.REDIS_URL,
+        LOG_FORMAT="json",
+        METRICS_TOKEN="scrape-token-1",
+        WEB_CONCURRENCY="2",
+    )
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    log = tmp_path / "web.log"
+    with log.open("w") as output:
+        web = subprocess.Popen(
+            [sys.executable, "manage.py", "run_hub", "--role", "web", "--port", str(port)],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        first, deadline = None, time.monotonic() + 60
+        while time.monotonic() < deadline and web.poll() is None:
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
+                    first = response.status
+                break
+            except OSError:
+                time.sleep(0.2)
+        assert web.poll() is None and first == 200, log.read_text()[-3000:]
+        cmdline = Path(f"/proc/{web.pid}/cmdline").read_bytes().split(b"\0")
+        assert b"gunicorn" in cmdline[0] + cmdline[1]  # run_hub replaced itself: the pid is gunicorn's master
+        assert b"HUB_ROLE=web" in Path(f"/proc/{web.pid}/environ").read_bytes().split(b"\0")
+
+        before = healthz_count(base)
+        ids = []
+        for _ in range(5):
+            with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:
+                ids.append(response.headers["X-Request-ID"])
+        try:
+            with urllib.request.urlopen(f"{base}/readyz", timeout=10) as response:
+                ready = json.loads(response.read())
+        except urllib.error.HTTPError as error:  # 503: the body says which part failed
+            ready = json.loads(error.read())
+        assert ready["checks"]["database"]["ok"] and ready["checks"]["migrations"]["ok"], ready
+
+        # Whichever of the two workers answers a scrape, it counts every worker's probes (the multiprocess folder).
+        assert [healthz_count(base) for _ in range(4)] == [before + 5] * 4
+    finally:
+        os.killpg(web.pid, signal.SIGTERM)
+        try:
+            assert web.wait(40) == 0, log.read_text()[-3000:]
+        finally:
+            if web.poll() is None:
+                os.killpg(web.pid, signal.SIGKILL)
+
+    access = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{") and '"path"' in line]
+    logged_ids = {entry["request_id"] for entry in access if entry["path"] == "/healthz"}
+    assert set(ids) <= logged_ids, log.read_text()[-3000:]
+    assert all(
+        entry["logger"] == "gunicorn.access" and entry["status"] == 200
+        for entry in access
+        if entry["path"] == "/healthz"
+    )

@@ -3,6 +3,12 @@
 Ctrl-C (or SIGTERM) stops the web server, the Celery worker and beat, then the embedded PostgreSQL and Redis that
 this start started (servers that were already running, e.g. from `manage.py services start`, keep running).
 
+`--role` runs one part of the hub, for production on several machines (deploy/README.md), against the DATABASE_URL
+and REDIS_URL of the environment (no embedded server is started): `web` (gunicorn with feedbackhub/gunicorn_conf.py),
+`worker` (Celery; `--queues triage,default`, `--concurrency N`), `beat` (the locked scheduler) each replace this
+process with theirs, in the foreground; `migrate` applies the migrations, collects the static files (DEBUG off) and
+creates the superuser of the environment, then exits — run it once per release before the others start.
+
 With DEBUG off (production) the demo data is refused: run with --no-demo and create the first superuser with
 `createsuperuser`, or let run_hub create it from DJANGO_SUPERUSER_USERNAME / DJANGO_SUPERUSER_PASSWORD
 (DJANGO_SUPERUSER_EMAIL optional), Django's own variables for `createsuperuser --noinput`.
@@ -14,7 +20,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -24,7 +29,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from feedbackhub import embedded
+from feedbackhub import embedded, hub_processes
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 SUPERUSER_HOWTO = (
@@ -47,9 +52,41 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-demo", action="store_true", help="Do not load the demo data (required when DEBUG is off)."
         )
-        parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY") or 2))
+        parser.add_argument(
+            "--web-workers",
+            type=int,
+            default=None,
+            help="gunicorn workers (default: WEB_CONCURRENCY; else 2 with no role, the config's formula for web).",
+        )
+        parser.add_argument(
+            "--role",
+            default="all",
+            choices=hub_processes.ROLES,
+            help="all (default: everything on embedded services), or one part against DATABASE_URL/REDIS_URL.",
+        )
+        parser.add_argument("--queues", default=None, help="--role worker: comma-separated queues (default: all).")
+        parser.add_argument(
+            "--concurrency", type=int, default=None, help="--role worker: pool processes (default: cores)."
+        )
+        parser.add_argument(
+            "--no-collectstatic", action="store_true", help="--role migrate: skip collectstatic (an image has them)."
+        )
 
-    def handle(self, *args, host: str, port: int, no_demo: bool, web_workers: int, **options):
+    def handle(self, *args, host: str, port: int, no_demo: bool, web_workers: int | None, role: str, **options):
+        try:
+            hub_processes.check_role_arguments(
+                role, queues=options["queues"], concurrency=options["concurrency"], environ=os.environ
+            )
+        except hub_processes.RoleError as error:
+            raise CommandError(str(error)) from error
+        if role == "migrate":
+            self.migrate(collectstatic=not options["no_collectstatic"])
+            return
+        if role != "all":
+            self.run_role(role, host=host, port=port, web_workers=web_workers, **options)
+            return
+        if web_workers is None:
+            web_workers = int(os.environ.get("WEB_CONCURRENCY") or 2)
         self.stopping = False
         self.children: dict[str, subprocess.Popen] = {}
         self.started_services: list[str] = []  # the embedded servers this start started, and so stops
@@ -83,6 +120,34 @@ class Command(BaseCommand):
         if not self.stopping:
             self.stdout.write("\nStopping FeedbackHub…")
         self.stopping = True
+
+    def migrate(self, *, collectstatic: bool) -> None:
+        """The one-off step of a release: migrations, static files (DEBUG off), the superuser of the environment."""
+        self.stdout.write("Applying migrations…")
+        call_command("migrate", interactive=False, verbosity=1)
+        if collectstatic and not settings.DEBUG:
+            call_command("collectstatic", interactive=False, verbosity=0)
+            self.stdout.write(f"Static files collected in {settings.STATIC_ROOT}.")
+        self.create_superuser_from_environment()
+        self.stdout.write("Migrations applied: web, worker and beat can start.")
+
+    def run_role(self, role: str, *, host: str, port: int, web_workers: int | None, **options) -> None:
+        """Become the one process of ``role`` (web, worker or beat), in the foreground."""
+        if role == "web":
+            if not 0 < port < 65536:
+                raise CommandError(f"PORT={port} is not a TCP port (1-65535).")
+            if not port_is_free(host, port):
+                raise CommandError(f"Port {port} on {host} is already in use: stop what uses it or set PORT.")
+        process = hub_processes.role_process(
+            role,
+            host=host,
+            port=port,
+            web_workers=web_workers,
+            queues=options["queues"],
+            concurrency=options["concurrency"],
+        )
+        self.stdout.write(f"Starting the {role} role: {' '.join(process.argv)}")
+        hub_processes.exec_process(process)
 
     def prepare(self, *, no_demo: bool) -> None:
         """Start embedded services, migrate, collect static files, create the superuser of the environment, load the
@@ -136,39 +201,17 @@ class Command(BaseCommand):
             self.stdout.write(f"Stopped embedded {' and '.join(stopped)}.")
 
     def start_children(self, *, host: str, port: int, web_workers: int) -> None:
-        """Start gunicorn, the Celery worker and Celery beat with this environment."""
-        python_bin = os.path.dirname(sys.executable)
-        commands = {
-            "web": [
-                os.path.join(python_bin, "gunicorn"),
-                "feedbackhub.wsgi:application",
-                "--bind",
-                f"{host}:{port}",
-                "--workers",
-                str(web_workers),
-                "--timeout",
-                "60",
-                "--access-logfile",
-                "-",
-            ],
-            "worker": [
-                os.path.join(python_bin, "celery"),
-                "-A",
-                "feedbackhub",
-                "worker",
-                "--loglevel",
-                "INFO",
-                "--concurrency",
-                "2",
-                "--hostname",
-                f"hub-{port}@%h",
-            ],
-            "beat": [os.path.join(python_bin, "celery"), "-A", "feedbackhub", "beat", "--loglevel", "INFO"],
+        """Start gunicorn, the Celery worker (every queue) and Celery beat with this environment."""
+        processes = {
+            "web": hub_processes.web(host=host, port=port, workers=web_workers),
+            "worker": hub_processes.worker(concurrency=2, name=f"hub-{port}@%h"),
+            "beat": hub_processes.beat(),
         }
-        roles = {"web": {"HUB_ROLE": "web"}}  # the web process gets the statement timeout (feedbackhub.db_settings)
-        for name, command in commands.items():
-            env = {**os.environ, **roles.get(name, {})}
-            self.children[name] = subprocess.Popen(command, cwd=settings.BASE_DIR, stdin=subprocess.DEVNULL, env=env)
+        for name, process in processes.items():
+            env = {**os.environ, **process.env}
+            self.children[name] = subprocess.Popen(
+                process.argv, cwd=settings.BASE_DIR, stdin=subprocess.DEVNULL, env=env
+            )
 
     def wait_until_web_answers(self, *, host: str, port: int, timeout: float = 60) -> None:
         """Poll the login page until it answers 200 (or a child dies, or the user stops)."""
