@@ -128,10 +128,19 @@ def default_concurrency() -> int:
     return available_cores()
 
 
+def environment(process: Process, environ=os.environ) -> dict[str, str]:
+    """The environment ``process`` runs with: this one plus its own variables. An empty WEB_CONCURRENCY (an env file's
+    ``WEB_CONCURRENCY=``) is left out: gunicorn reads it with int() on import and would not start."""
+    env = {**environ, **process.env}
+    if not env.get("WEB_CONCURRENCY", "x").strip():
+        del env["WEB_CONCURRENCY"]
+    return env
+
+
 def exec_process(process: Process) -> None:
     """Replace this process with ``process`` (signals then reach gunicorn or Celery directly; no Python parent
     holding Django's memory). Never returns."""
     sys.stdout.flush()
     sys.stderr.flush()
     os.chdir(BASE_DIR)
-    os.execve(process.argv[0], process.argv, {**os.environ, **process.env})
+    os.execve(process.argv[0], process.argv, environment(process))

@@ -587,3 +587,12 @@ def test_given_role_web_started_for_real_then_gunicorn_answers_health_and_logs_j
         for entry in access
         if entry["path"] == "/healthz"
     )
+
+
+def test_given_an_empty_web_concurrency_then_the_child_does_not_get_it():
+    """An env file's `WEB_CONCURRENCY=` would stop gunicorn on import (int(''))."""
+    process = hub_processes.web(host="127.0.0.1", port=8000)
+
+    assert "WEB_CONCURRENCY" not in hub_processes.environment(process, {"WEB_CONCURRENCY": " ", "A": "1"})
+    assert hub_processes.environment(process, {"WEB_CONCURRENCY": "4"})["WEB_CONCURRENCY"] == "4"
+    assert hub_processes.environment(process, {})["HUB_ROLE"] == "web"

@@ -208,7 +208,7 @@ class Command(BaseCommand):
             "beat": hub_processes.beat(),
         }
         for name, process in processes.items():
-            env = {**os.environ, **process.env}
+            env = hub_processes.environment(process)
             self.children[name] = subprocess.Popen(
                 process.argv, cwd=settings.BASE_DIR, stdin=subprocess.DEVNULL, env=env
             )
