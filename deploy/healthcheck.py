@@ -3,7 +3,7 @@
 - web: GET http://127.0.0.1:$PORT/healthz answers 200 (the process serves; standard library only, no curl in the
   image). Whether it may take traffic (database, migrations, Redis) is /readyz, for the load balancer.
 - worker: a Celery worker of this host (its node name ends with @<hostname>, as `run_hub --role worker` names it)
-  answers a ping within 5 s.
+  answers a ping within 2 s.
 - beat: the scheduler's last tick, written by the beat holding the lock (feedbackhub.beat), is recent (under
   feedbackhub.health.BEAT_STALE_SECONDS). A standby beat is healthy while the holder ticks: what matters is that one
   beat schedules; when none does, every beat container turns unhealthy.
@@ -32,7 +32,7 @@ def worker() -> bool:
     from feedbackhub.celery import app
 
     host = socket.gethostname()
-    replies = app.control.ping(timeout=5) or []
+    replies = app.control.ping(timeout=2) or []  # a live worker answers in milliseconds
     return any(name.endswith(f"@{host}") for reply in replies for name in reply)
 
 
