@@ -10,7 +10,8 @@ BENCH_ONLY=admin, api or duplicates runs one part. Stops the servers afterwards 
 Last, offline triage throughput end to end (bench/triage.py; BENCH_ONLY=triage runs it alone). BENCH_ONLY=jobs times
 the jobs that close the loop on the scale data (bench/jobs.py: the escalation check, the weekly digest).
 BENCH_ONLY=events measures the product events intake through the API (bench/events.py); BENCH_ONLY=kpis the KPI
-dashboard's job and page on the scale data plus BENCH_KPI_EVENTS product events (bench/kpis.py).
+dashboard's job and page on the scale data plus BENCH_KPI_EVENTS product events (bench/kpis.py). BENCH_ONLY=cluster
+compares one worker host with two on namespaced test hosts (bench/cluster.py; root only).
 """
 
 from __future__ import annotations
@@ -32,6 +33,11 @@ BENCH_POSTGRES = {"shared_buffers": "3GB"}
 
 
 def main() -> None:
+    if os.environ.get("BENCH_ONLY") == "cluster":  # its own servers, on namespaced hosts: none of the bench's
+        from bench import cluster
+
+        cluster.run()
+        return
     from feedbackhub import embedded
 
     tuned = not os.environ.get("DATABASE_URL") and embedded.start_postgres(tuning=BENCH_POSTGRES)
@@ -115,6 +121,10 @@ def main() -> None:
             from bench import triage
 
             triage.run()
+        if not only:
+            from bench import cluster
+
+            cluster.run()
     finally:
         if started or tuned:
             embedded.stop_services()

@@ -380,8 +380,14 @@ def items_needing_embedding(*, space: EmbeddingSpace):
     return FeedbackItem.objects.exclude(Exists(current)).order_by("id")
 
 
-def embed_pending(*, provider: EmbeddingProvider, batch_size: int = 64, limit: int | None = None) -> int:
+def embed_pending(
+    *, provider: EmbeddingProvider, batch_size: int = 64, limit: int | None = None, leave_to_triage: bool = False
+) -> int:
     """Embed every item needing it (``items_needing_embedding``) into ``provider``'s space; returns items embedded.
+
+    ``leave_to_triage`` (the periodic backfill) skips the items not triaged yet: their triage embeds them, and a
+    backfill running beside an ingest burst would embed the same new items a second time (seen in the cluster test:
+    one worker embedding for ten minutes what the triage of the others embedded too).
 
     Works in batches of ``batch_size`` in id order, each stored in its own transaction, so a run that stops keeps
     what it stored and the next run goes on from there. An item edited while it was embedded keeps the hash of the
@@ -392,6 +398,8 @@ def embed_pending(*, provider: EmbeddingProvider, batch_size: int = 64, limit: i
     while limit is None or done < limit:
         size = batch_size if limit is None else min(batch_size, limit - done)
         pending = items_needing_embedding(space=space).filter(pk__gt=last_id)
+        if leave_to_triage:
+            pending = pending.filter(triaged_at__isnull=False)
         batch = list(pending.only("pk", "verbatim", "received_at")[:size])
         if not batch:
             break

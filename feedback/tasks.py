@@ -36,15 +36,16 @@ def triage_untriaged() -> int:
 
 @shared_task(ignore_result=True, acks_late=True, reject_on_worker_lost=True)
 def embed_pending(batch_size: int = 64) -> int:
-    """Periodic (every 5 minutes): embed the items with no vector of their current text, with the configured provider;
-    idempotent. One run at a time (a session advisory lock, gone with a dead worker's connection): a run that finds
-    another in progress returns 0 at once instead of embedding the same items beside it."""
+    """Periodic (every 5 minutes): embed the triaged items with no vector of their current text (edited, or all of them
+    after a provider switch), with the configured provider; new items are left to their triage. Idempotent. One run at
+    a time (a session advisory lock, gone with a dead worker's connection): a run that finds another in progress
+    returns 0 at once instead of embedding the same items beside it."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [EMBED_LOCK_KEY])
         if not cursor.fetchone()[0]:
             return 0
     try:
-        return services.embed_pending(provider=get_provider(), batch_size=batch_size)
+        return services.embed_pending(provider=get_provider(), batch_size=batch_size, leave_to_triage=True)
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [EMBED_LOCK_KEY])

@@ -148,8 +148,8 @@ CELERY_MAX_COUNTDOWN = 600
 # triage_untriaged, process_pending_events, requeue_sheet_jobs) resend the urgent work much sooner.
 CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 2 * 3600)
 # kombu (5.7) looks for such messages every unacked_restore_interval (10 s) × unacked_restore_throttle (10) = 100 s by
-# default; a throttle of 1 looks every 10 s (one bounded ZRANGE on Redis per worker, under kombu's mutex), so a dead
-# worker's message is back within the visibility timeout + 10 s (the cluster test, tests/cluster, measures it).
+# default; a throttle of 1 looks every 10 s (one ZRANGE BYSCORE per worker on the small unacked index, under kombu's
+# mutex), so a dead worker's message is back within the visibility timeout + 10 s (measured by tests/cluster).
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
     "unacked_restore_interval": 10,

@@ -1,6 +1,7 @@
 """Embedding the backlog with the real offline model into pgvector, and finding near-duplicates by a real query."""
 
 import pytest
+from django.utils import timezone
 
 from ai.providers import get_provider
 from feedback import services
@@ -84,13 +85,17 @@ def test_given_a_limit_then_one_run_embeds_at_most_that_many(provider):
     assert services.embed_pending(provider=provider, batch_size=2) == 2
 
 
-def test_given_the_task_when_run_twice_then_the_second_run_does_nothing(settings, provider):
+def test_given_the_task_when_run_twice_then_the_second_run_does_nothing_and_new_items_are_left_to_triage(
+    settings, provider
+):
     settings.AI_PROVIDER = "offline"
-    item = make_feedback(verbatim="The export to CSV times out")
+    item = make_feedback(verbatim="The export to CSV times out", triaged_at=timezone.now())
+    new = make_feedback(verbatim="Exports to CSV never finish")  # not triaged yet: its triage embeds it
 
     first = embed_pending.apply().get()
     second = embed_pending.apply().get()
 
     assert (first, second) == (1, 0)
     assert FeedbackEmbedding.objects.filter(feedback=item).count() == 1
+    assert not FeedbackEmbedding.objects.filter(feedback=new).exists()
     assert embed_pending.acks_late
