@@ -11,7 +11,8 @@ Last, offline triage throughput end to end (bench/triage.py; BENCH_ONLY=triage r
 the jobs that close the loop on the scale data (bench/jobs.py: the escalation check, the weekly digest).
 BENCH_ONLY=events measures the product events intake through the API (bench/events.py); BENCH_ONLY=kpis the KPI
 dashboard's job and page on the scale data plus BENCH_KPI_EVENTS product events (bench/kpis.py). BENCH_ONLY=cluster
-compares one worker host with two on namespaced test hosts (bench/cluster.py; root only).
+compares one worker host with two on namespaced test hosts (bench/cluster.py; root only); BENCH_ONLY=scaling measures
+what docs/scaling.md cites (bench/scaling_probe.py).
 """
 
 from __future__ import annotations
@@ -47,6 +48,11 @@ def main() -> None:
 
         django.setup()
         only = os.environ.get("BENCH_ONLY", "")  # "admin", "api", "duplicates", "triage", "jobs", "events", "kpis"
+        if only == "scaling":  # HNSW builds, filtered lookups, Redis and table sizes for docs/scaling.md
+            from bench import scaling_probe
+
+            scaling_probe.run()
+            return
         if only == "triage":  # before the admin benches' imports: it needs none of them
             from bench import triage
 

@@ -29,7 +29,7 @@ def measure(items: int, hosts: tuple[str, ...], concurrency: int) -> dict:
     with Cluster() as cluster, SlackStub(cluster.net.gateway) as slack:
         cluster.slack_url = slack.url
         cluster.start_database()
-        cluster.manage("web", "migrate", "--noinput")
+        cluster.migrate()
         token = cluster.hub("setup")["token"]
         cluster.start_web()
         for host in hosts:

@@ -26,7 +26,7 @@ from feedbackhub import embedded
 from tests.cluster.network import Network
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
+RUN_HUB = [sys.executable, "manage.py", "run_hub"]  # the roles deploy/README.md documents (web, worker, beat, migrate)
 PG_PORT, REDIS_PORT, WEB_PORT = 5432, 6379, 8000
 VISIBILITY_TIMEOUT = 30  # seconds (production: 7200)
 METRICS_TOKEN = "cluster-metrics-token"
@@ -182,9 +182,6 @@ class Cluster:
             raise AssertionError(f"{name} failed on {host} ({result.returncode}):\n{result.stderr[-4000:]}")
         return result.stdout
 
-    def manage(self, host: str, *args: str) -> str:
-        return self.run_in(host, [sys.executable, "manage.py", *args], f"manage-{args[0]}")
-
     def hub(self, *args: str) -> dict:
         """``python -m tests.cluster.hub``, on the web host (as an operator's shell there would run it)."""
         output = self.run_in("web", [sys.executable, "-m", "tests.cluster.hub", *args], f"hub-{args[0]}")
@@ -203,35 +200,29 @@ class Cluster:
     def tail(self, name: str, chars: int = 3000) -> str:
         return f"--- {name} ---\n{self.log(name)[-chars:]}"
 
+    def migrate(self) -> None:
+        """The one-off step before web, workers and beat start (compose's ``migrate`` service, systemd's oneshot)."""
+        self.run_in("web", [*RUN_HUB, "--role", "migrate", "--no-collectstatic"], "migrate")
+
     def start_web(self, workers: int = 2) -> None:
         metrics_dir = self.root / "prometheus"
         metrics_dir.mkdir(exist_ok=True)
+        address = self.net.address("web")
         self.start(
             "web",
             "web",
-            [str(BIN / "gunicorn"), "feedbackhub.wsgi:application", "--bind", f"{self.net.address('web')}:{WEB_PORT}",
-             "--workers", str(workers), "--timeout", "120"],
-            HUB_ROLE="web",
+            [*RUN_HUB, "--role", "web", "--host", address, "--port", str(WEB_PORT), "--web-workers", str(workers)],
             PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
-        )  # fmt: skip
+        )
         wait_for(lambda: self.get("/healthz")[0] == 200, 120, lambda: self.tail("web"))
 
     def start_worker(self, host: str, *, concurrency: int = 1) -> None:
-        self.start(
-            host,
-            host,
-            [str(BIN / "celery"), "-A", "feedbackhub", "worker", "--loglevel=INFO", f"--concurrency={concurrency}",
-             f"--hostname={host}@cluster", "-Q", "triage,default,notifications,batch"],
-        )  # fmt: skip
+        """A worker of every queue (a small company's worker host; deploy/README.md shows the roles by queue)."""
+        self.start(host, host, [*RUN_HUB, "--role", "worker", "--concurrency", str(concurrency)])
         wait_for(lambda: " ready." in self.log(host), 120, lambda: self.tail(host))
 
     def start_beat(self, host: str, name: str) -> None:
-        self.start(
-            host,
-            name,
-            [str(BIN / "celery"), "-A", "feedbackhub", "beat", "--loglevel=INFO", "--max-interval=1",
-             f"--schedule={self.root / name}-schedule"],
-        )  # fmt: skip
+        self.start(host, name, [*RUN_HUB, "--role", "beat"])
         wait_for(lambda: "beat: Starting..." in self.log(name), 120, lambda: self.tail(name))
 
     def get(self, path: str, headers: dict | None = None) -> tuple[int, bytes]:

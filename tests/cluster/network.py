@@ -92,17 +92,21 @@ class Network:
     def address(self, name: str) -> str:
         return self.hosts[name].address
 
+    def command(self, name: str, argv: Sequence[str]) -> list[str]:
+        """``argv`` as run on host ``name``: in its network namespace, with a host name of its own (a UTS namespace:
+        Celery names its workers after the host, as on real machines)."""
+        return ["ip", "netns", "exec", self.hosts[name].name, "unshare", "--uts", "--", "sh", "-c",
+                'hostname "$0" && exec "$@"', name, *argv]  # fmt: skip
+
     def popen(self, name: str, argv: Sequence[str], **options) -> subprocess.Popen:
         """Start ``argv`` in host ``name`` (its own process group; the caller's env, cwd and output options)."""
-        host = self.hosts[name]
-        process = subprocess.Popen(
-            ["ip", "netns", "exec", host.name, *argv], start_new_session=True, stdin=subprocess.DEVNULL, **options
-        )
-        host.processes.append(process)
+        argv = self.command(name, argv)
+        process = subprocess.Popen(argv, start_new_session=True, stdin=subprocess.DEVNULL, **options)
+        self.hosts[name].processes.append(process)
         return process
 
     def run(self, name: str, argv: Sequence[str], **options) -> subprocess.CompletedProcess:
-        return subprocess.run(["ip", "netns", "exec", self.hosts[name].name, *argv], **options)
+        return subprocess.run(self.command(name, argv), **options)
 
     def cut(self, name: str) -> None:
         ip("link", "set", self.hosts[name].cable, "down")

@@ -65,7 +65,7 @@ def test_given_four_hosts_and_a_cut_worker_then_every_item_is_triaged_once_and_e
     with Cluster() as cluster, SlackStub(cluster.net.gateway) as slack:
         cluster.slack_url = slack.url
         cluster.start_database()
-        cluster.manage("web", "migrate", "--noinput")
+        cluster.migrate()
         token = cluster.hub("setup")["token"]
         cluster.start_web()
         for host in ("w1", "w2"):
