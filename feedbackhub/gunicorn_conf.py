@@ -5,7 +5,9 @@ file; its command line may still override any value (run_hub passes ``--bind`` a
 may ``GUNICORN_CMD_ARGS`` (gunicorn's own variable, e.g. ``GUNICORN_CMD_ARGS="--timeout 60"``).
 
 Read by file path, not as ``feedbackhub.gunicorn_conf``: importing the package would load Celery into gunicorn's
-master. So this module uses the standard library only (and imports feedbackhub.logs only for JSON logs).
+master. So this module uses the standard library only, except for JSON logs (``LOG_FORMAT=json``, the production
+default): their formatter is feedbackhub.logs, and importing it loads the package, Celery's app included, into the
+master (about the size of one more import; the workers load it anyway).
 
 - **bind**: ``HOST`` (default 127.0.0.1; the image sets 0.0.0.0) and ``PORT`` (default 8000).
 - **workers**: ``WEB_CONCURRENCY`` when set, else ``min(2 × cores + 1, 8)``. The hub's requests mostly wait on

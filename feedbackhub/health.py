@@ -25,7 +25,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 
 STATEMENT_TIMEOUT_MS = 500  # a readiness query slower than this means the database is not fit to serve
 REDIS_TIMEOUT_SECONDS = 0.3
@@ -208,11 +208,20 @@ def readyz(request) -> JsonResponse:
     return response
 
 
-PROBES = {"/healthz": healthz, "/readyz": readyz}
+def scrape(request) -> HttpResponse:
+    """/metrics (``feedbackhub.metrics``: its own bearer token). Prometheus scrapes each web host by its address and
+    port, which ALLOWED_HOSTS does not list: Django's host check would answer 400."""
+    from feedbackhub import metrics
+
+    return metrics.metrics(request)
+
+
+PROBES = {"/healthz": healthz, "/readyz": readyz, "/metrics": scrape}
 
 
 class ProbeMiddleware:
-    """Answers GET/HEAD /healthz and /readyz before anything else (host checks, HTTPS redirect, sessions, login)."""
+    """Answers GET/HEAD /healthz, /readyz and /metrics before anything else (host checks, HTTPS redirect, sessions,
+    login): load balancers and scrapers ask by address, over plain HTTP."""
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -412,7 +412,9 @@ UNFOLD = {
 # --- Health, metrics, logs (issue 12) ----------------------------------------------------------------------------
 # /metrics answers only a bearer of this token (unset: 403 for everyone, localhost too).
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
-# A scraper inside the network asks over plain HTTP: /metrics is not redirected to HTTPS (the probes never reach it).
+# A scraper inside the network asks each web host by its address over plain HTTP: /metrics is answered, like
+# /healthz and /readyz, by feedbackhub.health.ProbeMiddleware before the host check and the HTTPS redirect; the
+# exemption below keeps it out of the redirect should that middleware ever move.
 SECURE_REDIRECT_EXEMPT = [r"^metrics$"]
 # LOG_FORMAT=json: one JSON object per line (a log collector's input); text: a developer's terminal. Default: text
 # with DEBUG on, json otherwise. Every line carries the request id (feedbackhub.logs), in the worker's tasks too.

@@ -182,6 +182,15 @@ class Cluster:
             raise AssertionError(f"{name} failed on {host} ({result.returncode}):\n{result.stderr[-4000:]}")
         return result.stdout
 
+    def report(self) -> dict:
+        """``tests.cluster.hub.REPORT`` read over one short connection from the test process (on the bridge)."""
+        import psycopg
+
+        from tests.cluster.hub import report_from
+
+        with psycopg.connect(self.database_url, connect_timeout=10) as connection, connection.cursor() as cursor:
+            return report_from(cursor)
+
     def hub(self, *args: str) -> dict:
         """``python -m tests.cluster.hub``, on the web host (as an operator's shell there would run it)."""
         output = self.run_in("web", [sys.executable, "-m", "tests.cluster.hub", *args], f"hub-{args[0]}")

@@ -6,7 +6,8 @@ database; this one is the cluster's).
   the "time to verify" mark), their rule sent to Slack only, and a 2-second periodic probe for the beat check
   (disabled until ``tick on``). Prints {"token": ...}.
 - ``tick on|off``: enable or disable the probe.
-- ``report``: what the test checks, as JSON (counts only: no text leaves the database).
+- ``report``: what the test checks, as JSON (counts only: no text leaves the database); the test itself reads the
+  same ``REPORT`` over one connection (``Cluster.report``), without starting Django every few seconds.
 """
 
 from __future__ import annotations
@@ -15,19 +16,10 @@ import json
 import os
 import sys
 
-THEMES = 10
 MEMBERS = 4  # THEME_VERIFY_AT is 5: the first matching item the cluster ingests tips each theme over
 PROBE_TASK = "themes.tasks.refresh_stale_theme_rollups"  # cheap and harmless; the probe counts its sends
 PROBE_QUEUE = "cluster-probe"  # no worker consumes it: every message beat sends stays there to be counted
 PROBE_EVERY = 2  # seconds
-
-
-def theme_texts() -> list[str]:
-    """The texts the themes are about: reviews of the sample the cluster ingests (``tests.cluster.traffic``)."""
-    from tests.cluster.traffic import reviews
-
-    long_enough = [text for text in reviews() if len(text) >= 120]  # a short review ("Great app") is about anything
-    return long_enough[:THEMES]
 
 
 def setup() -> dict:
@@ -44,6 +36,7 @@ def setup() -> dict:
     from integrations import ingest
     from integrations import services as integration_services
     from integrations.choices import Scope
+    from tests.cluster.traffic import THEMES, theme_texts
     from themes import services as theme_services
 
     user = get_user_model().objects.create_user("integrator", "integrator@example.com", "-")
@@ -89,34 +82,39 @@ def tick(state: str) -> dict:
 
 
 SLACK = "SELECT count(*) FROM notifications_notification WHERE channel = 'slack'"
+TRAFFIC = "source <> 'manual'"  # every item the cluster took through the API (the themes' members are 'manual')
+REPORT = {
+    "items": f"SELECT count(*) FROM feedback_feedbackitem WHERE {TRAFFIC}",
+    "triaged": f"SELECT count(*) FROM feedback_feedbackitem WHERE {TRAFFIC} AND triaged_at IS NOT NULL",
+    "untriaged_all": "SELECT count(*) FROM feedback_feedbackitem WHERE triaged_at IS NULL",
+    "triage_records": f"""SELECT count(*) FROM feedback_triagerecord r JOIN feedback_feedbackitem f
+                          ON f.id = r.feedback_id WHERE f.{TRAFFIC}""",
+    "items_with_other_than_one_record": f"""SELECT count(*) FROM feedback_feedbackitem f WHERE f.{TRAFFIC}
+        AND (SELECT count(*) FROM feedback_triagerecord r WHERE r.feedback_id = f.id) <> 1""",
+    "pending_triage_rows": "SELECT count(*) FROM integrations_pendingtriage",
+    "themes_at_mark": """SELECT count(*) FROM themes_theme t WHERE t.name LIKE 'Cluster theme %'
+        AND (SELECT count(*) FROM feedback_feedbackitem_themes m WHERE m.theme_id = t.id) >= 5""",
+    "escalations": """SELECT count(*) FROM insights_escalation e JOIN insights_escalationrule r ON r.id = e.rule_id
+                      WHERE r.metric = 'theme_critical_mass'""",
+    "slack_sent": f"{SLACK} AND status = 'sent'",
+    "slack_not_sent": f"{SLACK} AND status <> 'sent'",
+}
+
+
+def report_from(cursor) -> dict:
+    """What the test checks, counts only (``REPORT``), from a DB-API cursor on the cluster's database."""
+    out = {}
+    for name, sql in REPORT.items():
+        cursor.execute(sql)
+        out[name] = cursor.fetchone()[0]
+    return out
 
 
 def report() -> dict:
     from django.db import connection
 
-    queries = {
-        "items": "SELECT count(*) FROM feedback_feedbackitem WHERE source = 'intercom'",
-        "triaged": "SELECT count(*) FROM feedback_feedbackitem WHERE source = 'intercom' AND triaged_at IS NOT NULL",
-        "untriaged_all": "SELECT count(*) FROM feedback_feedbackitem WHERE triaged_at IS NULL",
-        "triage_records": """SELECT count(*) FROM feedback_triagerecord r JOIN feedback_feedbackitem f
-                             ON f.id = r.feedback_id WHERE f.source = 'intercom'""",
-        "items_with_other_than_one_record": """SELECT count(*) FROM feedback_feedbackitem f WHERE f.source = 'intercom'
-            AND (SELECT count(*) FROM feedback_triagerecord r WHERE r.feedback_id = f.id) <> 1""",
-        "pending_triage_rows": "SELECT count(*) FROM integrations_pendingtriage",
-        "themes_at_mark": """SELECT count(*) FROM themes_theme t WHERE t.name LIKE 'Cluster theme %%'
-            AND (SELECT count(*) FROM feedback_feedbackitem_themes m WHERE m.theme_id = t.id) >= 5""",
-        "escalations": """SELECT count(*) FROM insights_escalation e JOIN insights_escalationrule r ON r.id = e.rule_id
-                          WHERE r.metric = 'theme_critical_mass'""",
-        "slack_sent": f"{SLACK} AND status = 'sent'",
-        "slack_not_sent": f"{SLACK} AND status <> 'sent'",
-    }
     with connection.cursor() as cursor:
-        out = {}
-        for name, sql in queries.items():
-            cursor.execute(sql)
-            value = cursor.fetchone()[0]
-            out[name] = value
-    return out
+        return report_from(cursor)
 
 
 def main() -> None:

@@ -60,6 +60,21 @@ def test_given_a_token_when_asked_without_it_or_with_another_then_401(client, se
     assert b"feedbackhub" not in response.content
 
 
+def test_given_a_scraper_asking_by_an_address_not_in_allowed_hosts_then_the_token_decides_not_the_host_check(
+    client, settings
+):
+    settings.METRICS_TOKEN = TOKEN
+    settings.ALLOWED_HOSTS = ["hub.example.com"]
+
+    anonymous = client.get("/metrics", HTTP_HOST="10.0.1.5:8000")
+    scraped = client.get("/metrics", HTTP_HOST="10.0.1.5:8000", headers={"Authorization": f"Bearer {TOKEN}"})
+    page = client.get("/admin/login/", HTTP_HOST="10.0.1.5:8000")
+
+    assert anonymous.status_code == 401
+    assert scraped.status_code == 200 and b"feedbackhub_" in scraped.content
+    assert page.status_code == 400  # every other page keeps the host check
+
+
 def test_given_the_token_when_scraped_then_the_named_series_are_there(client, settings, task_keys):
     settings.METRICS_TOKEN = TOKEN
     make_feedback()  # untriaged
