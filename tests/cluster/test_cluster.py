@@ -63,7 +63,9 @@ def triaged(cluster: Cluster) -> int:
     return cluster.report()["triaged"]
 
 
-def test_given_four_hosts_and_a_cut_worker_then_every_item_is_triaged_once_and_every_message_sent_once(namespaces):
+def test_given_four_hosts_and_a_cut_worker_then_every_item_is_triaged_once_and_every_message_sent_once(
+    namespaces, capsys
+):
     with Cluster() as cluster, SlackStub(cluster.net.gateway) as slack:
         cluster.slack_url = slack.url
         cluster.start_database()
@@ -139,16 +141,17 @@ def test_given_four_hosts_and_a_cut_worker_then_every_item_is_triaged_once_and_e
         anonymous_metrics = cluster.get("/metrics")[0]
         with_token = cluster.get("/metrics", {"Authorization": f"Bearer {METRICS_TOKEN}"})
 
-    print(
-        f"\ncluster: {ITEMS:,} items ingested in {ingester.finished - ingester.started:.0f} s "
-        f"({ingester.retries} batch retries); all triaged after {all_triaged_after:.0f} s "
-        f"= {ITEMS / all_triaged_after:.1f} items/s with 2 worker hosts (w1 cut for {CUT_SECONDS} s at "
-        f"{cut_at - started:.0f} s); w1 took work again {w1_back_after:.1f} s after its cable came back; "
-        f"{len(redelivered)} triage message(s) w1 held redelivered to w2 after "
-        f"{', '.join(f'{seconds:.0f}' for seconds in redelivered.values())} s; "
-        f"beat probe: {probe_sends} sends in {BEAT_WINDOW} s; "
-        f"readiness {readiness}"
-    )
+    with capsys.disabled():  # the figures go to the make test output
+        print(
+            f"\ncluster: {ITEMS:,} items ingested in {ingester.finished - ingester.started:.0f} s "
+            f"({ingester.retries} batch retries); all triaged after {all_triaged_after:.0f} s "
+            f"= {ITEMS / all_triaged_after:.1f} items/s with 2 worker hosts (w1 cut for {CUT_SECONDS} s at "
+            f"{cut_at - started:.0f} s); w1 took work again {w1_back_after:.1f} s after its cable came back; "
+            f"{len(redelivered)} triage message(s) w1 held redelivered to w2 after "
+            f"{', '.join(f'{seconds:.0f}' for seconds in redelivered.values())} s; "
+            f"beat probe: {probe_sends} sends in {BEAT_WINDOW} s; "
+            f"readiness {readiness}"
+        )
     assert ingester.accepted == ITEMS
     assert report["items"] == TOTAL
     assert report["triaged"] == TOTAL
