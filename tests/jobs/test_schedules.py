@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connections
+from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from feedback.models import FeedbackEmbedding
@@ -108,7 +109,7 @@ def test_given_a_fresh_install_then_the_triage_shadow_runs_every_15_minutes_unde
 
 def test_given_the_embedding_backfill_running_on_another_worker_then_a_second_run_leaves_the_items_to_it(settings):
     settings.AI_PROVIDER = "offline"
-    item = make_feedback(verbatim="The export to CSV times out")
+    item = make_feedback(verbatim="The export to CSV times out", triaged_at=timezone.now())  # the backfill's kind
     other = connections.create_connection("default")  # the other worker's session, in the middle of its run
     try:
         with other.cursor() as cursor:
