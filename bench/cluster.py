@@ -28,13 +28,7 @@ def measure(items: int, hosts: tuple[str, ...], concurrency: int) -> dict:
 
     with Cluster() as cluster, SlackStub(cluster.net.gateway) as slack:
         cluster.slack_url = slack.url
-        cluster.start_database()
-        cluster.migrate()
-        token = cluster.hub("setup")["token"]
-        cluster.start_web()
-        for host in hosts:
-            cluster.start_worker(host, concurrency=concurrency)
-        cluster.start_beat("web", "beat")
+        token = cluster.start_hub(workers=hosts, concurrency=concurrency)
         ingester = Ingester(cluster.web_url, token, total=items)
         sending = threading.Thread(target=ingester.run, daemon=True)
         sending.start()

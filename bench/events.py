@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import threading
 import time
 from datetime import timedelta
@@ -226,21 +225,9 @@ def run() -> None:
 
 def main() -> None:
     """``python -m bench.events``: the intake bench on its own embedded servers (not the 1M bench database)."""
-    os.environ.setdefault("FEEDBACKHUB_DATA_DIR", str(BASE_DIR / ".data" / "bench-events"))
-    os.environ.setdefault("DEBUG", "1")  # the bench process itself; the server runs with DEBUG off
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "feedbackhub.settings")
-    sys.path.insert(0, str(BASE_DIR))
-    from feedbackhub import embedded
+    from bench.standalone import run_alone
 
-    started = embedded.ensure_services(quiet=True)
-    try:
-        import django
-
-        django.setup()
-        run()
-    finally:
-        if started:
-            embedded.stop_services()
+    run_alone("bench-events", run)
 
 
 if __name__ == "__main__":

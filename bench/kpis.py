@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -154,27 +153,18 @@ def run(
 
 def main() -> None:
     """``python -m bench.kpis``: on its own embedded servers (.data/bench-kpis), at a small scale by default."""
-    os.environ.setdefault("FEEDBACKHUB_DATA_DIR", str(BASE_DIR / ".data" / "bench-kpis"))
-    os.environ.setdefault("DEBUG", "1")  # seed_scale refuses otherwise; the requests run with DEBUG off
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "feedbackhub.settings")
-    sys.path.insert(0, str(BASE_DIR))
-    from feedbackhub import embedded
+    from bench.standalone import run_alone
 
-    started = embedded.ensure_services(quiet=True)
-    try:
-        import django
-
-        django.setup()
-        run(
+    run_alone(
+        "bench-kpis",
+        lambda: run(
             feedback=int(os.environ.get("BENCH_FEEDBACK", 20_000)),
             customers=int(os.environ.get("BENCH_CUSTOMERS", 2_000)),
             events=int(os.environ.get("BENCH_KPI_EVENTS", 100_000)),
             repeat=int(os.environ.get("BENCH_REPEAT", 15)),
             job_repeat=int(os.environ.get("BENCH_KPI_JOB_REPEAT", 2)),
-        )
-    finally:
-        if started:
-            embedded.stop_services()
+        ),
+    )
 
 
 if __name__ == "__main__":

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import os
 import statistics
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -576,21 +575,9 @@ def run() -> None:
 
 
 def main() -> None:
-    os.environ.setdefault("FEEDBACKHUB_DATA_DIR", str(BASE_DIR / ".data" / "bench-scaling"))
-    os.environ.setdefault("DEBUG", "1")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "feedbackhub.settings")
-    sys.path.insert(0, str(BASE_DIR))
-    from feedbackhub import embedded
+    from bench.standalone import run_alone
 
-    started = embedded.ensure_services(quiet=True)
-    try:
-        import django
-
-        django.setup()
-        run()
-    finally:
-        if started:
-            embedded.stop_services()
+    run_alone("bench-scaling", run)
 
 
 if __name__ == "__main__":

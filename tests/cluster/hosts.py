@@ -209,6 +209,19 @@ class Cluster:
     def tail(self, name: str, chars: int = 3000) -> str:
         return f"--- {name} ---\n{self.log(name)[-chars:]}"
 
+    def start_hub(self, *, workers: tuple[str, ...], concurrency: int = 1, beats: tuple[str, ...] = ("web",)) -> str:
+        """The whole hub, in deploy/README.md's order: database host, migrate, the cluster's own setup (its token is
+        returned), web, a worker on each of ``workers``, a beat on each of ``beats`` (named beat-1, beat-2…)."""
+        self.start_database()
+        self.migrate()
+        token = self.hub("setup")["token"]
+        self.start_web()
+        for host in workers:
+            self.start_worker(host, concurrency=concurrency)
+        for number, host in enumerate(beats, start=1):
+            self.start_beat(host, f"beat-{number}")
+        return token
+
     def migrate(self) -> None:
         """The one-off step before web, workers and beat start (compose's ``migrate`` service, systemd's oneshot)."""
         self.run_in("web", [*RUN_HUB, "--role", "migrate", "--no-collectstatic"], "migrate")

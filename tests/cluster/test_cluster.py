@@ -68,14 +68,8 @@ def test_given_four_hosts_and_a_cut_worker_then_every_item_is_triaged_once_and_e
 ):
     with Cluster() as cluster, SlackStub(cluster.net.gateway) as slack:
         cluster.slack_url = slack.url
-        cluster.start_database()
-        cluster.migrate()
-        token = cluster.hub("setup")["token"]
-        cluster.start_web()
-        for host in ("w1", "w2"):
-            cluster.start_worker(host)
-        cluster.start_beat("web", "beat-1")
-        cluster.start_beat("w2", "beat-2")  # by mistake, or a rolling update: the lock keeps it waiting
+        # The second beat (on w2) stands for one started by mistake, or during a rolling update: the lock keeps it idle.
+        token = cluster.start_hub(workers=("w1", "w2"), beats=("web", "w2"))
 
         ingester = Ingester(cluster.web_url, token, total=ITEMS)
         sending = threading.Thread(target=ingester.run, daemon=True)
