@@ -18,6 +18,16 @@ class Source(models.TextChoices):
     NPS = "nps", "NPS / survey"
     USAGE = "usage", "Usage analytics"
     MANUAL = "manual", "Manual entry"
+    HACKER_NEWS = "hackernews", "Hacker News"
+    DISCOURSE = "discourse", "Community forum (Discourse)"
+    DESIGN_PARTNER = "design_partner", "Design-partner check-in"
+    WIN_LOSS = "win_loss", "Win/loss review"
+    INTERVIEW = "interview", "JTBD interview"
+
+
+# Public places users talk among themselves (seed 001 "Community listening"): their authors are the "community"
+# segment unless matched to a customer.
+COMMUNITY_SOURCES = (Source.HACKER_NEWS, Source.DISCOURSE)
 
 
 class Category(models.TextChoices):
@@ -118,3 +128,22 @@ STATUS_TRANSITIONS: dict[str, set[str]] = {
     Status.SHIPPED: {Status.BUILDING},
     Status.WONT_DO: {Status.REVIEWING},
 }
+
+
+class TimeMaturity(models.TextChoices):
+    """How long the customer had been with us when they said it (seed 001 "Feedback maturity", time-based)."""
+
+    DAY_7 = "d7", "First week (day 0–29)"
+    DAY_30 = "d30", "Forming habits (day 30–59)"
+    DAY_60 = "d60", "Proficient (day 60–119)"
+    DAY_120 = "d120", "Power user (day 120–364)"
+    DAY_365 = "d365", "Strategic (day 365+)"
+
+
+class UsageMaturity(models.TextChoices):
+    """How many times they had used the feature when they said it (seed 001 "Feedback maturity", usage-based)."""
+
+    USE_1 = "u1", "First uses (1–4)"
+    USE_5 = "u5", "Early adoption (5–19)"
+    USE_20 = "u20", "Daily frustrations (20–49)"
+    USE_50 = "u50", "Hitting limits (50+)"

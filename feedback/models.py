@@ -12,7 +12,18 @@ from django.db.models.functions import Cast, Upper
 from django.urls import reverse
 from pgvector.django import HnswIndex, VectorField
 
-from feedback.choices import Category, Priority, Product, ProductArea, Sentiment, Severity, Source, Status
+from feedback.choices import (
+    Category,
+    Priority,
+    Product,
+    ProductArea,
+    Sentiment,
+    Severity,
+    Source,
+    Status,
+    TimeMaturity,
+    UsageMaturity,
+)
 
 # Vector sizes the store can index: one partial HNSW index each (offline MiniLM 384, mistral-embed 1024).
 INDEXED_DIMENSIONS = (384, 1024)
@@ -89,6 +100,34 @@ class FeedbackItem(models.Model):
         blank=True,
         related_name="extracts",
         help_text="The transcript or thread this item was cut out of.",
+    )
+    feature = models.CharField(
+        max_length=100,
+        blank=True,
+        db_default="",
+        help_text="The feature it is about, as the product names it (in-product capture).",
+    )
+    tenure_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Days the customer had been with us when they said it (at capture)."
+    )
+    time_maturity = models.CharField(
+        "maturity (time)",
+        max_length=4,
+        choices=TimeMaturity.choices,
+        blank=True,
+        db_default="",
+        help_text="From tenure_days.",
+    )
+    feature_uses = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Times the customer had used the feature when they said it (at capture)."
+    )
+    usage_maturity = models.CharField(
+        "maturity (usage)",
+        max_length=4,
+        choices=UsageMaturity.choices,
+        blank=True,
+        db_default="",
+        help_text="From feature_uses.",
     )
     triaged_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -147,3 +147,11 @@ class SampleSource(models.TextChoices):
     API = "api", "API"
     CSV = "csv", "CSV import"
     PROMETHEUS = "prometheus", "Prometheus text file"
+
+
+class DealOutcome(models.TextChoices):
+    """How a deal or an account ended (win/loss records, seed 001 "Win/Loss Analysis")."""
+
+    WON = "won", "Won"
+    LOST = "lost", "Lost to a competitor or no decision"
+    CHURNED = "churned", "Churned"

@@ -8,8 +8,19 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from feedback.choices import Category, Priority, Product
 from feedback.models import FeedbackItem
-from integrations.choices import DeliveryStatus, Scope, SyncStatus, WebhookSource
+from integrations.choices import (
+    CaptureKind,
+    CommunitySource,
+    DeliveryStatus,
+    OutboundKind,
+    OutboundStatus,
+    Scope,
+    SyncStatus,
+    UnsignedCaptures,
+    WebhookSource,
+)
 
 TOKEN_PREFIX_LENGTH = 8
 
@@ -139,3 +150,168 @@ class UnmatchedFeedback(FeedbackItem):
         proxy = True
         verbose_name = "feedback needing a customer"
         verbose_name_plural = "product ops: needs a customer"
+
+
+class CaptureKey(models.Model):
+    """One product's key for the in-product widget: a publishable key in the host page's ``<script>`` tag, the origins
+    allowed to use it, and the secret the host app signs identity tokens with (never sent to a browser).
+
+    A capture without a valid identity token is taken as anonymous or refused, per ``unsigned``; a forged or expired
+    token never names a customer.
+    """
+
+    name = models.CharField(max_length=100, help_text="Where it is embedded, e.g. “Le Chat web app”.")
+    product = models.CharField(max_length=20, choices=Product.choices)
+    public_key = models.CharField(max_length=40, unique=True, editable=False, help_text="pk_… in the script tag.")
+    signing_secret = models.CharField(
+        max_length=64, editable=False, help_text="The host app signs identity tokens with it (HMAC-SHA256)."
+    )
+    allowed_origins = ArrayField(
+        models.CharField(max_length=200),
+        default=list,
+        blank=True,
+        help_text="Exact origins that may post with this key, e.g. https://app.example.com (scheme, host, port).",
+    )
+    unsigned = models.CharField(
+        "captures without identity", max_length=10, choices=UnsignedCaptures.choices, default=UnsignedCaptures.ANONYMOUS
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.public_key})"
+
+
+class CaptureSignal(models.Model):
+    """Thumbs and zero-result searches counted per key, day, kind and feature or query: one row, not one item each."""
+
+    key = models.ForeignKey(CaptureKey, on_delete=models.CASCADE, related_name="signals")
+    day = models.DateField()
+    kind = models.CharField(max_length=14, choices=CaptureKind.choices)
+    feature = models.CharField(max_length=100, blank=True)
+    query = models.CharField(max_length=200, blank=True, help_text="A search that found nothing, normalised.")
+    count = models.PositiveIntegerField(default=0)
+    last_page = models.CharField(max_length=500, blank=True)
+    last_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-day", "-count", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["key", "day", "kind", "feature", "query"], name="capture_signal_unique"),
+        ]
+        indexes = [models.Index(fields=["kind", "-day"], name="capture_signal_kind_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.feature or self.query} ×{self.count} on {self.day}"
+
+
+class OutboundRule(models.Model):
+    """When a feedback item matches, open a tracker issue for it (seed 001 "Bugs auto-create Linear issues").
+
+    Empty conditions match anything. A rule is a dry run until ``enabled``: it records what it would have opened.
+    """
+
+    name = models.CharField(max_length=100)
+    kind = models.CharField(
+        max_length=14, choices=[c for c in OutboundKind.choices if c[0] != OutboundKind.CRM_ADDRESSED]
+    )
+    categories = ArrayField(models.CharField(max_length=20, choices=Category.choices), default=list, blank=True)
+    priorities = ArrayField(models.CharField(max_length=10, choices=Priority.choices), default=list, blank=True)
+    products = ArrayField(models.CharField(max_length=20, choices=Product.choices), default=list, blank=True)
+    target = models.CharField(max_length=200, help_text="Linear team id, or the GitHub repository as owner/name.")
+    enabled = models.BooleanField(default=False, help_text="Off: dry run, nothing is sent.")
+    position = models.PositiveSmallIntegerField(default=0, help_text="Rules are tried in this order; first match wins.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OutboundAction(models.Model):
+    """One write to another system, stored before it is sent (the outbox): a tracker issue for an item, or "feedback
+    addressed" on a customer's CRM account when a theme ships. ``key`` makes it happen once however often it is asked
+    for (``tracker:<item id>``: never two tracker issues for one item; ``crm:<theme id>:<customer id>``).
+    """
+
+    key = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=14, choices=OutboundKind.choices)
+    rule = models.ForeignKey(OutboundRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="actions")
+    item = models.ForeignKey(
+        "feedback.FeedbackItem", on_delete=models.CASCADE, null=True, blank=True, related_name="outbound_actions"
+    )
+    theme = models.ForeignKey(
+        "themes.Theme", on_delete=models.CASCADE, null=True, blank=True, related_name="outbound_actions"
+    )
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, null=True, blank=True, related_name="outbound_actions"
+    )
+    status = models.CharField(max_length=10, choices=OutboundStatus.choices, default=OutboundStatus.PENDING)
+    payload = models.JSONField(default=dict, blank=True, help_text="What is (or would be) sent.")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True)
+    external_id = models.CharField(max_length=100, blank=True, help_text="The issue's id in the tracker.")
+    external_url = models.URLField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at", "id"], name="outbound_due_idx", condition=models.Q(status="pending")
+            ),
+            models.Index(fields=["item"], name="outbound_item_idx", condition=models.Q(item__isnull=False)),
+            models.Index(fields=["kind", "status", "-created_at"], name="outbound_kind_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_status_display().lower()})"
+
+
+class CommunityWatch(models.Model):
+    """One community listened to (Hacker News, a Discourse forum) with the brand and product queries to look for."""
+
+    source = models.CharField(max_length=12, choices=CommunitySource.choices)
+    name = models.CharField(max_length=100)
+    base_url = models.URLField(max_length=300, help_text="The search API (HN Algolia) or the forum's address.")
+    queries = ArrayField(models.CharField(max_length=100), default=list, help_text="Brand and product terms.")
+    enabled = models.BooleanField(default=True)
+    cursor = models.JSONField(default=dict, blank=True, help_text="How far each query has been fetched.")
+    last_fetched_at = models.DateTimeField(null=True, blank=True)
+    last_result = models.JSONField(default=dict, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["source", "name"]
+        verbose_name_plural = "community watches"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CommunityAuthor(models.Model):
+    """Someone who posted in a community: in the "community" segment unless matched to a customer."""
+
+    source = models.CharField(max_length=12, choices=CommunitySource.choices)
+    handle = models.CharField(max_length=100)
+    profile_url = models.URLField(max_length=300, blank=True)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.SET_NULL, null=True, blank=True, related_name="community_authors"
+    )
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    posts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["source", "handle"]
+        constraints = [models.UniqueConstraint(fields=["source", "handle"], name="community_author_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.handle} ({self.get_source_display()})"
