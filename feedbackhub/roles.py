@@ -49,6 +49,22 @@ ROLE_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
             "retrospective": ("view", "add", "change"),
             "retrobacklogitem": ("view", "change"),
             "technicalsample": ("view", "add"),
+            # capture everywhere and ask the hub (issue 13): discovery records, questions asked
+            "designpartnerprogram": ("view", "add", "change"),
+            "designpartner": ("view", "add", "change", "delete"),
+            "partnercheckin": ("view", "add", "change"),
+            "winlossrecord": ("view", "add", "change"),
+            "jtbdinterview": ("view", "add", "change"),
+            "askedquestion": ("view", "add"),
+        },
+        # issue 13: the in-product widget's keys and signals, outbound rules and their outbox, community listening
+        "integrations": {
+            "capturekey": ("view", "add", "change"),
+            "capturesignal": ("view",),
+            "outboundrule": ("view", "add", "change", "delete"),
+            "outboundaction": ("view", "change"),
+            "communitywatch": ("view", "add", "change"),
+            "communityauthor": ("view", "change"),
         },
     },
     SALES_CS: {
@@ -63,7 +79,15 @@ ROLE_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
             "escalation": ("view", "change"),
             "surveyresponse": ("view",),
             "technicalsample": ("view",),  # their accounts' rows and the all-customer ones (the admin scopes them)
+            # issue 13: sales logs win/loss reviews and design-partner check-ins, asks the hub, runs interviews
+            "designpartnerprogram": ("view",),
+            "designpartner": ("view",),
+            "partnercheckin": ("view", "add", "change"),
+            "winlossrecord": ("view", "add", "change"),
+            "jtbdinterview": ("view", "add"),
+            "askedquestion": ("view", "add"),
         },
+        "integrations": {"communityauthor": ("view", "change")},  # match a community author to their account
     },
     ENGINEERING: {
         "customers": {"customer": ("view",)},
@@ -75,10 +99,19 @@ ROLE_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
             "technicalsample": ("view", "add"),
             "retrospective": ("view",),
             "retrobacklogitem": ("view",),
+            "askedquestion": ("view", "add"),
         },
+        "integrations": {"outboundrule": ("view",), "outboundaction": ("view",)},  # the tracker issues rules open
     },
     LAUNCH_OWNERS: {
         "themes": {"theme": ("view",)},
+        # issue 13: a launch's design partners, weekly check-ins ("ship to them first")
+        "insights": {
+            "designpartnerprogram": ("view", "add", "change"),
+            "designpartner": ("view", "add", "change", "delete"),
+            "partnercheckin": ("view", "add", "change"),
+            "askedquestion": ("view", "add"),
+        },
         "launches": {
             "launch": ("view", "add", "change"),
             "checklistitem": ("view", "add", "change"),
@@ -101,7 +134,11 @@ ROLE_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
             "retrospective": ("view",),
             "retrobacklogitem": ("view",),
             "technicalsample": ("view",),
+            "winlossrecord": ("view",),
+            "designpartnerprogram": ("view",),
+            "askedquestion": ("view", "add"),
         },
+        "integrations": {"capturesignal": ("view",)},
     },
 }
 ROLES = tuple(ROLE_PERMISSIONS)
