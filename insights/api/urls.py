@@ -11,4 +11,5 @@ urlpatterns = [
     path("experiments/", include("insights.api.experiments")),
     path("events/", ProductEventsView.as_view(), name="api-product-events"),
     path("technical-metrics/", TechnicalMetricsView.as_view(), name="api-technical-metrics"),
+    path("ask/", include("insights.api.ask")),  # POST /api/ask/: Ask the hub (issue 13)
 ]
