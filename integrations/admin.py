@@ -166,3 +166,4 @@ class ApiTokenAdmin(HubModelAdmin):
         if obj.revoked_at:
             return "revoked", f"revoked {obj.revoked_at:%Y-%m-%d}"
         return "active", "active"
+import integrations.capture_admin  # noqa: E402, F401 - in-product capture keys and signals
