@@ -44,12 +44,14 @@ from feedback.models import ClassifierVersion, FeedbackEmbedding, FeedbackItem, 
 from feedback.overrides import HUMAN_FIELDS
 from feedback.priority import priority_for
 from feedback.services import _theme_model, active_embedding_space, apply_sentiment, content_hash, embedding_text
+from feedbackhub import events
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 256  # items per provider call and per write transaction
 MAX_THEMES = 50  # themes the prompt receives (the active ones with the most ARR impacted)
 MATCH_THEMES_TASK = "themes.tasks.match_items"  # sent by name: feedback sits below themes and does not import it
+TRIAGED_EVENT = "feedback.triaged"  # domain event, one per applied batch: {"item_ids": [...]} (outbound rules)
 ITEM_UPDATE_FIELDS = [*HUMAN_FIELDS, "sentiment_label", "triaged_at", "updated_at"]  # what a batch writes
 CHOICES = {"category": Category, "product": Product, "product_area": ProductArea, "severity": Severity}
 
@@ -219,6 +221,8 @@ def _triage_batch(ids: list[int], *, force: bool, provider, run: TriageRun) -> N
         applied = [record.feedback_id for record in records if record.outcome == TriageRecord.Outcome.APPLIED]
         if applied:
             transaction.on_commit(lambda: _send_theme_matching(applied))
+            # One event per batch (not per item) for the apps that act on triaged feedback (outbound rules).
+            events.emit(TRIAGED_EVENT, key=f"{TRIAGED_EVENT}:{now.isoformat()}:{applied[0]}", item_ids=applied)
     triaged = [record.feedback_id for record in records]
     run.item_ids.extend(triaged)
     if triaged:

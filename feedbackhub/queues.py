@@ -30,6 +30,8 @@ QUEUE_OF_TASK = {
     "notifications.tasks.deliver": NOTIFICATIONS,
     "notifications.tasks.deliver_due": NOTIFICATIONS,
     "insights.journey_tasks.send_due_survey_invitations": NOTIFICATIONS,
+    "integrations.outbound_tasks.send_outbound_action": NOTIFICATIONS,  # a tracker issue or CRM update, once
+    "integrations.outbound_tasks.send_due_outbound_actions": NOTIFICATIONS,
     # batch: long runs over many rows (minutes to an hour)
     "feedback.tasks.embed_pending": BATCH,
     "feedback.tasks.retrain_classifier": BATCH,

@@ -10,4 +10,6 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self) -> None:
         # Admin pages registered here: product ops' "Needs a customer" queue, and the connector sync page.
-        from integrations import role_views, sync_admin  # noqa: F401
+        from integrations import outbound, role_views, sync_admin  # noqa: F401
+
+        outbound.subscribe_handlers()  # outbound rules on triaged feedback; CRM "feedback addressed" when a theme ships

@@ -58,3 +58,7 @@ def sync_connector(source: str) -> str:
     from integrations import sync
 
     return sync.sync_connector(source=source).status
+
+
+# Issue 13's outbound jobs live beside their services; importing them here registers them with Celery's autodiscovery.
+from integrations.outbound_tasks import *  # noqa: E402, F403

@@ -9,6 +9,7 @@ field names or the report column labels below. The webhook takes ``{"id": <deliv
 from __future__ import annotations
 
 from datetime import datetime
+from urllib import parse
 
 from integrations.connectors.base import MAX_PAGES, Connector
 
@@ -73,6 +74,13 @@ class CrmConnector(Connector):
             if value is not None:
                 row[key] = value
         return row if row.get("crm_id") or row.get("domain") else None
+
+    def update_account(self, crm_id: str, fields: dict) -> None:
+        """Write ``fields`` on one Account (``PATCH /services/data/vXX.X/sobjects/Account/<id>``; Salesforce answers
+        204 with no body). Used by the outbound "feedback addressed" (``integrations.outbound_delivery``)."""
+        self.http.call(
+            "PATCH", f"/services/data/{API_VERSION}/sobjects/Account/{parse.quote(crm_id, safe='')}", body=fields
+        )
 
     def webhook_items(self, payload: dict, *, event: str = "") -> list[dict]:
         """The accounts a delivery carries, as enrichment rows."""

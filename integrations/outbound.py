@@ -1,0 +1,387 @@
+"""Outbound automations (seed 001 "Automation Opportunities"): feedback that matches a rule opens a Linear or GitHub
+issue, and a shipped theme writes "feedback addressed" on each requester's CRM account.
+
+Rules and decisions
+-------------------
+``OutboundRule`` rows are tried in ``position`` order and the first that matches wins (``match_rules``), whether it is
+switched on or not: a rule that is off is a *dry run* — it records what it would have opened (status ``dry_run``,
+key ``dry:<rule>:<item>``) and sends nothing. A rule that is on writes the outbox row ``tracker:<item>`` (pending).
+That key is unique, so one item never gets two tracker issues, whichever rule, door or retry asks for it.
+
+Rules are evaluated when triage has applied its results (the ``feedback.triaged`` domain event, one per batch) and
+when a person changes an item's category, priority or product in the admin (form or grid: ``outbound_admin``) or
+runs "Run outbound rules now" on a selection; all call ``evaluate_items``. An item evaluated again after its issue
+exists changes nothing.
+
+The decision and its outbox row are written in one transaction; the row is sent after commit
+(``outbound_delivery.send_soon``) and, if the broker missed it, by the minute sweep. Sending, retries and the
+idempotent create are in ``integrations.outbound_delivery``.
+
+CRM "feedback addressed"
+------------------------
+When a theme ships and its requesters are told (``customer_updates.created``, from ``launches.closing``), one
+``crm_addressed`` row per customer (key ``crm:<theme>:<customer>``) carries the field(s) to write. With a CRM API
+configured (``settings.CONNECTORS["crm"]``: SALESFORCE_INSTANCE_URL and SALESFORCE_TOKEN) they are sent as a
+Salesforce-style PATCH of the Account; without one they wait for the CSV export (``export_crm_addressed``).
+"""
+
+from __future__ import annotations
+
+import csv
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from django.conf import settings
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from feedback.models import FeedbackItem
+from feedback.triage import TRIAGED_EVENT
+from feedbackhub import events
+from feedbackhub.formatting import change_url
+from integrations.choices import OutboundKind, OutboundStatus
+from integrations.models import OutboundAction, OutboundRule
+from launches.closing import CREATED_EVENT, theme_feedback
+from launches.models import CustomerUpdate
+
+RULE_FIELDS = ("category", "priority", "product")  # what the rules' conditions read on an item
+CRM_FIELD_DEFAULT = "Feedback_Addressed__c"
+GITHUB_LABELS = ["feedback"]
+TITLE_CHARS = 120
+QUOTE_CHARS = 2000
+CSV_COLUMNS = ["crm_id", "customer", "theme", "shipped_on", "items", "field", "value", "action_key"]
+
+
+# --- Rules ------------------------------------------------------------------------------------------------------------
+
+
+def rules() -> list[OutboundRule]:
+    """Every rule in the order they are tried (a handful of rows: read once per evaluation)."""
+    return list(OutboundRule.objects.order_by("position", "id"))
+
+
+def rule_matches(rule: OutboundRule, item: FeedbackItem) -> bool:
+    """Whether ``item`` meets each of ``rule``'s conditions (an empty condition matches anything)."""
+    return all(
+        not allowed or getattr(item, name) in allowed
+        for name, allowed in (("category", rule.categories), ("priority", rule.priorities), ("product", rule.products))
+    )
+
+
+def match_rules(item: FeedbackItem, *, candidates: list[OutboundRule] | None = None) -> OutboundRule | None:
+    """The first rule (by position) that ``item`` matches, switched on or dry run; None when none does."""
+    return next((rule for rule in (rules() if candidates is None else candidates) if rule_matches(rule, item)), None)
+
+
+def check_target(*, kind: str, target: str) -> str | None:
+    """Why ``target`` cannot be where a rule of ``kind`` opens issues (None when it can)."""
+    target = target.strip()
+    if kind == OutboundKind.GITHUB_ISSUE and (target.count("/") != 1 or not all(target.split("/"))):
+        return "A GitHub target is the repository as owner/name, e.g. acme/api."
+    if not target:
+        return "Name the Linear team id (Settings → Teams → the team → copy id)."
+    return None
+
+
+@transaction.atomic
+def set_rules_enabled(*, rules_qs: QuerySet[OutboundRule], enabled: bool, user=None) -> int:
+    """Switch rules on (they send) or off (dry run), logged in the admin history under ``user``; returns how many
+    changed. Dry runs recorded while a rule was off stay records: switching on sends only what matches from then on."""
+    chosen = list(rules_qs.exclude(enabled=enabled).values_list("pk", flat=True))
+    OutboundRule.objects.filter(pk__in=chosen).update(enabled=enabled)
+    if chosen and user is not None and user.pk is not None:
+        LogEntry.objects.log_actions(
+            user_id=user.pk,
+            queryset=OutboundRule.objects.filter(pk__in=chosen),
+            action_flag=CHANGE,
+            change_message="Switched on (sends)." if enabled else "Switched off (dry run).",
+        )
+    return len(chosen)
+
+
+def with_counts(queryset: QuerySet[OutboundRule]) -> QuerySet[OutboundRule]:
+    """Rules with ``dry_runs`` (what each would have opened while off) and ``opened`` (issues sent) counted."""
+    return queryset.annotate(
+        dry_runs=Count("actions", filter=Q(actions__status=OutboundStatus.DRY_RUN)),
+        opened=Count("actions", filter=Q(actions__status=OutboundStatus.SENT)),
+    )
+
+
+# --- The issue an item would open -------------------------------------------------------------------------------------
+
+
+def issue_uuid(item_id: int) -> str:
+    """The tracker-side id of an item's issue: stable for the item and this hub, shaped as a UUID v4 (Linear takes it
+    as ``IssueCreateInput.id`` and refuses a second issue with it; GitHub carries it in a hidden marker)."""
+    seed = uuid.uuid5(uuid.NAMESPACE_URL, f"{settings.HUB_BASE_URL or 'feedbackhub'}/feedback-item/{item_id}")
+    return str(uuid.UUID(bytes=seed.bytes, version=4))
+
+
+def marker(issue_id: str) -> str:
+    """The hidden line in a GitHub issue's body that says which item it was opened for."""
+    return f"<!-- feedbackhub:feedback-item:{issue_id} -->"
+
+
+def item_admin_url(item_id: int) -> str:
+    """The item's admin page, absolute when ``HUB_BASE_URL`` is set: the tracker issue links back to it."""
+    return settings.HUB_BASE_URL + change_url(FeedbackItem, item_id)
+
+
+def issue_payload(item: FeedbackItem, rule: OutboundRule) -> dict:
+    """What the tracker is (or would be) sent for ``item`` under ``rule``: title, description, target, the issue id."""
+    lines = item.verbatim.strip().splitlines()
+    headline = (item.summary or (lines[0] if lines else "")).strip()
+    if len(headline) > TITLE_CHARS:
+        headline = headline[: TITLE_CHARS - 1] + "…"
+    title = f"[{item.get_category_display() or 'Feedback'}] {headline or f'Feedback #{item.pk}'}"
+    customer = item.customer
+    who = (
+        f"{customer.name} ({customer.get_tier_display()}, ARR ${customer.arr:,.0f})" if customer else "no customer yet"
+    )
+    facts = [
+        ("Customer", who),
+        ("Category", item.get_category_display() or "—"),
+        ("Priority", item.get_priority_display() or "—"),
+        ("Severity", item.get_severity_display() or "—"),
+        ("Product", item.get_product_display() or "—"),
+        ("Source", item.get_source_display()),
+        ("Received", f"{item.received_at:%Y-%m-%d}" if item.received_at else "—"),
+    ]
+    quote = item.verbatim.strip()[:QUOTE_CHARS]
+    description = "\n".join(
+        [
+            "> " + quote.replace("\n", "\n> "),
+            "",
+            *(f"- **{name}:** {value}" for name, value in facts),
+            "",
+            f"Opened by the FeedbackHub rule “{rule.name}” from [feedback #{item.pk}]({item_admin_url(item.pk)}).",
+        ]
+    )
+    payload = {
+        "title": title,
+        "description": description,
+        "target": rule.target.strip(),
+        "issue_id": issue_uuid(item.pk),
+    }
+    if rule.kind == OutboundKind.GITHUB_ISSUE:
+        payload["labels"] = GITHUB_LABELS
+    return payload
+
+
+# --- Evaluating items -------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Evaluation:
+    """What ``evaluate_items`` decided: the outbox rows it queued, the dry runs it recorded, items left alone."""
+
+    queued: list[int] = field(default_factory=list)
+    dry_runs: int = 0
+    unmatched: int = 0
+    already: int = 0
+
+
+@transaction.atomic
+def evaluate_items(*, item_ids: Iterable[int]) -> Evaluation:
+    """Match each item against the rules and write the outbox rows of those that match (the module's docstring has
+    the rules). Set-based: three queries and one insert for a triage batch, whatever its size."""
+    from integrations import outbound_delivery
+
+    ids = sorted({int(pk) for pk in item_ids})
+    result = Evaluation()
+    candidates = rules()
+    if not ids or not candidates:
+        result.unmatched = len(ids)
+        return result
+    items = FeedbackItem.objects.filter(pk__in=ids).select_related("customer").defer("raw_payload", "human_fields")
+    has_issue = set(
+        OutboundAction.objects.filter(key__in=[f"tracker:{pk}" for pk in ids]).values_list("item_id", flat=True)
+    )
+    rows = []
+    for item in items:
+        rule = match_rules(item, candidates=candidates)
+        if rule is None:
+            result.unmatched += 1
+            continue
+        if item.pk in has_issue:
+            result.already += 1
+            continue
+        live = rule.enabled
+        rows.append(
+            OutboundAction(
+                key=f"tracker:{item.pk}" if live else f"dry:{rule.pk}:{item.pk}",
+                kind=rule.kind,
+                rule=rule,
+                item=item,
+                customer_id=item.customer_id,
+                status=OutboundStatus.PENDING if live else OutboundStatus.DRY_RUN,
+                payload=issue_payload(item, rule),
+            )
+        )
+    OutboundAction.objects.bulk_create(rows, ignore_conflicts=True)  # a key decided before stays as it was
+    keys = [row.key for row in rows]
+    result.dry_runs = sum(1 for row in rows if row.status == OutboundStatus.DRY_RUN)
+    result.queued = list(
+        OutboundAction.objects.filter(key__in=keys, status=OutboundStatus.PENDING, sent_at__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for action_id in result.queued:
+        outbound_delivery.send_soon(action_id)
+    return result
+
+
+def on_triaged(payload: dict) -> None:
+    """``feedback.triaged`` {"item_ids"}: evaluate the rules for the batch triage just applied."""
+    evaluate_items(item_ids=payload.get("item_ids") or [])
+
+
+def subscribe_handlers() -> None:
+    """Called once from ``IntegrationsConfig.ready``: triage's batches and the close-the-loop updates."""
+    events.subscribe(TRIAGED_EVENT, on_triaged)
+    events.subscribe(CREATED_EVENT, on_customer_updates_created)
+
+
+# --- CRM: feedback addressed ------------------------------------------------------------------------------------------
+
+
+def crm_field() -> str:
+    """The Account field "feedback addressed" is written to (``CRM_ADDRESSED_FIELD``)."""
+    return getattr(settings, "CRM_ADDRESSED_FIELD", "") or CRM_FIELD_DEFAULT
+
+
+def crm_api_configured() -> bool:
+    """Whether the CRM has an API to write to (else the rows wait for the CSV export)."""
+    crm = settings.CONNECTORS.get("crm") or {}
+    return bool(crm.get("base_url") and crm.get("token"))
+
+
+@transaction.atomic
+def enqueue_crm_addressed(*, theme_id: int, update_ids: Iterable[int]) -> list[int]:
+    """One ``crm_addressed`` row per customer told about theme ``theme_id`` (key ``crm:<theme>:<customer>``: a
+    re-ship or a replayed event writes nothing twice); returns the ids of the rows created. Sent at once when the CRM
+    has an API; otherwise they wait for ``export_crm_addressed``."""
+    from integrations import outbound_delivery
+
+    updates = list(
+        CustomerUpdate.objects.filter(pk__in=list(update_ids), theme_id=theme_id)
+        .select_related("theme", "customer")
+        .order_by("customer_id")
+    )
+    if not updates:
+        return []
+    items_of: dict[int, list[int]] = defaultdict(list)
+    for customer_id, pk in (
+        theme_feedback(theme_id=theme_id)
+        .filter(customer_id__in=[u.customer_id for u in updates])
+        .order_by("pk")
+        .values_list("customer_id", "pk")
+    ):
+        items_of[customer_id].append(pk)
+    theme = updates[0].theme
+    shipped_on = timezone.localdate(theme.shipped_at) if theme.shipped_at else timezone.localdate()
+    value = f"{theme.name} shipped {shipped_on:%Y-%m-%d}"
+    rows = [
+        OutboundAction(
+            key=f"crm:{theme_id}:{update.customer_id}",
+            kind=OutboundKind.CRM_ADDRESSED,
+            theme_id=theme_id,
+            customer_id=update.customer_id,
+            payload={
+                "fields": {crm_field(): value},
+                "customer": update.customer.name,
+                "theme": theme.name,
+                "shipped_on": shipped_on.isoformat(),
+                "item_ids": items_of.get(update.customer_id, []),
+            },
+        )
+        for update in updates
+    ]
+    OutboundAction.objects.bulk_create(rows, ignore_conflicts=True)
+    created = list(
+        OutboundAction.objects.filter(key__in=[row.key for row in rows], status=OutboundStatus.PENDING)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if crm_api_configured():
+        for action_id in created:
+            outbound_delivery.send_soon(action_id)
+    return created
+
+
+def on_customer_updates_created(payload: dict) -> None:
+    """``customer_updates.created`` {"theme_id", "update_ids"}: "feedback addressed" for each customer told."""
+    enqueue_crm_addressed(theme_id=int(payload["theme_id"]), update_ids=payload.get("update_ids") or [])
+
+
+@transaction.atomic
+def export_crm_addressed(*, out: TextIO, ids: Iterable[int] | None = None) -> int:
+    """Write the pending "feedback addressed" rows (or those of ``ids``) as CSV to ``out`` — for a CRM without an API
+    — and mark them sent; returns how many. Rows another export holds are skipped (``skip_locked``), so two exports
+    at once never list a row twice."""
+    queryset = OutboundAction.objects.select_for_update(skip_locked=True, of=("self",)).filter(
+        kind=OutboundKind.CRM_ADDRESSED, status=OutboundStatus.PENDING
+    )
+    if ids is not None:
+        queryset = queryset.filter(pk__in=list(ids))
+    actions = list(queryset.select_related("customer").order_by("pk"))
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for action in actions:
+        payload = action.payload
+        for name, value in (payload.get("fields") or {}).items():
+            writer.writerow(
+                [
+                    action.customer.crm_id if action.customer else "",
+                    payload.get("customer", ""),
+                    payload.get("theme", ""),
+                    payload.get("shipped_on", ""),
+                    " ".join(str(pk) for pk in payload.get("item_ids", [])),
+                    name,
+                    value,
+                    action.key,
+                ]
+            )
+    now = timezone.now()
+    OutboundAction.objects.filter(pk__in=[a.pk for a in actions]).update(
+        status=OutboundStatus.SENT, sent_at=now, external_id="csv", last_error=""
+    )
+    return len(actions)
+
+
+# --- A person's retry -------------------------------------------------------------------------------------------------
+
+
+def retry_actions(*, ids: Iterable[int], user=None) -> int:
+    """Make failed actions due now with a full set of tries (the admin's "Retry now"). Only failed ones: a pending one
+    may be in a worker's hands right now (its lease), and a sent or dry-run one is done. Logged under ``user``;
+    returns how many."""
+    from integrations import outbound_delivery
+
+    with transaction.atomic():
+        chosen = list(
+            OutboundAction.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=list(ids), status=OutboundStatus.FAILED)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        if not chosen:
+            return 0
+        OutboundAction.objects.filter(pk__in=chosen).update(
+            status=OutboundStatus.PENDING, attempts=0, next_attempt_at=timezone.now()
+        )
+        if user is not None and user.pk is not None:
+            LogEntry.objects.log_actions(
+                user_id=user.pk,
+                queryset=OutboundAction.objects.filter(pk__in=chosen),
+                action_flag=CHANGE,
+                change_message="Retried (due now).",
+            )
+        for action_id in chosen[: outbound_delivery.SEND_NOW_LIMIT]:
+            outbound_delivery.send_soon(action_id)
+    return len(chosen)
