@@ -167,6 +167,8 @@ class FeedbackItemAdmin(HubModelAdmin, SpreadsheetAdmin):
         "customer__region",
         "customer__language",
         "customer__lifecycle_stage",
+        "time_maturity",  # feedback maturity at capture (feedback.maturity)
+        "usage_maturity",
         ("received_at", RangeDateTimeFilter),
     ]
     search_fields = ["verbatim", "summary", "=source_id"]  # plus the customer's name and exact tags: see below

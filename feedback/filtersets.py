@@ -11,7 +11,18 @@ from django.db.models import BooleanField, F, Func, Q, Subquery
 
 from customers.choices import Industry, Language, Lifecycle, Plan, Region, Tier
 from customers.models import Customer
-from feedback.choices import Category, Priority, Product, ProductArea, Sentiment, Severity, Source, Status
+from feedback.choices import (
+    Category,
+    Priority,
+    Product,
+    ProductArea,
+    Sentiment,
+    Severity,
+    Source,
+    Status,
+    TimeMaturity,
+    UsageMaturity,
+)
 from feedback.models import FeedbackItem
 from feedbackhub.api import DateTimeRangeFilter, IdFilter, NumberRangeFilter
 
@@ -63,6 +74,8 @@ class FeedbackFilterSet(django_filters.FilterSet):
     severity = choices(Severity)
     priority = choices(Priority)
     sentiment_label = choices(Sentiment)
+    time_maturity = choices(TimeMaturity)  # feedback maturity at capture (feedback.maturity)
+    usage_maturity = choices(UsageMaturity)
     tag = django_filters.CharFilter(method="filter_tag", label="Exact tag")
     customer = IdFilter(field_name="customer_id")
     theme = IdFilter(method="filter_theme", label="Theme id")

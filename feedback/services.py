@@ -21,7 +21,7 @@ from pgvector.django import CosineDistance, VectorField
 
 from ai.providers.base import EmbeddingProvider
 from customers.models import Customer
-from feedback import overrides
+from feedback import maturity, overrides
 from feedback.choices import STATUS_TRANSITIONS, Sentiment, Status
 from feedback.models import DuplicateSuggestion, EmbeddingSpace, FeedbackEmbedding, FeedbackItem, Merge
 from feedback.overrides import HUMAN_FIELDS
@@ -43,11 +43,13 @@ def save_feedback(*, item: FeedbackItem, created: bool, user=None) -> FeedbackIt
     / ``unmark_duplicate``, ``assign_customer`` and ``apply_sentiment``. A new item starts as given but unlinked,
     then is linked through ``mark_duplicate``. The triage fields the person changed become theirs, each one the AI
     had set logged as an override (``overrides.record_human_changes``; ``user`` is who). Every door that saves a
-    whole item (admin form, grid, API, import) calls this.
+    whole item (admin form, grid, API, import) calls this. Its maturity (``feedback.maturity``) is stamped when it is
+    created, and again when its date, customer or feature changes.
     """
     apply_sentiment(item=item, score=item.sentiment_score)
     original = item.duplicate_of if item.duplicate_of_id else None
     if created:
+        _stamp_maturity(item)
         item.duplicate_of = None
         item.save(force_insert=True)
         if original is not None:
@@ -56,10 +58,12 @@ def save_feedback(*, item: FeedbackItem, created: bool, user=None) -> FeedbackIt
         return item
     saved = (
         FeedbackItem.objects.select_for_update()
-        .only("status", "duplicate_of", "customer", *HUMAN_FIELDS)
+        .only("status", "duplicate_of", "customer", "received_at", "feature", *HUMAN_FIELDS)
         .get(pk=item.pk)
     )
     before = {name: getattr(saved, name) for name in HUMAN_FIELDS}
+    if (saved.received_at, saved.customer_id, saved.feature) != (item.received_at, item.customer_id, _feature(item)):
+        _stamp_maturity(item)
     status, customer = item.status, item.customer
     item.status, item.duplicate_of_id, item.customer_id = saved.status, saved.duplicate_of_id, saved.customer_id
     item.save()
@@ -71,6 +75,18 @@ def save_feedback(*, item: FeedbackItem, created: bool, user=None) -> FeedbackIt
         mark_duplicate(item=item, original=original)
     overrides.record_human_changes(item=item, before=before, user=user)
     return item
+
+
+def _feature(item: FeedbackItem) -> str:
+    """The item's feature (a new item not given one holds the column's database default, not a text)."""
+    return item.feature if isinstance(item.feature, str) else ""
+
+
+def _stamp_maturity(item: FeedbackItem) -> None:
+    """Set ``item``'s maturity fields from its date, customer and feature (``feedback.maturity``); unsaved."""
+    stamp = maturity.stamp(received_at=item.received_at, customer=item.customer_id, feature=_feature(item))
+    for name, value in stamp.items():
+        setattr(item, name, value)
 
 
 def allowed_statuses(*, current: str) -> set[str]:

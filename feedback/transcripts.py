@@ -17,6 +17,7 @@ from django.db.models.functions import Length
 from django.utils import timezone
 
 from feedback.choices import Source
+from feedback.maturity import STAMP_FIELDS
 from feedback.models import FeedbackItem
 
 LONG_TEXT = 1500  # characters: a longer verbatim is a thread or a transcript, not one piece of feedback
@@ -60,6 +61,9 @@ def split_transcript(*, item: FeedbackItem, provider) -> list[int]:
                 received_at=item.received_at,
                 verbatim=piece.text.strip(),
                 raw_payload={"extract": {"kind": piece.kind, "start": piece.start, "end": piece.end}},
+                # said by the same customer the same day: the transcript's maturity (feedback.maturity)
+                feature=item.feature,
+                **{name: getattr(item, name) for name in STAMP_FIELDS},
             )
             for n, piece in enumerate(pieces, start=1)
         ]

@@ -33,6 +33,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from customers.selectors import match_customers
+from feedback import maturity
 from feedback.choices import Sentiment, Status
 from feedback.models import FeedbackItem
 from feedback.services import mark_rollups_stale
@@ -81,17 +82,19 @@ UPSERT_SQL = """
 INSERT INTO {table} AS f (
     received_at, source, source_id, source_url, verbatim, summary, reporter_email, customer_id, category, product,
     product_area, severity, priority, sentiment_score, sentiment_label, tags, status, raw_payload, created_at,
-    updated_at, language, churn_signal, competitors, jtbd, human_fields
+    updated_at, language, churn_signal, competitors, jtbd, human_fields, feature, tenure_days, time_maturity,
+    feature_uses, usage_maturity
 )
 SELECT
     r.received_at, r.source, r.source_id, r.source_url, r.verbatim, r.summary, r.reporter_email, r.customer_id,
     r.category, r.product, r.product_area, r.severity, r.priority, r.sentiment_score, r.sentiment_label,
     ARRAY(SELECT jsonb_array_elements_text(r.tags))::varchar(50)[], %s, r.raw_payload, now(), now(),
-    '', false, '{{}}', '', '{{}}'
+    '', false, '{{}}', '', '{{}}', r.feature, r.tenure_days, r.time_maturity, r.feature_uses, r.usage_maturity
 FROM jsonb_to_recordset(%s::jsonb) AS r(
     received_at timestamptz, source text, source_id text, source_url text, verbatim text, summary text,
     reporter_email text, customer_id bigint, category text, product text, product_area text, severity text,
-    priority text, sentiment_score double precision, sentiment_label text, tags jsonb, raw_payload jsonb
+    priority text, sentiment_score double precision, sentiment_label text, tags jsonb, raw_payload jsonb,
+    feature text, tenure_days integer, time_maturity text, feature_uses integer, usage_maturity text
 )
 ORDER BY r.source, r.source_id
 ON CONFLICT ON CONSTRAINT feedback_unique_source_item DO UPDATE SET
@@ -111,9 +114,20 @@ ON CONFLICT ON CONSTRAINT feedback_unique_source_item DO UPDATE SET
     sentiment_label = CASE WHEN f.sentiment_score IS NULL THEN EXCLUDED.sentiment_label ELSE f.sentiment_label END,
     tags = f.tags || ARRAY(SELECT t FROM unnest(EXCLUDED.tags) AS t WHERE t <> ALL (f.tags)),
     triaged_at = CASE WHEN f.verbatim = EXCLUDED.verbatim THEN f.triaged_at END,
+    feature = COALESCE(NULLIF(EXCLUDED.feature, ''), f.feature),
+    tenure_days = CASE WHEN {same_customer} THEN EXCLUDED.tenure_days ELSE f.tenure_days END,
+    time_maturity = CASE WHEN {same_customer} THEN EXCLUDED.time_maturity ELSE f.time_maturity END,
+    feature_uses = CASE WHEN {same_customer} AND {same_feature} THEN EXCLUDED.feature_uses ELSE f.feature_uses END,
+    usage_maturity = CASE WHEN {same_customer} AND {same_feature} THEN EXCLUDED.usage_maturity
+        ELSE f.usage_maturity END,
     updated_at = now()
 RETURNING f.id, f.source, f.source_id, f.customer_id, (f.xmax = 0) AS created
 """
+# On a re-delivery the maturity stamped for this delivery (its date, the customer it names, its feature) replaces the
+# stored one, unless the item kept another customer (then the delivery's stamp is about someone else), or, for the
+# usage, the delivery names no feature and the item has one.
+SAME_CUSTOMER = "(f.customer_id IS NULL OR f.customer_id = EXCLUDED.customer_id)"
+SAME_FEATURE = "(EXCLUDED.feature <> '' OR f.feature = '')"
 PENDING_SQL = """
 INSERT INTO {table} (item_id, queued_at) SELECT id, now() FROM unnest(%s::bigint[]) AS id ORDER BY id
 ON CONFLICT (item_id) DO NOTHING
@@ -268,13 +282,24 @@ def _row(data: dict) -> dict:
         "sentiment_label": _sentiment_label(data.get("sentiment_score")),  # the score's label, stored with it
         "tags": data.get("tags", []),
         "raw_payload": data.get("raw_payload", {}),
+        "feature": data.get("feature", ""),
+        **data["maturity"],
     }
 
 
 def _store(rows: list[tuple[int, dict]], results: list) -> None:
     """Upsert ``rows`` and record them for triage in one transaction; queue them once it commits."""
+    stamps = maturity.stamp_many(
+        [(data["customer_id"], data.get("feature", ""), data["received_at"]) for _, data in rows]
+    )
+    for (_, data), stamp in zip(rows, stamps, strict=True):
+        data["maturity"] = stamp  # the batch's maturity, one query for all its customers (feedback.maturity)
     payload = json.dumps([_row(data) for _, data in rows], default=str)
-    upsert = UPSERT_SQL.format(table=connection.ops.quote_name(FeedbackItem._meta.db_table))
+    upsert = UPSERT_SQL.format(
+        table=connection.ops.quote_name(FeedbackItem._meta.db_table),
+        same_customer=SAME_CUSTOMER,
+        same_feature=SAME_FEATURE,
+    )
     pending = PENDING_SQL.format(table=connection.ops.quote_name(PendingTriage._meta.db_table))
     for attempt in range(DEADLOCK_RETRIES):
         try:

@@ -170,6 +170,12 @@ class IngestItemSerializer(serializers.Serializer):
     sentiment_score = ScoreField(required=False)
     tags = serializers.ListField(child=StrictCharField(max_length=50), required=False, max_length=MAX_TAGS)
     raw_payload = RawPayloadField(required=False)
+    feature = StrictCharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="The feature it is about, as the product names it in usage data (its uses give the usage maturity).",
+    )
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
