@@ -6,8 +6,9 @@ plan; "community" for forum and Hacker News authors), a product or model, and da
 "in 2025", "before April"). Only the real choice labels of ``customers.choices`` and ``feedback.choices`` (and a few
 plain synonyms of them) are recognised, so a word is read as a filter only when it names a value the hub stores.
 
-An explicit field (form, API) wins over the same field read from the text. Every filter applied is shown back with
-where it came from (``applied``), so the person sees what narrowed the answer and can take it off.
+A field the text names two values of ("Mistral Large or Mistral Small?") is a comparison, not a filter: it is left
+to the search. An explicit field (form, API) wins over the same field read from the text. Every filter applied is
+shown back with where it came from (``applied``), so the person sees what narrowed the answer and can take it off.
 
 The text searched is the question without the words read as filters ("what do customers say about fine-tuning?"):
 the filter does that narrowing exactly, and the words would otherwise pull the search towards items that merely
@@ -120,7 +121,8 @@ _QUESTION_WORDS = (
     "accounts account clients feedback feedbacks items item mention mentions complain complaints"
 )
 QUESTION_WORDS = frozenset(_QUESTION_WORDS.split())
-LINKS = r"(?:(?:from|of|by|among|for|in|on|at)\s+)?"  # a preposition that only led into the filter goes with it
+# A preposition (and article) that only led into the filter goes with it: "from enterprise", "on the enterprise plan".
+LINKS = r"(?:(?:from|of|by|among|for|in|on|at)\s+)?(?:the\s+)?"
 
 
 @dataclass(frozen=True)
@@ -155,13 +157,14 @@ def parse_question(
     """
     explicit = explicit or AskFilters()
     today = today or date.today()
-    found: dict[str, str] = {}  # field → value read from the text
-    spans: list[tuple[int, int]] = []
+    stated: dict[str, dict[str, list[tuple[int, int]]]] = {}  # field → value → where the text states it
     lowered = question.lower()
     for name, value, start, end in _segment_words(lowered):
-        if name not in found:
-            found[name] = value
-        spans.append((start, end))
+        stated.setdefault(name, {}).setdefault(value, []).append((start, end))
+    # Two values of one field ("Mistral Large or Mistral Small", "healthcare and retail") compare them: no filter,
+    # and the words stay in the searched text.
+    found = {name: next(iter(values)) for name, values in stated.items() if len(values) == 1}
+    spans = [span for name in found for span in stated[name][found[name]]]
     since, until, date_spans = _dates(lowered, today=today)
     spans += date_spans
 
