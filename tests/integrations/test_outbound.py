@@ -135,7 +135,7 @@ def test_given_a_github_rule_then_the_issue_is_posted_to_the_repository_with_its
 def test_given_rules_in_order_then_the_first_match_wins_and_an_item_matching_none_is_left_alone(
     tracker, django_capture_on_commit_callbacks
 ):
-    first = rule(name="Critical bugs on Codestral to GitHub", kind=OutboundKind.GITHUB_ISSUE, target="acme/api", position=1)
+    first = rule(name="Critical Codestral bugs", kind=OutboundKind.GITHUB_ISSUE, target="acme/api", position=1)
     first.priorities, first.products = [Priority.CRITICAL], [Product.CODESTRAL]
     first.save()
     second = rule(name="Every bug to Linear", position=2)
