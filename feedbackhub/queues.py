@@ -47,10 +47,12 @@ QUEUE_OF_TASK = {
     "insights.tasks.write_retrospective_window": BATCH,
     "feedbackhub.tasks.run_sheet_job": BATCH,  # spreadsheet exports and imports
     "integrations.tasks.sync_connector": BATCH,  # one source's incremental pull
+    "integrations.community_tasks.fetch_community_watch": BATCH,  # one community watch's searches and ingest
     # default: short bookkeeping — inbound webhooks, domain events, sweeps that only re-send, small refreshes
     "integrations.tasks.process_delivery": DEFAULT,
     "integrations.tasks.requeue_waiting_deliveries": DEFAULT,
     "integrations.tasks.sync_connectors": DEFAULT,  # fans out one sync_connector per source
+    "integrations.community_tasks.fetch_community_watches": DEFAULT,  # fans out one fetch per enabled watch
     "feedbackhub.tasks.process_event": DEFAULT,
     "feedbackhub.tasks.process_pending_events": DEFAULT,
     "feedbackhub.tasks.requeue_sheet_jobs": DEFAULT,

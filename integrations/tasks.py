@@ -61,4 +61,5 @@ def sync_connector(source: str) -> str:
 
 
 # Issue 13's outbound jobs live beside their services; importing them here registers them with Celery's autodiscovery.
+from integrations.community_tasks import *  # noqa: E402, F403  (and the community listening jobs, likewise)
 from integrations.outbound_tasks import *  # noqa: E402, F403

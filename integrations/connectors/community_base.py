@@ -1,0 +1,121 @@
+"""What the community connectors (Hacker News, Discourse) share: the post they hand over, the search protocol, and the
+test that a post really names one of the brand or product queries.
+
+A community is not an account's support channel: nobody there is a customer until a person says so. So a community
+connector does not read "everything since a time" as the other connectors do; it *searches* for the brand and product
+terms a ``CommunityWatch`` lists (seed 001, "Monitor where your users hang out"), one query at a time, newest first,
+down to the cursor the watch keeps for that query (``integrations.community``).
+
+Search engines match loosely: Algolia's HN search matches every word of the query anywhere in the record, with typo
+tolerance ("Mistral AI" finds a comment about the mistral wind that says "AI" three lines later); Discourse stems.
+``mentions`` keeps a post only when its own text names a query as a phrase (case-insensitive, whole words, any run of
+spaces or hyphens between the words): "le-chat" and "Le  Chat" count, "mistral wind … AI" does not.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from typing import ClassVar
+
+from integrations.connectors.base import Connector, ConnectorError, StandardItem, item
+
+MAX_PAGES = 10  # per query and run: Algolia answers at most 1,000 hits of a search anyway (10 pages of 100)
+
+
+@dataclass
+class CommunityPost:
+    """One post or comment a search found, in the hub's words: who, when, what (plain text), where."""
+
+    source: str  # feedback.choices.Source (hackernews, discourse)
+    source_id: str
+    author: str  # the community handle (a CommunityAuthor)
+    created_at: datetime
+    text: str  # the post's own words, plain text (a story: its title, then its text)
+    summary: str = ""  # the post's own title (a story, a topic's first post); blank: the text's first line
+    title: str = ""  # the thread's title (a comment: the story it answers)
+    url: str = ""
+    profile_url: str = ""
+    raw: dict = field(default_factory=dict)  # the vendor's record, as received
+
+
+@dataclass
+class SearchPage:
+    """What one query brought back: its posts (newest first) and whether the page limit cut it short."""
+
+    posts: list[CommunityPost]
+    truncated: bool = False
+
+
+class CommunityConnector(Connector):
+    """A community search: ``search(query, since)`` → posts created at or after ``since`` (all when None)."""
+
+    source: ClassVar[str]
+
+    def authenticate(self) -> None:
+        """Public communities need no credentials: one cheap search proves the address answers."""
+        self.search("FeedbackHub", since=None, max_pages=1)
+
+    def search(
+        self, query: str, *, since: datetime | None, seen: Collection[str] = (), max_pages: int = MAX_PAGES
+    ) -> SearchPage:
+        """Posts matching ``query`` created at or after ``since``, newest first; ``seen``: source ids taken already
+        (at the cursor's instant) that may be left out, and need no further call."""
+        raise NotImplementedError
+
+    def fetch_since(self, when: datetime | None) -> list[StandardItem]:
+        """The connector protocol over the queries given as ``queries=[…]``: posts that name one, as items."""
+        posts = {}
+        for query in self.options.get("queries", []):
+            for post in self.search(query, since=when).posts:
+                if mentions(post.text, [query]):
+                    posts[post.source_id] = post
+        return [as_item(post, queries=mentions(post.text, self.options["queries"])) for post in posts.values()]
+
+    def transform(self, raw: dict) -> StandardItem | None:
+        post = self.post(raw)
+        return as_item(post, queries=[]) if post else None
+
+    def post(self, raw: dict) -> CommunityPost | None:
+        """One vendor record as a post; None when it has no words (deleted, or a link with no title)."""
+        raise NotImplementedError
+
+
+def as_item(post: CommunityPost, *, queries: list[str]) -> StandardItem:
+    """The standard item of ``post``: the author and the queries it names kept under ``_community`` in the payload
+    (``integrations.community`` finds an author's items by it when a person matches the author to a customer)."""
+    tags = ["community", *(f"mentions:{slug(query)}" for query in queries)]
+    return item(
+        post.source,
+        post.source_id,
+        received_at=post.created_at,
+        verbatim=post.text,
+        summary=post.summary,
+        source_url=post.url,
+        tags=tags,
+        raw_payload={**post.raw, "_community": {"author": post.author, "queries": queries, "thread": post.title}},
+    )
+
+
+@lru_cache(maxsize=256)
+def _phrase(query: str) -> re.Pattern:
+    words = [re.escape(word) for word in re.split(r"[\s\-]+", query.strip()) if word]
+    return re.compile(r"(?<!\w)" + r"[\s\-]+".join(words) + r"(?!\w)", re.IGNORECASE)
+
+
+def mentions(text: str, queries: list[str]) -> list[str]:
+    """The queries ``text`` names as a phrase (whole words, case-insensitive), in the order given."""
+    return [query for query in queries if query.strip() and _phrase(query).search(text or "")]
+
+
+def slug(query: str) -> str:
+    """A query as a tag: lower-case words joined by hyphens ("La Plateforme" → "la-plateforme")."""
+    return "-".join(re.findall(r"\w+", query.lower()))[:38]
+
+
+def shape_error(source: str, what: str) -> ConnectorError:
+    """The vendor answered JSON, but not the shape its API documents (a proxy's page, a changed API)."""
+    return ConnectorError(f"{source}: unexpected answer ({what}); is the address the search API?", retryable=True)
