@@ -166,6 +166,8 @@ class ApiTokenAdmin(HubModelAdmin):
         if obj.revoked_at:
             return "revoked", f"revoked {obj.revoked_at:%Y-%m-%d}"
         return "active", "active"
+
+
 import integrations.capture_admin  # noqa: E402, F401 - in-product capture keys and signals
 import integrations.community_admin  # noqa: E402, F401 - community watches and authors
 import integrations.outbound_admin  # noqa: E402, F401 - outbound rules and actions, the item's tracker links
