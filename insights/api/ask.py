@@ -74,7 +74,7 @@ class AskSerializer(serializers.Serializer):
     def to_internal_value(self, data):
         if isinstance(data, dict) and (unknown := sorted(set(data) - set(self.fields))):
             raise serializers.ValidationError(
-                {name: f"Unknown field; the fields are: {', '.join(self.fields)}." for name in unknown}
+                {name: [f"Unknown field; the fields are: {', '.join(self.fields)}."] for name in unknown}
             )
         return super().to_internal_value(data)
 
