@@ -1,0 +1,117 @@
+"""The outbound admin: rules with tick-box conditions and their dry-run counts, the outbox with its status filter and
+"Retry now", the item's page linking to its tracker issue, and a person's priority change running the rules."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from feedback.choices import Category, Priority
+from feedbackhub.models import DomainEvent
+from integrations.choices import OutboundKind, OutboundStatus
+from integrations.models import OutboundAction, OutboundRule
+from tests.factories import make_feedback
+from tests.feedback.test_admin_workflow import form_data
+
+pytestmark = pytest.mark.django_db
+
+
+def action(item, **fields) -> OutboundAction:
+    defaults = {"key": f"tracker:{item.pk}", "kind": OutboundKind.LINEAR_ISSUE, "item": item}
+    return OutboundAction.objects.create(**{**defaults, **fields})
+
+
+def test_given_the_rule_form_then_conditions_are_ticked_and_a_github_target_must_be_owner_slash_name(admin_client):
+    url = reverse("admin:integrations_outboundrule_add")
+    data = {
+        "name": "Critical bugs to GitHub",
+        "kind": OutboundKind.GITHUB_ISSUE,
+        "target": "acme",
+        "position": 1,
+        "categories": [Category.BUG],
+        "priorities": [Priority.CRITICAL, Priority.HIGH],
+    }
+
+    refused = admin_client.post(url, data)
+    created = admin_client.post(url, {**data, "target": " acme/api "})
+
+    assert refused.status_code == 200 and "owner/name" in refused.content.decode()
+    assert created.status_code == 302
+    rule = OutboundRule.objects.get()
+    assert (rule.target, rule.categories, rule.priorities, rule.products) == (
+        "acme/api",
+        ["bug"],
+        ["critical", "high"],
+        [],
+    )
+    assert rule.enabled is False  # a new rule is a dry run until switched on
+
+
+def test_given_rules_then_the_list_says_what_each_would_have_opened_within_its_query_budget(
+    admin_client, django_assert_max_num_queries
+):
+    dry = OutboundRule.objects.create(name="Bugs (trial)", kind=OutboundKind.LINEAR_ISSUE, target="team-eng")
+    live = OutboundRule.objects.create(name="Praise", kind=OutboundKind.LINEAR_ISSUE, target="team-eng", enabled=True)
+    for _ in range(3):
+        item = make_feedback()
+        action(item, key=f"dry:{dry.pk}:{item.pk}", rule=dry, status=OutboundStatus.DRY_RUN)
+    action(make_feedback(), rule=live, status=OutboundStatus.SENT)
+
+    with django_assert_max_num_queries(12):
+        response = admin_client.get(reverse("admin:integrations_outboundrule_changelist"))
+
+    rows = {rule.name: (rule.dry_runs, rule.opened) for rule in response.context["cl"].result_list}
+    assert rows == {"Bugs (trial)": (3, 0), "Praise": (0, 1)}
+    assert "would have opened" in response.content.decode() and "dry run" in response.content.decode()
+
+
+def test_given_failed_actions_then_the_status_filter_lists_them_and_retry_makes_them_due(
+    admin_client, django_assert_max_num_queries
+):
+    failed = action(make_feedback(), status=OutboundStatus.FAILED, attempts=8, last_error="HTTP 500 (gave up)")
+    action(make_feedback(), status=OutboundStatus.SENT, external_id="ENG-1", external_url="https://linear.app/x/ENG-1")
+    url = reverse("admin:integrations_outboundaction_changelist")
+
+    with django_assert_max_num_queries(12):
+        listed = admin_client.get(url, {"status__exact": "failed"})
+    response = admin_client.post(url, {"action": "retry_selected", "_selected_action": [failed.pk]})
+
+    assert [row.pk for row in listed.context["cl"].result_list] == [failed.pk]
+    assert response.status_code == 302
+    failed.refresh_from_db()
+    assert (failed.status, failed.attempts) == (OutboundStatus.PENDING, 0)
+
+
+def test_given_an_item_with_an_issue_then_its_page_links_to_the_tracker(admin_client):
+    item = make_feedback()
+    action(item, status=OutboundStatus.SENT, external_id="ENG-42", external_url="https://linear.app/acme/issue/ENG-42")
+
+    page = admin_client.get(reverse("admin:feedback_feedbackitem_change", args=[item.pk])).content.decode()
+
+    assert 'href="https://linear.app/acme/issue/ENG-42"' in page and "ENG-42" in page
+
+
+def test_given_a_person_raises_an_items_priority_then_the_matching_rule_queues_its_issue(
+    admin_client, django_capture_on_commit_callbacks
+):
+    rule = OutboundRule.objects.create(
+        name="Critical to Linear",
+        kind=OutboundKind.LINEAR_ISSUE,
+        target="team-eng",
+        priorities=["critical"],
+        enabled=True,
+    )
+    item = make_feedback(category=Category.BUG, priority=Priority.LOW)
+    url = reverse("admin:feedback_feedbackitem_change", args=[item.pk])
+
+    with django_capture_on_commit_callbacks(execute=False):
+        unchanged = admin_client.post(url, form_data(item, summary="Reworded"))
+    nothing_yet = OutboundAction.objects.count()
+    with django_capture_on_commit_callbacks(execute=False) as sends:
+        raised = admin_client.post(url, form_data(item, priority=Priority.CRITICAL))
+
+    assert (unchanged.status_code, raised.status_code, nothing_yet) == (302, 302, 0)
+    queued = OutboundAction.objects.get()
+    assert (queued.key, queued.rule, queued.status) == (f"tracker:{item.pk}", rule, OutboundStatus.PENDING)
+    assert len(sends) >= 1  # the send is queued after commit
+    assert not DomainEvent.objects.filter(name="feedback.triaged").exists()
