@@ -1,14 +1,16 @@
-"""`make bench` (BENCH_ONLY=ask): Ask the hub's retrieval (``insights.ask_retrieval``) on the 1M bench items and their
-1M stored 384-d vectors (bench/duplicates.py ``ensure_vectors``: the real table under its real partial HNSW index).
+"""`make bench` (BENCH_ONLY=ask): Ask the hub's retrieval (``insights.ask_retrieval``) on the 1M bench items and
+their 1M stored 384-d vectors (bench/duplicates.py ``ensure_vectors``: the real table under its real partial HNSW
+index).
 
-``BENCH_ASK_QUESTIONS`` (200) questions, made from distinct bench verbatims ("what do customers say about <its first
-words>") and embedded once with the offline model (that time is reported apart: it is the same with or without
-filters). Each question is then looked up through ``ask_retrieval.search`` (limit 50, the answer's evidence) with no
-filter, with each filter kind, and with filters combined. The filters are picked from the data so their share is
-known: one industry (~1/8 of items), one industry + tier (the pair nearest 3 % of items: "enterprise healthcare"),
-one product, the last 30 days, the largest theme (through the index: above ``EXACT_SCAN_MAX`` items) and a theme of a
-few thousand items (scanned exactly), and industry + tier + product + 90 days. Printed per kind: p50 / p95 / max
-latency, rows returned (min and mean: a filtered lookup must still fill its 50), the plan taken, and recall@50
+``BENCH_ASK_QUESTIONS`` (200) questions, made from distinct bench verbatims ("what do customers say about <its
+first words>") and embedded once with the offline model (that time is reported apart: it is the same with or
+without filters). Each question is then looked up through ``ask_retrieval.search`` (limit 50, the answer's
+evidence) with no filter, with each filter kind, and with filters combined. The filters are picked from the data
+so their share is known: one industry (~1/8 of items), one industry + tier (the pair nearest 3 % of items:
+"enterprise healthcare"), one product, the last 30 days, the largest theme (through the index: above
+``EXACT_SCAN_MAX`` items) and a theme of a few thousand items (scanned exactly), and industry + tier + product +
+90 days. Printed per kind: p50 / p95 / max latency, rows returned (min and mean: a filtered lookup must still fill
+its 50), the plan taken, and recall@50 (rows within the true 50th distance: many bench items share one vector)
 against the exact answer (the same filtered query with every row's distance computed) on the first
 ``BENCH_ASK_RECALL`` (30) questions (10 without a filter: that exact scan reads 1M vectors). Goal: p95 ≤ 50 ms.
 """
@@ -32,6 +34,7 @@ from insights import ask_retrieval
 from insights.ask_retrieval import AskFilters
 
 LIMIT = 50
+BEST_OF = 3  # each lookup is timed 3 times: the first is the timed one, the fastest is what it costs with a core free
 GOAL_P95_MS = 50.0
 
 
@@ -98,10 +101,18 @@ def pick_filters() -> list[tuple[str, AskFilters]]:
     return kinds
 
 
-def exact_ids(vector, *, space, filters: AskFilters) -> list[int]:
+def exact_answer(vector, *, space, filters: AskFilters) -> list[tuple[int, float]]:
+    """The true ``LIMIT`` nearest filtered rows: (id, cosine distance), every filtered row's distance computed."""
     joins, where, params = ask_retrieval._conditions(filters, space=space)
-    found = ask_retrieval._lookup(vector, space=space, joins=joins, where=where, params=params, limit=LIMIT, exact=True)
-    return [pk for pk, _ in found]
+    return ask_retrieval._lookup(vector, space=space, joins=joins, where=where, params=params, limit=LIMIT, exact=True)
+
+
+def hits(found: list[float], truth: list[float], *, epsilon: float = 1e-6) -> int:
+    """Rows of ``found`` (distances) within the true ``LIMIT``-th distance: the bench gives many items one vector
+    (same verbatim), so which of equally near rows come back is arbitrary and ids alone would undercount."""
+    if not truth:
+        return 0
+    return min(len(truth), sum(1 for distance in found if distance <= max(truth) + epsilon))
 
 
 def p(samples: list[float], q: float) -> float:
@@ -125,30 +136,36 @@ def measure(count: int, recall_count: int) -> None:
         f"p95 {p(embed_ms, 0.95):.1f} ms — not included below"
     )
     log(f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; ef_search {ask_retrieval.EF_SEARCH})")
-    header = f"{'lookup':<20} {'p50':>7} {'p95':>7} {'max':>7} │ {'rows min':>8} {'mean':>5} │ {'recall@50':>9} │ plans"
+    header = f"{'lookup':<20} {'p50':>7} {'p95':>7} {'max':>7} │ {'best of 3 p50':>13} {'p95':>7} │ "
+    header += f"{'rows min':>8} {'mean':>5} │ {'recall@50':>9} │ plans"
     log(header)
     log("─" * len(header))
     missed = []
     for label, filters in pick_filters():
         for vector in vectors[:3]:  # warm the pages this kind reads
             ask_retrieval.search(vector, space=space, filters=filters, limit=LIMIT)
-        times, rows, plans, found_ids = [], [], {}, []
+        times, best, rows, plans, found = [], [], [], {}, []
         for vector in vectors:
-            started = time.perf_counter()
-            result = ask_retrieval.search(vector, space=space, filters=filters, limit=LIMIT)
-            times.append((time.perf_counter() - started) * 1000)
+            runs = []
+            for _ in range(BEST_OF):
+                started = time.perf_counter()
+                result = ask_retrieval.search(vector, space=space, filters=filters, limit=LIMIT)
+                runs.append((time.perf_counter() - started) * 1000)
+            times.append(runs[0])
+            best.append(min(runs))
             rows.append(len(result.hits))
             plans[result.plan] = plans.get(result.plan, 0) + 1
-            found_ids.append([hit.item_id for hit in result.hits])
+            found.append([1.0 - hit.score for hit in result.hits])
         checks = min(recall_count if filters != AskFilters() else min(10, recall_count), len(vectors))
         hit = wanted = 0
-        for vector, got in zip(vectors[:checks], found_ids[:checks], strict=True):
-            truth = exact_ids(vector, space=space, filters=filters)
-            hit, wanted = hit + len(set(truth) & set(got)), wanted + len(truth)
+        for vector, got in zip(vectors[:checks], found[:checks], strict=True):
+            truth = [distance for _, distance in exact_answer(vector, space=space, filters=filters)]
+            hit, wanted = hit + hits(got, truth), wanted + len(truth)
         recall = hit / wanted if wanted else float("nan")
         p95 = p(times, 0.95)
         log(
-            f"{label:<20} {statistics.median(times):>5.1f}ms {p95:>5.1f}ms {max(times):>5.0f}ms │ {min(rows):>8} "
+            f"{label:<20} {statistics.median(times):>5.1f}ms {p95:>5.1f}ms {max(times):>5.0f}ms │ "
+            f"{statistics.median(best):>11.1f}ms {p(best, 0.95):>5.1f}ms │ {min(rows):>8} "
             f"{statistics.mean(rows):>5.1f} │ {recall:>9.3f} │ {', '.join(f'{k} {v}' for k, v in plans.items())}"
         )
         if p95 > GOAL_P95_MS:

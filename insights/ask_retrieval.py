@@ -25,8 +25,9 @@ cosine of the research split (.465 / .684); chosen there, it is checked on new o
   scanned exactly (each of its items' distance computed, no index): exact results, and cheaper than walking the
   graph past the ~99 % of items outside the theme.
 - When the index walk returns fewer than ``limit`` rows, the filters are selective (they passed fewer than ``limit``
-  of the ``MAX_SCAN_TUPLES`` rows read, i.e. well under 1 % of a large space) or the filtered set is small: the same
-  query then runs exactly, over the few rows the filters leave. So a selective segment is never answered short.
+  of the ``MAX_SCAN_TUPLES`` rows read) or the filtered set is small. The passing rows are then counted (up to
+  ``EXACT_SCAN_MAX + 1``): at most that many, the same query runs exactly over them; more, the walk is run again
+  with ten times the tuples. So a selective segment is never answered short, and no fallback scans a large set.
 """
 
 from __future__ import annotations
@@ -108,9 +109,14 @@ def search(vector, *, space: EmbeddingSpace, filters: AskFilters | None = None, 
         plan = "exact theme"
     found = _lookup(vector, space=space, joins=joins, where=where, params=params, limit=limit, exact=plan != "hnsw")
     if plan == "hnsw" and len(found) < limit:
-        # Short: the filters passed fewer than ``limit`` of the rows the walk read (selective), or few rows qualify.
-        plan = "exact fallback"
-        found = _lookup(vector, space=space, joins=joins, where=where, params=params, limit=limit, exact=True)
+        # Short: the walk read MAX_SCAN_TUPLES rows and fewer than ``limit`` passed the filters (selective filters, or
+        # a region of the graph they exclude), or fewer rows qualify at all. Few filtered rows: compute them all;
+        # many: walk again, further.
+        lookup = {"space": space, "joins": joins, "where": where, "params": params, "limit": limit}
+        if _filtered_size(joins, where, params) <= EXACT_SCAN_MAX:
+            plan, found = "exact fallback", _lookup(vector, **lookup, exact=True)
+        else:
+            plan, found = "hnsw wide", _lookup(vector, **lookup, exact=False, scan_tuples=MAX_SCAN_TUPLES * 10)
     hits = [Hit(pk, 1.0 - distance) for pk, distance in sorted(found, key=lambda row: (row[1], row[0]))]
     strength = hits[0].score if hits else 0.0
     return Retrieval(hits=hits, strength=strength, abstain=strength < ABSTAIN_BELOW, plan=plan)
@@ -177,7 +183,20 @@ def _theme_size(theme_id: int) -> int:
         return cursor.fetchone()[0]
 
 
-def _lookup(vector, *, space, joins, where, params, limit: int, exact: bool) -> list[tuple[int, float]]:
+def _filtered_size(joins: list[str], where: list[str], params: list) -> int:
+    """How many embedding rows pass the filters, counted up to ``EXACT_SCAN_MAX + 1``."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {_table(FeedbackEmbedding)} e {' '.join(joins)} "
+            f"WHERE {' AND '.join(where)} LIMIT %s) AS passing",
+            [*params, EXACT_SCAN_MAX + 1],
+        )
+        return cursor.fetchone()[0]
+
+
+def _lookup(
+    vector, *, space, joins, where, params, limit: int, exact: bool, scan_tuples: int = 0
+) -> list[tuple[int, float]]:
     """(item id, cosine distance) of the ``limit`` nearest filtered rows: through the HNSW index, or exactly.
 
     The HNSW index is on ``vector::vector(<dimensions>)`` (partial on the dimensions); the exact lookup orders by the
@@ -194,7 +213,7 @@ def _lookup(vector, *, space, joins, where, params, limit: int, exact: bool) -> 
     settings = {
         "hnsw.ef_search": str(max(EF_SEARCH, limit)),
         "hnsw.iterative_scan": "relaxed_order",
-        "hnsw.max_scan_tuples": str(MAX_SCAN_TUPLES),
+        "hnsw.max_scan_tuples": str(scan_tuples or MAX_SCAN_TUPLES),
     }
     with transaction.atomic(), connection.cursor() as cursor:  # a read: rolled back, which undoes the settings
         cursor.execute(

@@ -145,18 +145,30 @@ def test_a_large_theme_goes_through_the_index_with_the_same_answer(hub, monkeypa
     assert indexed.plan == "hnsw" and [h.item_id for h in indexed.hits] == [h.item_id for h in exact.hits]
 
 
-def test_a_short_index_walk_falls_back_to_the_exact_scan(hub, monkeypatch):
+@pytest.fixture
+def short_walk(monkeypatch):
+    """The first index walk comes back with 2 rows: what a walk that gave up after MAX_SCAN_TUPLES rows returns."""
     lookup = ask_retrieval._lookup
 
-    def short_walk(*args, exact, **kwargs):  # what a walk that gave up after MAX_SCAN_TUPLES rows returns
-        found = lookup(*args, exact=exact, **kwargs)
-        return found if exact else found[:2]
+    def walk(*args, exact, scan_tuples=0, **kwargs):
+        found = lookup(*args, exact=exact, scan_tuples=scan_tuples, **kwargs)
+        return found if exact or scan_tuples else found[:2]
 
-    monkeypatch.setattr(ask_retrieval, "_lookup", short_walk)
+    monkeypatch.setattr(ask_retrieval, "_lookup", walk)
 
+
+def test_a_short_walk_over_few_filtered_rows_falls_back_to_the_exact_scan(hub, short_walk):
     result = retrieve("CSV export", filters=AskFilters(product=Product.CODESTRAL), limit=5)
 
     assert result.plan == "exact fallback" and len(result.hits) == 5
+
+
+def test_a_short_walk_over_many_filtered_rows_walks_further_instead(hub, short_walk, monkeypatch):
+    monkeypatch.setattr(ask_retrieval, "EXACT_SCAN_MAX", 3)  # the 5 Codestral items count as "many"
+
+    result = retrieve("CSV export", filters=AskFilters(product=Product.CODESTRAL), limit=5)
+
+    assert result.plan == "hnsw wide" and len(result.hits) == 5
 
 
 def test_narrowing_never_raises_the_strength(hub):
