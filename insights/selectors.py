@@ -13,6 +13,7 @@ from django.utils.dateparse import parse_datetime
 from customers.choices import Lifecycle, Tier
 from customers.selectors import sees_own_accounts_only
 from feedback.choices import Category, Status
+from insights import capture_figures
 from insights.models import DashboardFigure
 from launches.choices import LaunchStatus, LaunchTeam
 from themes.choices import ThemeStatus
@@ -123,6 +124,8 @@ def dashboard(*, user) -> dict:
         context["launches"] = launch_rows(get("launches"))
     if can["feedback"]:
         context["coverage"] = coverage_charts(get("coverage"))
+    if user.has_perm("integrations.view_capturesignal"):
+        context["capture"] = capture_figures.capture_panel(get("capture"))
     return context
 
 

@@ -19,6 +19,7 @@ from customers.choices import Industry, Language, Lifecycle, Region, Tier
 from customers.models import Customer
 from feedback.choices import Category, Product, Status
 from feedback.models import FeedbackItem
+from insights import capture_figures
 from insights.models import DashboardFigure
 from launches.models import Launch
 from themes.models import Theme
@@ -65,6 +66,7 @@ def refresh_dashboard(*, now: datetime | None = None) -> list[str]:
         "churn": churn_signals(now=now),
         "launches": launches_this_quarter(today=timezone.localdate(now)),
         "coverage": coverage(),
+        "capture": capture_figures.capture_signals(now=now),  # in-product thumbs and empty searches
     }
     with transaction.atomic():
         for key, (data, sample_size) in figures.items():

@@ -68,6 +68,7 @@ MAX_QUERY = 200  # CaptureSignal.query
 MAX_FEATURE = 100  # FeedbackItem.feature, CaptureSignal.feature
 MAX_CLAIM = 100  # the user and account claims
 CAPTURE_TAG = "in-product"
+clock = time.time  # the throttles' clock (tests move it by hand)
 
 # A key, day, kind, feature and query: counted once more, or a new row counted once.
 SIGNAL_SQL = """
@@ -191,7 +192,7 @@ def throttled(*, key: CaptureKey, ip: str, now: float | None = None) -> int | No
     Fixed windows (one ``INCR`` each, however busy the key): a client may send up to twice the rate across a
     window's edge, which is fine for abuse control and costs Redis no list of timestamps per key.
     """
-    now = time.time() if now is None else now
+    now = clock() if now is None else now
     waits = []
     for scope, ident, rate in (
         ("key", str(key.pk), getattr(settings, "CAPTURE_KEY_RATE", DEFAULT_KEY_RATE)),
