@@ -149,7 +149,6 @@ class PartnerCheckInForm(forms.ModelForm):
             running = DesignPartner.objects.exclude(program__ends_on__lt=today).select_related("customer", "program")
             self.fields["partner"].queryset = running.order_by("program__name", "customer__name")
         if "week" in self.fields:
-            self.fields["week"].initial = discovery.monday_of(timezone.localdate())
             self.fields["week"].help_text = "Any day of the week: it is stored as its Monday."
 
     def clean_week(self):
@@ -181,6 +180,10 @@ class PartnerCheckInAdmin(HubModelAdmin):
     search_fields = ["notes", "partner__customer__name"]
     date_hierarchy = "week"
     offers_saved_views = False
+
+    def get_changeform_initial_data(self, request) -> dict:
+        """This week's Monday, and the partner a "log a check-in" link names (``?partner=<id>``)."""
+        return {"week": discovery.monday_of(timezone.localdate()), **super().get_changeform_initial_data(request)}
 
     def get_readonly_fields(self, request, obj=None):
         return ["partner", "week", "feedback_item"] if obj is not None else []
