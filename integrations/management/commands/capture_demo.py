@@ -12,6 +12,7 @@ http://127.0.0.1:8001), or ``--key pk_…``; the account is ``--account <crm id>
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from django.core.management.base import BaseCommand, CommandError
@@ -36,20 +37,22 @@ def host_page(*, hub: str, key: CaptureKey, identity: str = "", account: str = "
     return render_to_string("integrations/capture_demo_host.html", context).encode()
 
 
-def serve_page(body: bytes, *, host: str, port: int) -> ThreadingHTTPServer:
-    """An HTTP server answering ``GET /`` with ``body`` (anything else: 404); call ``serve_forever`` or thread it."""
+def serve_page(body: bytes | Callable[[], bytes], *, host: str, port: int) -> ThreadingHTTPServer:
+    """An HTTP server answering ``GET /`` with ``body`` (or what it returns, when a function: a test makes the page
+    once it knows the server's port); anything else is a 404. Call ``serve_forever``, or run it in a thread."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):
             if self.path.split("?")[0] not in {"/", "/index.html"}:
                 self.send_error(404)
                 return
+            page = body() if callable(body) else body
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Content-Length", str(len(page)))
             self.send_header("Cache-Control", "no-store")
             self.end_headers()
-            self.wfile.write(body)
+            self.wfile.write(page)
 
         def log_message(self, format, *args):  # noqa: A002 - the base class's name
             pass

@@ -86,7 +86,7 @@
     ".fhw-link:hover{opacity:1}" +
     ".fhw button:focus-visible,.fhw textarea:focus-visible,.fhw input:focus-visible{outline:2px solid #2563eb;outline-offset:2px}" +
     ".fhw-form{display:grid;gap:.4rem;margin:.5rem 0;max-width:28rem}" +
-    ".fhw-form label,.fhw-form legend{font-weight:600}" +
+    ".fhw-form label,.fhw-form legend{font-weight:600}.fhw-form p{margin:0}" +
     ".fhw-form textarea{width:100%;font:inherit;padding:.4rem;border:1px solid #9ca3af;border-radius:.375rem;resize:vertical}" +
     ".fhw-row{display:flex;gap:.5rem;align-items:center;flex-wrap:wrap}" +
     ".fhw-btn{font:inherit;padding:.3rem .8rem;border-radius:.375rem;border:1px solid #9ca3af;background:#fff;color:#111;cursor:pointer}" +
@@ -225,8 +225,8 @@
         }, function (failure) { note.textContent = "Not sent: " + failure.message; yes.disabled = no.disabled = false; });
       };
     }
-    var yes = h("button", { type: "button", "class": "fhw-btn", "aria-pressed": "false", "aria-label": "Yes, it worked", text: "👍 Yes", onclick: vote(true) });
-    var no = h("button", { type: "button", "class": "fhw-btn", "aria-pressed": "false", "aria-label": "No, it did not", text: "👎 No", onclick: vote(false) });
+    var yes = h("button", { type: "button", "class": "fhw-btn", "aria-pressed": "false", "aria-label": "Yes, it worked", text: "Yes", onclick: vote(true) });
+    var no = h("button", { type: "button", "class": "fhw-btn", "aria-pressed": "false", "aria-label": "No, it did not", text: "No", onclick: vote(false) });
     [question, yes, no, note].forEach(function (child) { box.appendChild(child); });
     host.appendChild(box);
     return box;
