@@ -300,7 +300,8 @@ def coverage_charts(figure: Figure) -> dict:
     dimensions = []
     for dimension in data.get("dimensions", []):
         segments = dimension["segments"]
-        lookup = "product__exact" if dimension["key"] == "product" else f"customer__{dimension['key']}__exact"
+        on_item = dimension["key"] == "product" or dimension.get("on") == "feedback"  # maturity: on the item too
+        lookup = f"{dimension['key']}__exact" if on_item else f"customer__{dimension['key']}__exact"
         chart = {
             "labels": [segment["label"] for segment in segments],
             "datasets": [

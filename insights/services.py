@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from customers.choices import Industry, Language, Lifecycle, Region, Tier
 from customers.models import Customer
-from feedback.choices import Category, Product, Status
+from feedback.choices import Category, Product, Status, TimeMaturity, UsageMaturity
 from feedback.models import FeedbackItem
 from insights import capture_figures
 from insights.models import DashboardFigure
@@ -36,6 +36,9 @@ COVERAGE_DIMENSIONS = [
     ("region", "Region", Region, "region"),
     ("language", "Language", Language, "language"),
     ("lifecycle_stage", "Lifecycle", Lifecycle, "lifecycle_stage"),
+    # feedback maturity at capture (issue 13, feedback.maturity); items not stamped are in no segment
+    ("time_maturity", "Maturity (time)", TimeMaturity, "feedback"),
+    ("usage_maturity", "Maturity (usage)", UsageMaturity, "feedback"),
 ]
 
 
@@ -219,7 +222,11 @@ def coverage() -> tuple[dict, int]:
     per_customer = dict(
         FeedbackItem.objects.exclude(customer=None).values_list("customer").annotate(n=Count("id")).order_by()
     )
-    per_product = dict(FeedbackItem.objects.values_list("product").annotate(n=Count("id")).order_by())
+    per_value = {  # one GROUP BY per dimension stored on the item (product, maturity)
+        key: dict(FeedbackItem.objects.values_list(key).annotate(n=Count("id")).order_by())
+        for key, _, _, source in COVERAGE_DIMENSIONS
+        if source == "feedback"
+    }
     customer_fields = [field for _, _, _, field in COVERAGE_DIMENSIONS if field != "feedback"]
     items: dict[str, Counter] = defaultdict(Counter)
     customers: dict[str, Counter] = defaultdict(Counter)
@@ -231,7 +238,7 @@ def coverage() -> tuple[dict, int]:
             customers[field][value] += 1
     dimensions = []
     for key, label, choices, source in COVERAGE_DIMENSIONS:
-        counts = per_product if source == "feedback" else items[source]
+        counts = per_value[key] if source == "feedback" else items[source]
         segments = [
             {
                 "value": value,
@@ -242,8 +249,8 @@ def coverage() -> tuple[dict, int]:
             }
             for value, text in choices.choices
         ]
-        dimensions.append({"key": key, "label": label, "segments": segments})
-    total = sum(per_product.values())
+        dimensions.append({"key": key, "label": label, "segments": segments, "on": source})
+    total = sum(per_value["product"].values())
     return {
         "dimensions": dimensions,
         "minimum": COVERAGE_MIN_DATA_POINTS,
