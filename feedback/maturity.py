@@ -25,11 +25,12 @@ import json
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from customers.models import Customer, UsageSnapshot
 from feedback.choices import TimeMaturity, UsageMaturity
+from feedback.models import FeedbackItem
 
 # (first day or use of the bucket, bucket), highest first: the first milestone reached wins.
 TIME_MILESTONES = (
@@ -133,3 +134,18 @@ def stamp(*, received_at: datetime | date, customer: Customer | int | None, feat
     """The maturity fields of one item: ``tenure_days``, ``time_maturity``, ``feature_uses``, ``usage_maturity``."""
     customer_id = customer.pk if isinstance(customer, Customer) else customer
     return stamp_many([(customer_id, feature, received_at)])[0]
+
+
+def stamp_items(items: list[FeedbackItem]) -> int:
+    """Stamp ``items`` (loaded with their date, customer, feature and stamp) and write those that changed; how many."""
+    stamps = stamp_many([(item.customer_id, item.feature, item.received_at) for item in items])
+    changed = []
+    for item, fields in zip(items, stamps, strict=True):
+        if any(getattr(item, name) != value for name, value in fields.items()):
+            for name, value in fields.items():
+                setattr(item, name, value)
+            changed.append(item)
+    if changed:
+        with transaction.atomic():
+            FeedbackItem.objects.bulk_update(changed, STAMP_FIELDS)
+    return len(changed)

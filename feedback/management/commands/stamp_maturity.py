@@ -14,10 +14,9 @@ from __future__ import annotations
 import time
 
 from django.core.management.base import BaseCommand
-from django.db import transaction
 from tqdm import tqdm
 
-from feedback.maturity import STAMP_FIELDS, stamp_many
+from feedback.maturity import STAMP_FIELDS, stamp_items
 from feedback.models import FeedbackItem
 
 CHUNK = 1000
@@ -50,18 +49,3 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Checked {done:,} item(s) in {seconds:.1f} s: {written:,} stamped, {done - written:,} already up to date."
         )
-
-
-def stamp_items(items: list[FeedbackItem]) -> int:
-    """Stamp ``items`` (loaded with their date, customer, feature and stamp) and write those that changed; how many."""
-    stamps = stamp_many([(item.customer_id, item.feature, item.received_at) for item in items])
-    changed = []
-    for item, stamp in zip(items, stamps, strict=True):
-        if any(getattr(item, name) != value for name, value in stamp.items()):
-            for name, value in stamp.items():
-                setattr(item, name, value)
-            changed.append(item)
-    if changed:
-        with transaction.atomic():
-            FeedbackItem.objects.bulk_update(changed, STAMP_FIELDS)
-    return len(changed)
