@@ -25,9 +25,10 @@ cosine of the research split (.465 / .684); chosen there, it is checked on new o
   scanned exactly (each of its items' distance computed, no index): exact results, and cheaper than walking the
   graph past the ~99 % of items outside the theme.
 - When the index walk returns fewer than ``limit`` rows, the filters are selective (they passed fewer than ``limit``
-  of the ``MAX_SCAN_TUPLES`` rows read) or the filtered set is small. The passing rows are then counted (up to
-  ``EXACT_SCAN_MAX + 1``): at most that many, the same query runs exactly over them; more, the walk is run again
-  with ten times the tuples. So a selective segment is never answered short, and no fallback scans a large set.
+  of the ``MAX_SCAN_TUPLES`` rows read) or the filtered set is small. The filtered items' ids are then read from
+  the items' side (up to ``EXACT_SCAN_MAX + 1``): at most that many, their vectors are scored exactly; more, the
+  walk is run again with ten times the tuples. So a selective segment is never answered short, and no fallback
+  scans a large set.
 """
 
 from __future__ import annotations
@@ -112,11 +113,25 @@ def search(vector, *, space: EmbeddingSpace, filters: AskFilters | None = None, 
         # Short: the walk read MAX_SCAN_TUPLES rows and fewer than ``limit`` passed the filters (selective filters, or
         # a region of the graph they exclude), or fewer rows qualify at all. Few filtered rows: compute them all;
         # many: walk again, further.
-        lookup = {"space": space, "joins": joins, "where": where, "params": params, "limit": limit}
-        if _filtered_size(joins, where, params) <= EXACT_SCAN_MAX:
-            plan, found = "exact fallback", _lookup(vector, **lookup, exact=True)
+        ids = _filtered_item_ids(filters)
+        if len(ids) <= EXACT_SCAN_MAX:
+            where_ids = [*where[:2], "e.feedback_id = ANY(%s)"]  # the ids carry every filter
+            plan = "exact fallback"
+            found = _lookup(
+                vector, space=space, joins=[], where=where_ids, params=[space.pk, ids], limit=limit, exact=True
+            )
         else:
-            plan, found = "hnsw wide", _lookup(vector, **lookup, exact=False, scan_tuples=MAX_SCAN_TUPLES * 10)
+            plan = "hnsw wide"
+            found = _lookup(
+                vector,
+                space=space,
+                joins=joins,
+                where=where,
+                params=params,
+                limit=limit,
+                exact=False,
+                scan_tuples=MAX_SCAN_TUPLES * 10,
+            )
     hits = [Hit(pk, 1.0 - distance) for pk, distance in sorted(found, key=lambda row: (row[1], row[0]))]
     strength = hits[0].score if hits else 0.0
     return Retrieval(hits=hits, strength=strength, abstain=strength < ABSTAIN_BELOW, plan=plan)
@@ -183,15 +198,26 @@ def _theme_size(theme_id: int) -> int:
         return cursor.fetchone()[0]
 
 
-def _filtered_size(joins: list[str], where: list[str], params: list) -> int:
-    """How many embedding rows pass the filters, counted up to ``EXACT_SCAN_MAX + 1``."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM {_table(FeedbackEmbedding)} e {' '.join(joins)} "
-            f"WHERE {' AND '.join(where)} LIMIT %s) AS passing",
-            [*params, EXACT_SCAN_MAX + 1],
-        )
-        return cursor.fetchone()[0]
+def _filtered_item_ids(filters: AskFilters) -> list[int]:
+    """The ids of the items ``filters`` keep, up to ``EXACT_SCAN_MAX + 1``, read from the items' side (customer and
+    theme indexes, no vector): measured at 1M, ~70 ms for a 3 % segment, where counting through the embedding rows
+    took ~400 ms (the planner drove that join from the vectors)."""
+    items = FeedbackItem.objects.all()
+    for name, value in filters.segment.items():
+        if name == "community":
+            if value:
+                items = items.filter(customer__isnull=True, source__in=COMMUNITY_SOURCES)
+        else:
+            items = items.filter(**{f"customer__{name}": value})
+    if filters.product:
+        items = items.filter(product=filters.product)
+    if filters.theme_id is not None:
+        items = items.filter(themes=filters.theme_id)
+    if filters.since:
+        items = items.filter(received_at__gte=_day_start(filters.since))
+    if filters.until:
+        items = items.filter(received_at__lt=_day_start(filters.until + timedelta(days=1)))
+    return list(items.order_by().values_list("pk", flat=True)[: EXACT_SCAN_MAX + 1])
 
 
 def _lookup(
