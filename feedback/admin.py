@@ -19,6 +19,7 @@ from customers import selectors as customer_selectors
 from customers.models import Customer
 from feedback import filtersets, services
 from feedback.choices import Priority, Sentiment, Status
+from feedback.community_filter import CommunitySegmentFilter
 from feedback.filtersets import IsAnyOf
 from feedback.models import EmbeddingSpace, FeedbackItem, Merge
 from feedback.resources import FeedbackResource
@@ -26,6 +27,7 @@ from feedbackhub.admin_tools import HubChangeList, HubModelAdmin, ScopedAutocomp
 from feedbackhub.formatting import link, money
 from feedbackhub.sheets import SpreadsheetAdmin
 
+MATURITY_FIELDS = ["tenure_days", "time_maturity", "feature_uses", "usage_maturity"]
 STATUS_VARIANTS = {
     Status.NEW: "info",
     Status.REVIEWING: "warning",
@@ -155,6 +157,7 @@ class FeedbackItemAdmin(HubModelAdmin, SpreadsheetAdmin):
         "status",
         "category",
         "source",
+        CommunitySegmentFilter,  # community authors not matched to a customer (integrations.community)
         "product",
         "product_area",
         "severity",
@@ -174,7 +177,14 @@ class FeedbackItemAdmin(HubModelAdmin, SpreadsheetAdmin):
     search_fields = ["verbatim", "summary", "=source_id"]  # plus the customer's name and exact tags: see below
     list_select_related = ["customer"]
     autocomplete_fields = ["customer", "themes", "duplicate_of"]
-    readonly_fields = ["sentiment_label", "created_at", "updated_at", "triaged_at", "customer_context"]
+    readonly_fields = [
+        "sentiment_label",
+        "created_at",
+        "updated_at",
+        "triaged_at",
+        "customer_context",
+        *MATURITY_FIELDS,  # stamped at capture from the customer's tenure and feature usage (feedback.maturity)
+    ]
     fieldsets = [
         (None, {"fields": ["verbatim", "summary", "customer", "customer_context", "reporter_email", "status"]}),
         (
@@ -195,7 +205,8 @@ class FeedbackItemAdmin(HubModelAdmin, SpreadsheetAdmin):
                 ]
             },
         ),
-        ("Source", {"fields": ["source", "source_id", "source_url", "received_at", "raw_payload"]}),
+        ("Source", {"fields": ["source", "source_id", "source_url", "received_at", "feature", "raw_payload"]}),
+        ("Maturity at capture", {"fields": MATURITY_FIELDS, "classes": ["collapse"]}),
         ("Record", {"fields": ["created_at", "updated_at"]}),
     ]
 

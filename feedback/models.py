@@ -161,6 +161,8 @@ class FeedbackItem(models.Model):
                     "severity",
                     "priority",
                     "sentiment_label",
+                    "time_maturity",
+                    "usage_maturity",
                 )
             ],
             models.Index(fields=["customer", "-received_at", "-id"], name="feedback_customer_idx"),
