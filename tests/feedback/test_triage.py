@@ -198,7 +198,7 @@ def test_given_applied_items_then_theme_matching_is_sent_by_name_after_the_commi
                 sent.append(raw)
     for raw in sent:
         queue.lrem(name, 1, raw)
-    assert len(callbacks) == 1 and len(sent) == 1
+    assert len(callbacks) == 2 and len(sent) == 1  # theme matching, and the feedback.triaged event (feedbackhub.events)
 
 
 def test_given_the_command_then_it_triages_the_untriaged_items_with_a_summary_line(provider):
