@@ -20,6 +20,8 @@ from feedbackhub.api import HubModelSerializer, scoped_queryset
 
 # Read-only once recorded (the admin's SOURCE_FIELDS): sending the same value back is fine, a change is a 400.
 EVIDENCE_FIELDS = ["verbatim", "source", "source_id", "source_url", "received_at", "raw_payload", "reporter_email"]
+# Feedback maturity at capture (issue 13): stamped by the hub from the customer and usage data, never written by a client.
+MATURITY_FIELDS = ["tenure_days", "time_maturity", "feature_uses", "usage_maturity"]
 LIST_FIELDS = [
     "id",
     "received_at",
@@ -46,6 +48,8 @@ LIST_FIELDS = [
     "churn_signal",
     "competitors",
     "jtbd",
+    "feature",
+    *MATURITY_FIELDS,
     "human_fields",
     "created_at",
     "updated_at",
@@ -96,7 +100,7 @@ class FeedbackItemSerializer(HubModelSerializer):
     class Meta:
         model = FeedbackItem
         fields = [*LIST_FIELDS, "raw_payload", "triage"]
-        read_only_fields = ["triaged_at", "human_fields", "created_at", "updated_at"]
+        read_only_fields = ["triaged_at", "human_fields", "created_at", "updated_at", *MATURITY_FIELDS]
         extra_kwargs = {
             "sentiment_score": {"min_value": -1, "max_value": 1},
             "status": {"help_text": "New items start as new; then the workflow's moves (feedback.choices)."},

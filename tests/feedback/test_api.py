@@ -73,6 +73,23 @@ def test_when_feedback_is_created_then_through_the_service_with_its_themes(api):
     assert theme.rollups_dirty  # linked through set_themes: the rollup job recounts it
 
 
+def test_when_feedback_is_created_with_a_feature_then_the_hub_stamps_maturity_and_a_client_cannot_set_it(api):
+    customer = make_customer(customer_since=timezone.now().date() - timedelta(days=400))
+
+    response = api.post(
+        FEEDBACK,
+        new_item(customer=customer.pk, feature="batch", time_maturity="d7", tenure_days=3, usage_maturity="u50"),
+        format="json",
+    )
+
+    assert response.status_code == 201, response.json()
+    row = response.json()
+    assert (row["feature"], row["time_maturity"], row["usage_maturity"]) == ("batch", "d365", "")
+    assert row["tenure_days"] >= 365 and row["feature_uses"] is None  # from customer_since; no usage recorded
+    patched = api.patch(url(FeedbackItem.objects.get(pk=row["id"])), {"time_maturity": "d7"}, format="json").json()
+    assert patched["time_maturity"] == "d365"
+
+
 def test_when_feedback_is_replaced_or_patched_then_the_workflow_moves_it(api):
     item = make_feedback()
     body = api.get(url(item)).json()
