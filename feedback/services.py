@@ -25,6 +25,12 @@ from feedback import maturity, overrides
 from feedback.choices import STATUS_TRANSITIONS, Sentiment, Status
 from feedback.models import DuplicateSuggestion, EmbeddingSpace, FeedbackEmbedding, FeedbackItem, Merge
 from feedback.overrides import HUMAN_FIELDS
+from feedbackhub import events
+
+# Domain event: these items' triage fields were set, by the AI triage (one per applied batch) or by a person through
+# any door (``save_feedback``): {"item_ids": [...]}. The outbound rules act on it (``integrations.outbound``).
+TRIAGED_EVENT = "feedback.triaged"
+RULE_FIELDS = ("category", "priority", "product")  # what the outbound rules' conditions read
 
 
 def apply_sentiment(*, item: FeedbackItem, score: float | None) -> None:
@@ -55,6 +61,8 @@ def save_feedback(*, item: FeedbackItem, created: bool, user=None) -> FeedbackIt
         if original is not None:
             mark_duplicate(item=item, original=original)
         overrides.record_human_changes(item=item, before=None, user=user)
+        if any(getattr(item, name) for name in RULE_FIELDS):
+            _announce_triaged(item)
         return item
     saved = (
         FeedbackItem.objects.select_for_update()
@@ -74,7 +82,14 @@ def save_feedback(*, item: FeedbackItem, created: bool, user=None) -> FeedbackIt
     elif original.pk != saved.duplicate_of_id:
         mark_duplicate(item=item, original=original)
     overrides.record_human_changes(item=item, before=before, user=user)
+    if any(before[name] != getattr(item, name) for name in RULE_FIELDS):
+        _announce_triaged(item)
     return item
+
+
+def _announce_triaged(item: FeedbackItem) -> None:
+    """A person set the fields the outbound rules read: the same event as the AI triage's, for this one item."""
+    events.emit(TRIAGED_EVENT, key=f"{TRIAGED_EVENT}:person:{item.pk}:{timezone.now().isoformat()}", item_ids=[item.pk])
 
 
 def _feature(item: FeedbackItem) -> str:

@@ -43,7 +43,14 @@ from feedback.choices import Category, Product, ProductArea, Severity
 from feedback.models import ClassifierVersion, FeedbackEmbedding, FeedbackItem, TriageRecord
 from feedback.overrides import HUMAN_FIELDS
 from feedback.priority import priority_for
-from feedback.services import _theme_model, active_embedding_space, apply_sentiment, content_hash, embedding_text
+from feedback.services import (
+    TRIAGED_EVENT,
+    _theme_model,
+    active_embedding_space,
+    apply_sentiment,
+    content_hash,
+    embedding_text,
+)
 from feedbackhub import events
 
 log = logging.getLogger(__name__)
@@ -51,7 +58,6 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 256  # items per provider call and per write transaction
 MAX_THEMES = 50  # themes the prompt receives (the active ones with the most ARR impacted)
 MATCH_THEMES_TASK = "themes.tasks.match_items"  # sent by name: feedback sits below themes and does not import it
-TRIAGED_EVENT = "feedback.triaged"  # domain event, one per applied batch: {"item_ids": [...]} (outbound rules)
 ITEM_UPDATE_FIELDS = [*HUMAN_FIELDS, "sentiment_label", "triaged_at", "updated_at"]  # what a batch writes
 CHOICES = {"category": Category, "product": Product, "product_area": ProductArea, "severity": Severity}
 

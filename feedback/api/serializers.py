@@ -20,7 +20,7 @@ from feedbackhub.api import HubModelSerializer, scoped_queryset
 
 # Read-only once recorded (the admin's SOURCE_FIELDS): sending the same value back is fine, a change is a 400.
 EVIDENCE_FIELDS = ["verbatim", "source", "source_id", "source_url", "received_at", "raw_payload", "reporter_email"]
-# Feedback maturity at capture (issue 13): stamped by the hub from the customer and usage data, never written by a client.
+# Feedback maturity at capture (issue 13): stamped by the hub from customer and usage data, never set by a client.
 MATURITY_FIELDS = ["tenure_days", "time_maturity", "feature_uses", "usage_maturity"]
 LIST_FIELDS = [
     "id",

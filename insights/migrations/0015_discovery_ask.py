@@ -6,131 +6,281 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0004_cohort_views'),
-        ('feedback', '0012_capture_maturity'),
-        ('insights', '0014_shadow_schedule'),
-        ('launches', '0008_customer_updates'),
-        ('themes', '0011_shipped_event'),
+        ("customers", "0004_cohort_views"),
+        ("feedback", "0012_capture_maturity"),
+        ("insights", "0014_shadow_schedule"),
+        ("launches", "0008_customer_updates"),
+        ("themes", "0011_shipped_event"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DesignPartnerProgram',
+            name="DesignPartnerProgram",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('goal', models.TextField(blank=True, help_text='The problem the partners have and the launch solves.')),
-                ('starts_on', models.DateField()),
-                ('ends_on', models.DateField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('launch', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='partner_programs', to='launches.launch')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "goal",
+                    models.TextField(blank=True, help_text="The problem the partners have and the launch solves."),
+                ),
+                ("starts_on", models.DateField()),
+                ("ends_on", models.DateField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "launch",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="partner_programs",
+                        to="launches.launch",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-starts_on', '-id'],
+                "ordering": ["-starts_on", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='DesignPartner',
+            name="DesignPartner",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('contact_email', models.EmailField(blank=True, max_length=254)),
-                ('joined_on', models.DateField()),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='partner_programs', to='customers.customer')),
-                ('program', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='partners', to='insights.designpartnerprogram')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("contact_email", models.EmailField(blank=True, max_length=254)),
+                ("joined_on", models.DateField()),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="partner_programs",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "program",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="partners",
+                        to="insights.designpartnerprogram",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['program', 'customer__name'],
+                "ordering": ["program", "customer__name"],
             },
         ),
         migrations.CreateModel(
-            name='JtbdInterview',
+            name="JtbdInterview",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('interviewee', models.CharField(help_text='Name and role.', max_length=200)),
-                ('held_on', models.DateField()),
-                ('first_realized', models.TextField(blank=True, verbose_name='when did you first realize you needed this?')),
-                ('before', models.TextField(blank=True, verbose_name='what were you doing before?')),
-                ('success', models.TextField(blank=True, verbose_name='what would success look like?')),
-                ('notes', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('customer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='jtbd_interviews', to='customers.customer')),
-                ('feedback', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='feedback.feedbackitem')),
-                ('interviewer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('theme', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='jtbd_interviews', to='themes.theme')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("interviewee", models.CharField(help_text="Name and role.", max_length=200)),
+                ("held_on", models.DateField()),
+                (
+                    "first_realized",
+                    models.TextField(blank=True, verbose_name="when did you first realize you needed this?"),
+                ),
+                ("before", models.TextField(blank=True, verbose_name="what were you doing before?")),
+                ("success", models.TextField(blank=True, verbose_name="what would success look like?")),
+                ("notes", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="jtbd_interviews",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "feedback",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="feedback.feedbackitem",
+                    ),
+                ),
+                (
+                    "interviewer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "theme",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="jtbd_interviews",
+                        to="themes.theme",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'JTBD interview',
-                'ordering': ['-held_on', '-id'],
+                "verbose_name": "JTBD interview",
+                "ordering": ["-held_on", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='PartnerCheckIn',
+            name="PartnerCheckIn",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('week', models.DateField(help_text='The Monday of the week it was held.')),
-                ('notes', models.TextField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('feedback', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='feedback.feedbackitem')),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='check_ins', to='insights.designpartner')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("week", models.DateField(help_text="The Monday of the week it was held.")),
+                ("notes", models.TextField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "feedback",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="feedback.feedbackitem",
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="check_ins",
+                        to="insights.designpartner",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-week', '-id'],
+                "ordering": ["-week", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='WinLossRecord',
+            name="WinLossRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('deal', models.CharField(max_length=200)),
-                ('crm_deal_id', models.CharField(blank=True, max_length=100)),
-                ('prospect', models.CharField(blank=True, help_text='The company, when it is not a customer.', max_length=200)),
-                ('outcome', models.CharField(choices=[('won', 'Won'), ('lost', 'Lost to a competitor or no decision'), ('churned', 'Churned')], max_length=10)),
-                ('competitor', models.CharField(blank=True, max_length=50)),
-                ('reasons', models.TextField(help_text='What tipped the decision, in their words.')),
-                ('amount', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, verbose_name='deal size (USD)')),
-                ('closed_on', models.DateField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('customer', models.ForeignKey(blank=True, help_text='Empty for a prospect that never became a customer.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='win_loss_records', to='customers.customer')),
-                ('feedback', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='feedback.feedbackitem')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("deal", models.CharField(max_length=200)),
+                ("crm_deal_id", models.CharField(blank=True, max_length=100)),
+                (
+                    "prospect",
+                    models.CharField(blank=True, help_text="The company, when it is not a customer.", max_length=200),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("won", "Won"),
+                            ("lost", "Lost to a competitor or no decision"),
+                            ("churned", "Churned"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("competitor", models.CharField(blank=True, max_length=50)),
+                ("reasons", models.TextField(help_text="What tipped the decision, in their words.")),
+                (
+                    "amount",
+                    models.DecimalField(
+                        blank=True, decimal_places=2, max_digits=14, null=True, verbose_name="deal size (USD)"
+                    ),
+                ),
+                ("closed_on", models.DateField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty for a prospect that never became a customer.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="win_loss_records",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "feedback",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="feedback.feedbackitem",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'win/loss record',
-                'ordering': ['-closed_on', '-id'],
+                "verbose_name": "win/loss record",
+                "ordering": ["-closed_on", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='AskedQuestion',
+            name="AskedQuestion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('question', models.TextField()),
-                ('filters', models.JSONField(blank=True, default=dict, help_text='Segment, product, dates, theme.')),
-                ('answer', models.JSONField(blank=True, default=dict, help_text='The answer: text, groups, cited item ids.')),
-                ('abstained', models.BooleanField(default=False, help_text='Answered “not enough evidence”.')),
-                ('written_by', models.CharField(blank=True, help_text='offline (extractive) or the Mistral model.', max_length=100)),
-                ('seconds', models.FloatField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('asked_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("question", models.TextField()),
+                ("filters", models.JSONField(blank=True, default=dict, help_text="Segment, product, dates, theme.")),
+                (
+                    "answer",
+                    models.JSONField(blank=True, default=dict, help_text="The answer: text, groups, cited item ids."),
+                ),
+                ("abstained", models.BooleanField(default=False, help_text="Answered “not enough evidence”.")),
+                (
+                    "written_by",
+                    models.CharField(
+                        blank=True, help_text="offline (extractive) or the Mistral model.", max_length=100
+                    ),
+                ),
+                ("seconds", models.FloatField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "asked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['-created_at'], name='asked_question_created_idx')],
+                "ordering": ["-created_at", "-id"],
+                "indexes": [models.Index(fields=["-created_at"], name="asked_question_created_idx")],
             },
         ),
         migrations.AddConstraint(
-            model_name='designpartner',
-            constraint=models.UniqueConstraint(fields=('program', 'customer'), name='design_partner_unique'),
+            model_name="designpartner",
+            constraint=models.UniqueConstraint(fields=("program", "customer"), name="design_partner_unique"),
         ),
         migrations.AddConstraint(
-            model_name='partnercheckin',
-            constraint=models.UniqueConstraint(fields=('partner', 'week'), name='partner_check_in_weekly'),
+            model_name="partnercheckin",
+            constraint=models.UniqueConstraint(fields=("partner", "week"), name="partner_check_in_weekly"),
         ),
         migrations.AddIndex(
-            model_name='winlossrecord',
-            index=models.Index(fields=['outcome', '-closed_on'], name='win_loss_outcome_idx'),
+            model_name="winlossrecord",
+            index=models.Index(fields=["outcome", "-closed_on"], name="win_loss_outcome_idx"),
         ),
     ]

@@ -7,128 +7,371 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0004_cohort_views'),
-        ('feedback', '0012_capture_maturity'),
-        ('integrations', '0005_connector_sync'),
-        ('themes', '0011_shipped_event'),
+        ("customers", "0004_cohort_views"),
+        ("feedback", "0012_capture_maturity"),
+        ("integrations", "0005_connector_sync"),
+        ("themes", "0011_shipped_event"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CaptureKey',
+            name="CaptureKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text='Where it is embedded, e.g. “Le Chat web app”.', max_length=100)),
-                ('product', models.CharField(choices=[('mistral_large', 'Mistral Large'), ('mistral_medium', 'Mistral Medium'), ('mistral_small', 'Mistral Small'), ('codestral', 'Codestral'), ('pixtral', 'Pixtral'), ('embed', 'Mistral Embed'), ('le_chat', 'Le Chat'), ('api', 'La Plateforme (API)'), ('open_weight', 'Open-weight models'), ('beta', 'Beta programs')], max_length=20)),
-                ('public_key', models.CharField(editable=False, help_text='pk_… in the script tag.', max_length=40, unique=True)),
-                ('signing_secret', models.CharField(editable=False, help_text='The host app signs identity tokens with it (HMAC-SHA256).', max_length=64)),
-                ('allowed_origins', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=200), blank=True, default=list, help_text='Exact origins that may post with this key, e.g. https://app.example.com (scheme, host, port).', size=None)),
-                ('unsigned', models.CharField(choices=[('anonymous', 'Accept as anonymous'), ('refuse', 'Refuse')], default='anonymous', max_length=10, verbose_name='captures without identity')),
-                ('active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(help_text="Where it is embedded, e.g. “Le Chat web app”.", max_length=100)),
+                (
+                    "product",
+                    models.CharField(
+                        choices=[
+                            ("mistral_large", "Mistral Large"),
+                            ("mistral_medium", "Mistral Medium"),
+                            ("mistral_small", "Mistral Small"),
+                            ("codestral", "Codestral"),
+                            ("pixtral", "Pixtral"),
+                            ("embed", "Mistral Embed"),
+                            ("le_chat", "Le Chat"),
+                            ("api", "La Plateforme (API)"),
+                            ("open_weight", "Open-weight models"),
+                            ("beta", "Beta programs"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "public_key",
+                    models.CharField(editable=False, help_text="pk_… in the script tag.", max_length=40, unique=True),
+                ),
+                (
+                    "signing_secret",
+                    models.CharField(
+                        editable=False,
+                        help_text="The host app signs identity tokens with it (HMAC-SHA256).",
+                        max_length=64,
+                    ),
+                ),
+                (
+                    "allowed_origins",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=200),
+                        blank=True,
+                        default=list,
+                        help_text="Exact origins that may post with this key, e.g. https://app.example.com (scheme, host, port).",
+                        size=None,
+                    ),
+                ),
+                (
+                    "unsigned",
+                    models.CharField(
+                        choices=[("anonymous", "Accept as anonymous"), ("refuse", "Refuse")],
+                        default="anonymous",
+                        max_length=10,
+                        verbose_name="captures without identity",
+                    ),
+                ),
+                ("active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['name', 'id'],
+                "ordering": ["name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='CommunityWatch',
+            name="CommunityWatch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(choices=[('hackernews', 'Hacker News'), ('discourse', 'Discourse forum')], max_length=12)),
-                ('name', models.CharField(max_length=100)),
-                ('base_url', models.URLField(help_text="The search API (HN Algolia) or the forum's address.", max_length=300)),
-                ('queries', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=100), default=list, help_text='Brand and product terms.', size=None)),
-                ('enabled', models.BooleanField(default=True)),
-                ('cursor', models.JSONField(blank=True, default=dict, help_text='How far each query has been fetched.')),
-                ('last_fetched_at', models.DateTimeField(blank=True, null=True)),
-                ('last_result', models.JSONField(blank=True, default=dict)),
-                ('last_error', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("hackernews", "Hacker News"), ("discourse", "Discourse forum")], max_length=12
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "base_url",
+                    models.URLField(help_text="The search API (HN Algolia) or the forum's address.", max_length=300),
+                ),
+                (
+                    "queries",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=100),
+                        default=list,
+                        help_text="Brand and product terms.",
+                        size=None,
+                    ),
+                ),
+                ("enabled", models.BooleanField(default=True)),
+                (
+                    "cursor",
+                    models.JSONField(blank=True, default=dict, help_text="How far each query has been fetched."),
+                ),
+                ("last_fetched_at", models.DateTimeField(blank=True, null=True)),
+                ("last_result", models.JSONField(blank=True, default=dict)),
+                ("last_error", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'verbose_name_plural': 'community watches',
-                'ordering': ['source', 'name'],
+                "verbose_name_plural": "community watches",
+                "ordering": ["source", "name"],
             },
         ),
         migrations.CreateModel(
-            name='OutboundRule',
+            name="OutboundRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('kind', models.CharField(choices=[('linear_issue', 'Linear issue'), ('github_issue', 'GitHub issue')], max_length=14)),
-                ('categories', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(choices=[('bug', 'Bug'), ('feature_request', 'Feature request'), ('improvement', 'Improvement'), ('question', 'Question'), ('pain_point', 'Pain point'), ('complaint', 'Complaint'), ('praise', 'Praise'), ('churn_signal', 'Churn signal'), ('behavioral', 'Behavioural signal')], max_length=20), blank=True, default=list, size=None)),
-                ('priorities', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(choices=[('critical', 'Critical'), ('high', 'High'), ('medium', 'Medium'), ('low', 'Low')], max_length=10), blank=True, default=list, size=None)),
-                ('products', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(choices=[('mistral_large', 'Mistral Large'), ('mistral_medium', 'Mistral Medium'), ('mistral_small', 'Mistral Small'), ('codestral', 'Codestral'), ('pixtral', 'Pixtral'), ('embed', 'Mistral Embed'), ('le_chat', 'Le Chat'), ('api', 'La Plateforme (API)'), ('open_weight', 'Open-weight models'), ('beta', 'Beta programs')], max_length=20), blank=True, default=list, size=None)),
-                ('target', models.CharField(help_text='Linear team id, or the GitHub repository as owner/name.', max_length=200)),
-                ('enabled', models.BooleanField(default=False, help_text='Off: dry run, nothing is sent.')),
-                ('position', models.PositiveSmallIntegerField(default=0, help_text='Rules are tried in this order; first match wins.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("linear_issue", "Linear issue"), ("github_issue", "GitHub issue")], max_length=14
+                    ),
+                ),
+                (
+                    "categories",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(
+                            choices=[
+                                ("bug", "Bug"),
+                                ("feature_request", "Feature request"),
+                                ("improvement", "Improvement"),
+                                ("question", "Question"),
+                                ("pain_point", "Pain point"),
+                                ("complaint", "Complaint"),
+                                ("praise", "Praise"),
+                                ("churn_signal", "Churn signal"),
+                                ("behavioral", "Behavioural signal"),
+                            ],
+                            max_length=20,
+                        ),
+                        blank=True,
+                        default=list,
+                        size=None,
+                    ),
+                ),
+                (
+                    "priorities",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(
+                            choices=[("critical", "Critical"), ("high", "High"), ("medium", "Medium"), ("low", "Low")],
+                            max_length=10,
+                        ),
+                        blank=True,
+                        default=list,
+                        size=None,
+                    ),
+                ),
+                (
+                    "products",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(
+                            choices=[
+                                ("mistral_large", "Mistral Large"),
+                                ("mistral_medium", "Mistral Medium"),
+                                ("mistral_small", "Mistral Small"),
+                                ("codestral", "Codestral"),
+                                ("pixtral", "Pixtral"),
+                                ("embed", "Mistral Embed"),
+                                ("le_chat", "Le Chat"),
+                                ("api", "La Plateforme (API)"),
+                                ("open_weight", "Open-weight models"),
+                                ("beta", "Beta programs"),
+                            ],
+                            max_length=20,
+                        ),
+                        blank=True,
+                        default=list,
+                        size=None,
+                    ),
+                ),
+                (
+                    "target",
+                    models.CharField(
+                        help_text="Linear team id, or the GitHub repository as owner/name.", max_length=200
+                    ),
+                ),
+                ("enabled", models.BooleanField(default=False, help_text="Off: dry run, nothing is sent.")),
+                (
+                    "position",
+                    models.PositiveSmallIntegerField(
+                        default=0, help_text="Rules are tried in this order; first match wins."
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['position', 'id'],
+                "ordering": ["position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='CaptureSignal',
+            name="CaptureSignal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('kind', models.CharField(choices=[('feature', 'Feedback on this feature'), ('thumbs_up', 'Thumbs up after a task'), ('thumbs_down', 'Thumbs down after a task'), ('zero_results', 'Search that found nothing'), ('cancellation', 'Cancellation reason'), ('error', 'Error page: what were you trying to do?')], max_length=14)),
-                ('feature', models.CharField(blank=True, max_length=100)),
-                ('query', models.CharField(blank=True, help_text='A search that found nothing, normalised.', max_length=200)),
-                ('count', models.PositiveIntegerField(default=0)),
-                ('last_page', models.CharField(blank=True, max_length=500)),
-                ('last_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('key', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='signals', to='integrations.capturekey')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("day", models.DateField()),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("feature", "Feedback on this feature"),
+                            ("thumbs_up", "Thumbs up after a task"),
+                            ("thumbs_down", "Thumbs down after a task"),
+                            ("zero_results", "Search that found nothing"),
+                            ("cancellation", "Cancellation reason"),
+                            ("error", "Error page: what were you trying to do?"),
+                        ],
+                        max_length=14,
+                    ),
+                ),
+                ("feature", models.CharField(blank=True, max_length=100)),
+                (
+                    "query",
+                    models.CharField(blank=True, help_text="A search that found nothing, normalised.", max_length=200),
+                ),
+                ("count", models.PositiveIntegerField(default=0)),
+                ("last_page", models.CharField(blank=True, max_length=500)),
+                ("last_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "key",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="signals",
+                        to="integrations.capturekey",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-day', '-count', 'id'],
-                'indexes': [models.Index(fields=['kind', '-day'], name='capture_signal_kind_day_idx')],
-                'constraints': [models.UniqueConstraint(fields=('key', 'day', 'kind', 'feature', 'query'), name='capture_signal_unique')],
+                "ordering": ["-day", "-count", "id"],
+                "indexes": [models.Index(fields=["kind", "-day"], name="capture_signal_kind_day_idx")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("key", "day", "kind", "feature", "query"), name="capture_signal_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CommunityAuthor',
+            name="CommunityAuthor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(choices=[('hackernews', 'Hacker News'), ('discourse', 'Discourse forum')], max_length=12)),
-                ('handle', models.CharField(max_length=100)),
-                ('profile_url', models.URLField(blank=True, max_length=300)),
-                ('first_seen_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('posts', models.PositiveIntegerField(default=0)),
-                ('customer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='community_authors', to='customers.customer')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("hackernews", "Hacker News"), ("discourse", "Discourse forum")], max_length=12
+                    ),
+                ),
+                ("handle", models.CharField(max_length=100)),
+                ("profile_url", models.URLField(blank=True, max_length=300)),
+                ("first_seen_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("posts", models.PositiveIntegerField(default=0)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="community_authors",
+                        to="customers.customer",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['source', 'handle'],
-                'constraints': [models.UniqueConstraint(fields=('source', 'handle'), name='community_author_unique')],
+                "ordering": ["source", "handle"],
+                "constraints": [models.UniqueConstraint(fields=("source", "handle"), name="community_author_unique")],
             },
         ),
         migrations.CreateModel(
-            name='OutboundAction',
+            name="OutboundAction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=100, unique=True)),
-                ('kind', models.CharField(choices=[('linear_issue', 'Linear issue'), ('github_issue', 'GitHub issue'), ('crm_addressed', 'CRM: feedback addressed')], max_length=14)),
-                ('status', models.CharField(choices=[('dry_run', 'Dry run (not sent: rule off)'), ('pending', 'Pending'), ('sent', 'Sent'), ('failed', 'Failed (gave up)')], default='pending', max_length=10)),
-                ('payload', models.JSONField(blank=True, default=dict, help_text='What is (or would be) sent.')),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('next_attempt_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('last_error', models.TextField(blank=True)),
-                ('external_id', models.CharField(blank=True, help_text="The issue's id in the tracker.", max_length=100)),
-                ('external_url', models.URLField(blank=True, max_length=500)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('customer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='outbound_actions', to='customers.customer')),
-                ('item', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='outbound_actions', to='feedback.feedbackitem')),
-                ('theme', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='outbound_actions', to='themes.theme')),
-                ('rule', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='actions', to='integrations.outboundrule')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key", models.CharField(max_length=100, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("linear_issue", "Linear issue"),
+                            ("github_issue", "GitHub issue"),
+                            ("crm_addressed", "CRM: feedback addressed"),
+                        ],
+                        max_length=14,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("dry_run", "Dry run (not sent: rule off)"),
+                            ("pending", "Pending"),
+                            ("sent", "Sent"),
+                            ("failed", "Failed (gave up)"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("payload", models.JSONField(blank=True, default=dict, help_text="What is (or would be) sent.")),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("next_attempt_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("last_error", models.TextField(blank=True)),
+                (
+                    "external_id",
+                    models.CharField(blank=True, help_text="The issue's id in the tracker.", max_length=100),
+                ),
+                ("external_url", models.URLField(blank=True, max_length=500)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="outbound_actions",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="outbound_actions",
+                        to="feedback.feedbackitem",
+                    ),
+                ),
+                (
+                    "theme",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="outbound_actions",
+                        to="themes.theme",
+                    ),
+                ),
+                (
+                    "rule",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="actions",
+                        to="integrations.outboundrule",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(condition=models.Q(('status', 'pending')), fields=['next_attempt_at', 'id'], name='outbound_due_idx'), models.Index(condition=models.Q(('item__isnull', False)), fields=['item'], name='outbound_item_idx'), models.Index(fields=['kind', 'status', '-created_at'], name='outbound_kind_status_idx')],
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("status", "pending")),
+                        fields=["next_attempt_at", "id"],
+                        name="outbound_due_idx",
+                    ),
+                    models.Index(
+                        condition=models.Q(("item__isnull", False)), fields=["item"], name="outbound_item_idx"
+                    ),
+                    models.Index(fields=["kind", "status", "-created_at"], name="outbound_kind_status_idx"),
+                ],
             },
         ),
     ]

@@ -310,3 +310,23 @@ def test_given_triage_applies_a_batch_then_one_event_evaluates_the_rules_for_all
     assert sorted(event.payload["item_ids"]) == sorted(item.pk for item in items)
     assert sorted(OutboundAction.objects.values_list("key", flat=True)) == sorted(f"tracker:{i.pk}" for i in items)
     assert json.loads(json.dumps(OutboundAction.objects.first().payload))["issue_id"]
+
+
+def test_given_a_person_changes_the_priority_through_the_api_then_the_rules_are_evaluated_for_that_item(
+    tracker, admin_user, django_capture_on_commit_callbacks
+):
+    from tests.api_support import token_client
+
+    rule(categories=[], priorities=[Priority.CRITICAL])
+    item = bug(priority=Priority.LOW)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = token_client(admin_user).patch(
+            f"/api/feedback/{item.pk}/", {"priority": Priority.CRITICAL}, format="json"
+        )
+    with django_capture_on_commit_callbacks(execute=False):
+        for event in DomainEvent.objects.filter(name=triage.TRIAGED_EVENT):
+            events.process(event.pk)
+
+    assert response.status_code == 200, response.json()
+    assert list(OutboundAction.objects.values_list("key", flat=True)) == [f"tracker:{item.pk}"]
