@@ -113,12 +113,15 @@ def test_an_off_topic_question_abstains(hub):
     ],
     ids=["industry", "tier", "community", "product", "segment+product"],
 )
-def test_each_filter_returns_exactly_its_items(hub, filters, keep):
+def test_each_filter_returns_exactly_its_items(hub, filters, keep, monkeypatch):
     want = expected(hub, keep)
 
-    walked = retrieve("CSV export", filters=filters, limit=len(want))  # the SQL lookup fills its limit
-    fell_back = retrieve("CSV export", filters=filters, limit=50)  # short: the ids read from the items' side
+    few = retrieve("CSV export", filters=filters, limit=50)  # the planner expects few items: their ids, scored
+    monkeypatch.setattr(ask_retrieval, "_estimated_items", lambda filters: 10**9)  # as if the segment were large
+    walked = retrieve("CSV export", filters=filters, limit=len(want))  # the SQL walk fills its limit
+    fell_back = retrieve("CSV export", filters=filters, limit=50)  # the walk comes back short
 
+    assert few.plan == "exact filtered" and ids(few) == want
     assert walked.plan == "hnsw" and ids(walked) == want
     assert fell_back.plan == "exact fallback" and ids(fell_back) == want
 
@@ -159,6 +162,7 @@ def short_walk(monkeypatch):
         return found if exact or scan_tuples else found[:2]
 
     monkeypatch.setattr(ask_retrieval, "_lookup", walk)
+    monkeypatch.setattr(ask_retrieval, "_estimated_items", lambda filters: 10**9)  # walk first
 
 
 def test_a_short_walk_over_few_filtered_rows_falls_back_to_the_exact_scan(hub, short_walk):
