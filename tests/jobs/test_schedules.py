@@ -34,6 +34,9 @@ REQUIRED = {
     "notifications.tasks.deliver_due": timedelta(minutes=1),  # the outbox: what is due, or whose worker died
     "notifications.tasks.write_weekly_digests": timedelta(days=7),  # weekly digest (Fridays)
     "insights.tasks.check_escalations": timedelta(hours=1),  # escalation checks, theme critical mass among them
+    # issue 13: the outbound outbox's sweep (tracker issues, CRM updates) and community listening
+    "integrations.outbound_tasks.send_due_outbound_actions": timedelta(minutes=1),
+    "integrations.community_tasks.fetch_community_watches": timedelta(minutes=30),
 }
 
 
@@ -115,8 +118,10 @@ def test_given_the_embedding_backfill_running_on_another_worker_then_a_second_ru
         with other.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_lock(%s)", [EMBED_LOCK_KEY])
         beside = embed_pending.apply().get()
+        with other.cursor() as cursor:  # its run ends: the lock is released (a dead worker's goes with its session,
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [EMBED_LOCK_KEY])  # but only once its backend has exited)
     finally:
-        other.close()  # its run ends (or its worker dies): the lock goes with the connection
+        other.close()
     after = embed_pending.apply().get()
 
     assert (beside, after) == (0, 1)
