@@ -14,7 +14,7 @@ from rest_framework import serializers
 from customers.models import Customer
 from customers.selectors import visible_to
 from feedback import services
-from feedback.choices import Sentiment, Status
+from feedback.choices import Sentiment, Status, TimeMaturity, UsageMaturity
 from feedback.models import FeedbackItem, TriageRecord
 from feedbackhub.api import HubModelSerializer, scoped_queryset
 
@@ -93,6 +93,13 @@ class FeedbackItemSerializer(HubModelSerializer):
 
     sentiment_label = serializers.ChoiceField(  # read-only, and blank until scored (the schema says both)
         choices=Sentiment.choices, allow_blank=True, read_only=True, help_text="Follows sentiment_score."
+    )
+
+    time_maturity = serializers.ChoiceField(  # stamped at capture; blank when the customer's start is unknown
+        choices=TimeMaturity.choices, allow_blank=True, read_only=True, help_text="From tenure_days."
+    )
+    usage_maturity = serializers.ChoiceField(  # blank when no use of the feature is recorded
+        choices=UsageMaturity.choices, allow_blank=True, read_only=True, help_text="From feature_uses."
     )
 
     triage = serializers.SerializerMethodField(help_text="The latest AI triage of the item (null: not triaged).")
