@@ -27,12 +27,16 @@ from customers.models import Customer, UsageSnapshot
 from demo import (
     accounts,
     ai_features,
+    capture,
     closing,
+    community,
     digests,
+    discovery,
     escalations,
     experiments,
     journeys,
     kpis,
+    outbound,
     people,
     retrospectives,
     roadmap,
@@ -45,10 +49,12 @@ from demo.drafting import DUPLICATE_SHARE, FeedbackFactory
 from demo.draw import midnight
 from feedback import triage
 from feedback.models import ClassifierVersion, FeedbackItem
+from feedback.tasks import embed_pending
 from feedbackhub.bulk import indexes_dropped, truncate
 from feedbackhub.models import DomainEvent
 from feedbackhub.roles import ROLES
 from insights.models import (
+    AskedQuestion,
     DashboardFigure,
     Escalation,
     Experiment,
@@ -58,6 +64,7 @@ from insights.models import (
     SurveyResponse,
     TechnicalSample,
 )
+from integrations.models import CaptureKey, CaptureSignal, CommunityAuthor, CommunityWatch, OutboundAction, OutboundRule
 from launches.models import ChecklistItem, CustomerUpdate, Launch
 from notifications.models import Digest, Notification
 from themes.models import Theme, ThemeVerification
@@ -105,6 +112,9 @@ def reset_demo(*, force: bool = False) -> None:
     # The same for the measures (issue 11) that no CASCADE from an account reaches, the figures computed from all of
     # it (the jobs compute them again), and the classifier the demo's triage shadow was trained for.
     loop = [Notification, DomainEvent, Digest, Experiment, Retrospective, TechnicalSample, DashboardFigure]
+    # Issue 13's records: the widget's key and counts, rules and their outbox, community watches, questions asked
+    # (discovery records go with their launch and customers through CASCADE).
+    loop += [CaptureKey, CaptureSignal, OutboundRule, OutboundAction, CommunityWatch, CommunityAuthor, AskedQuestion]
     ClassifierVersion.objects.filter(version__in=experiments.shadow_classifier_versions(), active=False).delete()
     models = [FeedbackItem.themes.through, Launch.themes.through, *DEMO_TABLES, suggested, *loop, *history]
     truncate([model._meta.db_table for model in models])
@@ -140,6 +150,7 @@ def load_demo(
     ai = ai_features.triage_demo(users=users)
     load_loop(stdout or io.StringIO())
     load_measures(stdout or io.StringIO())
+    load_capture(stdout or io.StringIO())
     result.counts = {
         "users": len(users) + 1,
         "groups": len(ROLES),
@@ -167,6 +178,9 @@ def load_demo(
         "experiments": Experiment.objects.count(),
         "technical samples": TechnicalSample.objects.count(),
         "retrospectives": Retrospective.objects.count(),
+        "capture signals (thumbs, searches)": CaptureSignal.objects.count(),
+        "outbound rules (dry run)": OutboundRule.objects.count(),
+        "community watches": CommunityWatch.objects.count(),
     }
     result.seconds = time.perf_counter() - started
     return result
@@ -195,6 +209,30 @@ def load_measures(stdout) -> None:
     technical.load_technical(stdout=stdout)
     kpis.load_kpi_events(stdout=stdout)  # computes the KPI figures: after the surveys and experiments they read
     retrospectives.load_retrospectives(stdout=stdout)
+
+
+def load_capture(stdout) -> None:
+    """Capture everywhere (issue 13) on the demo company: the in-product widget's key, its thumbs and searches and a
+    few captures; design partners, win/loss records and JTBD interviews; community posts — their feedback triaged as
+    the worker would — then the outbound rules in dry run over the triaged feedback (last: they read the triage).
+
+    The demo's feedback is bulk-created without vectors: the embedding backfill is queued for the worker (sent when
+    this transaction commits), so Ask the hub has its evidence a minute or two after ``make run`` starts."""
+    capture.load(stdout)
+    discovery.load(stdout)
+    community.load(stdout)
+    marks = [capture.MARK, discovery.MARK, community.MARK]
+    new = FeedbackItem.objects.untriaged().filter(**{f"raw_payload__{safety.PAYLOAD_MARK}__in": marks})
+    triage.triage_items(item_ids=list(new.values_list("pk", flat=True)), provider=get_provider("offline"))
+    outbound.load(stdout)
+    transaction.on_commit(_queue_embedding_backfill)
+
+
+def _queue_embedding_backfill() -> None:
+    try:
+        embed_pending.delay()
+    except Exception as error:  # noqa: BLE001 - no broker yet: the 5-minute schedule does it
+        print(f"Embedding backfill not queued ({error}); the worker's schedule will run it.")
 
 
 def create_feedback(

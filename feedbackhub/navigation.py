@@ -23,6 +23,9 @@ SIDEBAR = {
             "title": "Feedback",
             "items": [
                 {"title": "Dashboard", "icon": "dashboard", "link": reverse_lazy("admin:index")},
+                item(  # questions answered from the feedback base with cited verbatims (insights.ask_admin)
+                    "Ask the hub", "question_answer", "admin:insights_ask", "feedback.view_feedbackitem"
+                ),
                 item("Feedback items", "forum", "admin:feedback_feedbackitem_changelist", "feedback.view_feedbackitem"),
                 item(
                     "Product board",
@@ -60,6 +63,68 @@ SIDEBAR = {
                     "person_search",
                     "admin:integrations_unmatchedfeedback_changelist",
                     "feedback.change_feedbackitem",
+                ),
+            ],
+        },
+        {  # capture everywhere (issue 13): the in-product widget, discovery records, community listening
+            "title": "Capture & discovery",
+            "items": [
+                item(
+                    "Log a check-in",
+                    "edit_note",
+                    "admin:insights_partnercheckin_add",
+                    "insights.add_partnercheckin",
+                ),
+                item(
+                    "Design-partner programs",
+                    "diversity_3",
+                    "admin:insights_designpartnerprogram_changelist",
+                    "insights.view_designpartnerprogram",
+                ),
+                item(
+                    "Partner check-ins",
+                    "event_note",
+                    "admin:insights_partnercheckin_changelist",
+                    "insights.view_partnercheckin",
+                ),
+                item(
+                    "Win/loss records",
+                    "trophy",
+                    "admin:insights_winlossrecord_changelist",
+                    "insights.view_winlossrecord",
+                ),
+                item(
+                    "JTBD interviews",
+                    "record_voice_over",
+                    "admin:insights_jtbdinterview_changelist",
+                    "insights.view_jtbdinterview",
+                ),
+                item(
+                    "In-product signals",
+                    "thumbs_up_down",
+                    "admin:integrations_capturesignal_changelist",
+                    "integrations.view_capturesignal",
+                ),
+                item(
+                    "Widget keys", "widgets", "admin:integrations_capturekey_changelist", "integrations.view_capturekey"
+                ),
+                item(
+                    "Widget demo",
+                    "preview",
+                    "admin:integrations_capturekey_demo_page",
+                    "integrations.view_capturekey",
+                ),
+                item(
+                    "Community watches",
+                    "forum",
+                    "admin:integrations_communitywatch_changelist",
+                    "integrations.view_communitywatch",
+                ),
+                item(
+                    "Community authors",
+                    "groups_3",
+                    "admin:integrations_communityauthor_changelist",
+                    "integrations.view_communityauthor",
                 ),
             ],
         },
@@ -113,6 +178,18 @@ SIDEBAR = {
                 ),
                 item(
                     "Outbox", "outbox", "admin:notifications_notification_changelist", "notifications.view_notification"
+                ),
+                item(  # rules that open tracker issues (dry run until switched on), and their outbox (issue 13)
+                    "Outbound rules",
+                    "rule_settings",
+                    "admin:integrations_outboundrule_changelist",
+                    "integrations.view_outboundrule",
+                ),
+                item(
+                    "Tracker and CRM writes",
+                    "send",
+                    "admin:integrations_outboundaction_changelist",
+                    "integrations.view_outboundaction",
                 ),
                 {
                     "title": "Failed deliveries",

@@ -379,8 +379,16 @@ REST_FRAMEWORK = {  # integrations send a token (integrations.auth); admin users
     # JSON only: a body past DATA_UPLOAD_MAX_MEMORY_SIZE is a 413, bad UTF-8 or JSON a 400 naming the problem
     "DEFAULT_PARSER_CLASSES": ["integrations.parsers.JSONParser"],
     "DEFAULT_THROTTLE_CLASSES": ["integrations.throttles.TokenRateThrottle"],  # per token, in Redis: 429 + Retry-After
-    "DEFAULT_THROTTLE_RATES": {"token": os.environ.get("API_TOKEN_RATE", "1200/min")},
+    "DEFAULT_THROTTLE_RATES": {
+        "token": os.environ.get("API_TOKEN_RATE", "1200/min"),
+        "ask": os.environ.get("ASK_RATE", "30/min"),  # POST /api/ask/: per token or user (insights.api.ask)
+    },
 }
+# In-product capture (integrations.capture): POST /api/capture/ per publishable key and per client IP, in Redis.
+CAPTURE_KEY_RATE = os.environ.get("CAPTURE_KEY_RATE", "600/min")
+CAPTURE_IP_RATE = os.environ.get("CAPTURE_IP_RATE", "20/min")
+# The CRM Account field "feedback addressed" is written to when a requester's theme ships (integrations.outbound).
+CRM_ADDRESSED_FIELD = os.environ.get("CRM_ADDRESSED_FIELD", "Feedback_Addressed__c")
 SPECTACULAR_SETTINGS = {
     "TITLE": "FeedbackHub API",
     "VERSION": "1.0.0",
