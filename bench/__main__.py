@@ -12,7 +12,8 @@ the jobs that close the loop on the scale data (bench/jobs.py: the escalation ch
 BENCH_ONLY=events measures the product events intake through the API (bench/events.py); BENCH_ONLY=kpis the KPI
 dashboard's job and page on the scale data plus BENCH_KPI_EVENTS product events (bench/kpis.py). BENCH_ONLY=cluster
 compares one worker host with two on namespaced test hosts (bench/cluster.py; root only); BENCH_ONLY=scaling measures
-what docs/scaling.md cites (bench/scaling_probe.py).
+what docs/scaling.md cites (bench/scaling_probe.py). BENCH_ONLY=ask times Ask the hub's retrieval with each filter kind
+on the 1M vectors (bench/ask.py).
 """
 
 from __future__ import annotations
@@ -52,6 +53,14 @@ def main() -> None:
             from bench import scaling_probe
 
             scaling_probe.run()
+            return
+        if only == "ask":  # Ask the hub's retrieval on the 1M items and vectors, each filter kind (issue 13)
+            from bench import ask
+
+            ask.run(
+                feedback=int(os.environ.get("BENCH_FEEDBACK", 1_000_000)),
+                customers=int(os.environ.get("BENCH_CUSTOMERS", 50_000)),
+            )
             return
         if only == "triage":  # before the admin benches' imports: it needs none of them
             from bench import triage
@@ -110,6 +119,13 @@ def main() -> None:
             from bench import duplicates
 
             duplicates.run(
+                feedback=int(os.environ.get("BENCH_FEEDBACK", 1_000_000)),
+                customers=int(os.environ.get("BENCH_CUSTOMERS", 50_000)),
+            )
+        if not only:
+            from bench import ask
+
+            ask.run(
                 feedback=int(os.environ.get("BENCH_FEEDBACK", 1_000_000)),
                 customers=int(os.environ.get("BENCH_CUSTOMERS", 50_000)),
             )

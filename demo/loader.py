@@ -224,6 +224,7 @@ def load_capture(stdout) -> None:
     marks = [capture.MARK, discovery.MARK, community.MARK]
     new = FeedbackItem.objects.untriaged().filter(**{f"raw_payload__{safety.PAYLOAD_MARK}__in": marks})
     triage.triage_items(item_ids=list(new.values_list("pk", flat=True)), provider=get_provider("offline"))
+    refresh_rollups(theme_ids=list(Theme.objects.filter(rollups_dirty=True).values_list("pk", flat=True)))  # JTBD
     outbound.load(stdout)
     transaction.on_commit(_queue_embedding_backfill)
 

@@ -142,12 +142,18 @@ def test_given_the_demo_then_usage_shows_steady_dropping_and_silent_accounts(dem
     assert len(dropping) >= 5
 
 
+# Capture everywhere (issue 13): the widget's captures, discovery records' words, community posts
+ISSUE_13_MARKS = ["capture", "discovery", "community"]
+
+
 def test_given_the_demo_then_there_are_exactly_5000_feedback_items_from_every_source(demo):
     items = FeedbackItem.objects.filter(source_item=None)  # the pieces the AI triage cut out of calls aside
     comments = items.filter(**{f"raw_payload__{safety.PAYLOAD_MARK}": "signals"})  # survey answers' comments
     journeys = items.filter(survey_submission__isnull=False)  # free text answered on journey surveys
+    captured = items.filter(**{f"raw_payload__{safety.PAYLOAD_MARK}__in": ISSUE_13_MARKS})  # widget, discovery, forums
 
-    assert items.count() - comments.count() - journeys.count() == 5000 and comments.exists() and journeys.exists()
+    assert items.count() - comments.count() - journeys.count() - captured.count() == 5000
+    assert comments.exists() and journeys.exists() and captured.count() >= 30
     assert set(items.values_list("source", flat=True).distinct()) == set(Source.values)
     triaged = items.exclude(triaged_at=None).filter(triage_records=None, extracts=None)  # by the generator
     assert set(triaged.values_list("category", flat=True).distinct()) == set(Category.values)
@@ -183,7 +189,7 @@ def test_given_the_demo_then_the_offline_ai_triaged_the_oldest_waiting_items_wit
     assert applied.count() >= 0.8 * ai_features.TRIAGE_NOW
     assert not applied.filter(Q(priority="") | Q(priority_reason="")).exists()
     by_ai_step = FeedbackItem.objects.filter(triage_records__isnull=False).exclude(  # not the survey comments
-        **{f"raw_payload__{safety.PAYLOAD_MARK}__in": ["signals", "journeys"]}
+        **{f"raw_payload__{safety.PAYLOAD_MARK}__in": ["signals", "journeys", *ISSUE_13_MARKS]}
     )
     newest_triaged = by_ai_step.aggregate(at=Max("received_at"))["at"]
     assert not FeedbackItem.objects.untriaged().filter(received_at__lt=newest_triaged).exists()
@@ -398,6 +404,7 @@ def test_given_the_demo_then_every_row_it_made_carries_the_demo_mark(demo):
         "load_demo",
         "signals",
         "journeys",
+        *ISSUE_13_MARKS,
     }
     pieces = FeedbackItem.objects.filter(source_item__isnull=False)
     assert set(pieces.values_list(f"source_item__raw_payload__{safety.PAYLOAD_MARK}", flat=True)) <= {"load_demo"}
