@@ -196,7 +196,22 @@ class FeedbackItem(models.Model):
                     UPDATE feedback_feedbackembedding SET received_at = NEW.received_at WHERE feedback_id = NEW.id;
                     RETURN NULL;
                 """,
-            )
+            ),
+            # Likewise the customer and product, which Ask the hub's segment and product filters read on the vector
+            # row (insights/ask_retrieval.py): a reassigned customer or a corrected product reaches every copy.
+            pgtrigger.Trigger(
+                name="feedback_filters_to_vectors",
+                when=pgtrigger.After,
+                operation=pgtrigger.UpdateOf("customer_id", "product"),
+                condition=pgtrigger.Condition(
+                    "OLD.customer_id IS DISTINCT FROM NEW.customer_id OR OLD.product IS DISTINCT FROM NEW.product"
+                ),
+                func="""
+                    UPDATE feedback_feedbackembedding SET customer_id = NEW.customer_id, product = NEW.product
+                    WHERE feedback_id = NEW.id;
+                    RETURN NULL;
+                """,
+            ),
         ]
 
     def __str__(self) -> str:
@@ -239,6 +254,20 @@ class FeedbackEmbedding(models.Model):
     received_at = models.DateTimeField(
         null=True, help_text="Copy of the item's received_at: windowed similarity lookups filter on it without a join."
     )
+    customer_id = models.BigIntegerField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Copy of the item's customer (set by the database): segment filters read it without a join.",
+    )
+    product = models.CharField(
+        max_length=20,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Copy of the item's product (set by the database); NULL: a row stored before the copy existed, "
+        "not backfilled yet (manage.py backfill_vector_filters), so its customer_id is unknown too.",
+    )
     content_hash = models.CharField(max_length=64, help_text="SHA-256 of the text embedded; a change re-embeds.")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -263,6 +292,26 @@ class FeedbackEmbedding(models.Model):
                 )
                 for size in INDEXED_DIMENSIONS
             ],
+            # Ask the hub's exact scans of a small segment or product (with dates): a bitmap of the matching rows.
+            models.Index(fields=["customer_id", "product", "received_at"], name="embedding_segment_idx"),
+            models.Index(fields=["product", "received_at"], name="embedding_product_idx"),  # also finds NULL: uncopied
+        ]
+        # Every door that stores a vector (store_embedding, triage's batch upsert, COPY, an evaluation's scratch rows)
+        # gets the item's customer and product copied by the database; no writer can forget them. No lock is taken
+        # on the item (a share lock there deadlocks two triages of one batch); a customer change committed in the
+        # very instant a vector of the same item is inserted can leave that copy stale: backfill_vector_filters
+        # compares every copy with its item and repairs it.
+        triggers = [
+            pgtrigger.Trigger(
+                name="embedding_copy_item_filters",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Insert | pgtrigger.UpdateOf("feedback_id"),
+                func="""
+                    SELECT customer_id, product INTO NEW.customer_id, NEW.product
+                    FROM feedback_feedbackitem WHERE id = NEW.feedback_id;
+                    RETURN NEW;
+                """,
+            )
         ]
 
     def __str__(self) -> str:

@@ -187,13 +187,6 @@ def _triage_batch(ids: list[int], *, force: bool, provider, run: TriageRun) -> N
     shadow = bool(settings.TRIAGE_SHADOW_MODE)
     now = timezone.now()
     with transaction.atomic():
-        if new_vectors:
-            FeedbackEmbedding.objects.bulk_create(
-                new_vectors,
-                update_conflicts=True,
-                unique_fields=["feedback", "space"],
-                update_fields=["vector", "dimensions", "content_hash", "received_at"],
-            )
         locked = {
             row.pk: row
             for row in FeedbackItem.objects.select_for_update()
@@ -224,6 +217,13 @@ def _triage_batch(ids: list[int], *, force: bool, provider, run: TriageRun) -> N
             setattr(run, record.outcome, getattr(run, record.outcome) + 1)
         TriageRecord.objects.bulk_create(records)
         _write_items(changed)
+        if new_vectors:  # after the items: the database copies their new product onto the rows (no second write)
+            FeedbackEmbedding.objects.bulk_create(
+                new_vectors,
+                update_conflicts=True,
+                unique_fields=["feedback", "space"],
+                update_fields=["vector", "dimensions", "content_hash", "received_at", "customer_id", "product"],
+            )
         applied = [record.feedback_id for record in records if record.outcome == TriageRecord.Outcome.APPLIED]
         if applied:
             transaction.on_commit(lambda: _send_theme_matching(applied))

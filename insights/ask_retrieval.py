@@ -49,6 +49,7 @@ from customers.models import Customer
 from feedback.choices import COMMUNITY_SOURCES
 from feedback.models import EmbeddingSpace, FeedbackEmbedding, FeedbackItem
 from feedback.services import active_embedding_space
+from feedback.vector_filters import copies_complete
 
 
 @dataclass(frozen=True)
@@ -109,14 +110,18 @@ def search(vector, *, space: EmbeddingSpace, filters: AskFilters | None = None, 
     if not 1 <= limit <= MAX_LIMIT:
         raise ValueError(f"limit must be between 1 and {MAX_LIMIT}, got {limit}.")
     filters = filters or AskFilters()
-    joins, where, params = _conditions(filters, space=space)
+    copied = bool(filters.segment or filters.product) and copies_complete(space=space)
+    joins, where, params = _conditions(filters, space=space, copied=copied)
     plan, found = "hnsw", None
     if filters.theme_id is not None and _theme_size(filters.theme_id) <= EXACT_SCAN_MAX:
         plan = "exact theme"
     elif (filters.segment or filters.product) and _estimated_items(filters) <= EXACT_SCAN_MAX:
-        ids = _filtered_item_ids(filters)  # the planner's guess said few: read them (a wrong guess walks instead)
-        if len(ids) <= EXACT_SCAN_MAX:
-            plan, found = "exact filtered", _exact_over(vector, ids, space=space, limit=limit)
+        if copied:  # the vector rows carry the filters: their indexes find the rows, every distance computed
+            plan = "exact filtered"
+        else:
+            ids = _filtered_item_ids(filters)  # the planner's guess said few: read them (a wrong guess walks instead)
+            if len(ids) <= EXACT_SCAN_MAX:
+                plan, found = "exact filtered", _exact_over(vector, ids, space=space, limit=limit)
     if found is None:
         found = _lookup(vector, space=space, joins=joins, where=where, params=params, limit=limit, exact=plan != "hnsw")
     if plan == "hnsw" and len(found) < limit:
@@ -147,8 +152,17 @@ def _table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def _conditions(filters: AskFilters, *, space: EmbeddingSpace) -> tuple[list[str], list[str], list]:
-    """The joins and WHERE conditions (with their parameters) that narrow the embedding rows ``e`` to ``filters``."""
+def _conditions(
+    filters: AskFilters, *, space: EmbeddingSpace, copied: bool | None = None
+) -> tuple[list[str], list[str], list]:
+    """The joins and WHERE conditions (with their parameters) that narrow the embedding rows ``e`` to ``filters``.
+
+    ``copied`` (default: ``copies_complete``): every vector of the space carries its item's customer and product,
+    so a segment is ``e.customer_id = ANY(<the segment's customer ids>)`` (a constant array: PostgreSQL hashes it)
+    and a product ``e.product = …`` on the row itself; otherwise (rows not backfilled yet) both join the item.
+    """
+    if copied is None:
+        copied = bool(filters.segment or filters.product) and copies_complete(space=space)
     joins: list[str] = []
     where = ["e.space_id = %s", f"e.dimensions = {int(space.dimensions)}"]
     params: list = [space.pk]
@@ -156,17 +170,27 @@ def _conditions(filters: AskFilters, *, space: EmbeddingSpace) -> tuple[list[str
     item_params: list = []
     customer_conditions: list[str] = []
     customer_params: list = []
+    segment: dict[str, str] = {}
     for name, value in filters.segment.items():
         if name == "community":
             if value:
                 item_conditions += ["i.customer_id IS NULL", "i.source = ANY(%s)"]
                 item_params.append([str(source) for source in COMMUNITY_SOURCES])
         elif name in SEGMENT_FIELDS:
+            segment[name] = str(value)
             customer_conditions.append(f"c.{name} = %s")
             customer_params.append(str(value))
         else:
             raise ValueError(f"Unknown segment attribute {name!r}: use {', '.join(SEGMENT_FIELDS)} or community.")
-    if filters.product:
+    if copied:
+        customer_conditions, customer_params = [], []
+        if segment:
+            where.append("e.customer_id = ANY(%s)")
+            params.append(list(Customer.objects.filter(**segment).order_by().values_list("pk", flat=True)))
+        if filters.product:
+            where.append("e.product = %s")
+            params.append(filters.product)
+    elif filters.product:
         item_conditions.append("i.product = %s")
         item_params.append(filters.product)
     if item_conditions or customer_conditions:
