@@ -5,8 +5,12 @@ and narrowing never raises the evidence strength."""
 from __future__ import annotations
 
 from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from ai.providers import get_provider
@@ -199,3 +203,39 @@ def test_a_filter_it_does_not_know_is_an_error(hub):
         retrieve("CSV export", filters=AskFilters(segment={"shoe_size": "42"}))
     with pytest.raises(ValueError, match="empty"):
         retrieve("  ")
+
+
+def lookups(queries) -> list[str]:
+    return [q["sql"] for q in queries if "ORDER BY distance" in q["sql"]]
+
+
+def test_segment_and_product_filters_read_the_vector_rows_copies_without_joining_the_items(hub):
+    filters = AskFilters(segment={"industry": Industry.HEALTHCARE}, product=Product.MISTRAL_LARGE)
+    want = expected(hub, lambda i: i.customer == hub["health"] and i.product == Product.MISTRAL_LARGE)
+
+    with CaptureQueriesContext(connection) as queries:
+        result = retrieve("CSV export", filters=filters)
+
+    assert ids(result) == want and result.plan == "exact filtered"
+    [sql] = lookups(queries)
+    assert "e.customer_id = ANY" in sql and "e.product = " in sql and " JOIN " not in sql
+
+
+def test_rows_stored_before_the_copies_are_filtered_through_the_items_until_the_backfill_fills_them(hub, monkeypatch):
+    """Half the vectors as migration 0014 leaves them (copies NULL): the answer is the same, read through the items."""
+    filters = AskFilters(segment={"industry": Industry.HEALTHCARE}, product=Product.MISTRAL_LARGE)
+    want = expected(hub, lambda i: i.customer == hub["health"] and i.product == Product.MISTRAL_LARGE)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE feedback_feedbackembedding SET customer_id = NULL, product = NULL WHERE feedback_id = ANY(%s)",
+            [sorted(hub["items"])[::2]],
+        )
+    monkeypatch.setattr(ask_retrieval, "_estimated_items", lambda filters: 10**9)  # the walk, then its fallback
+
+    with CaptureQueriesContext(connection) as queries:
+        before = retrieve("CSV export", filters=filters)
+    call_command("backfill_vector_filters", verbosity=0, stdout=StringIO())
+    after = retrieve("CSV export", filters=filters)
+
+    assert ids(before) == want and " JOIN " in lookups(queries)[0]
+    assert ids(after) == want
