@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 
 from ai.providers.base import ProviderUnavailable
+from customers.selectors import sees_own_accounts_only, visible_to
 from feedback.models import FeedbackItem
 from insights import ask_answer
 from insights.ask_answer import OFFLINE, Answer
@@ -34,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 500
 RETRIEVE_LIMIT = 50
+SCOPED_LIMIT = 200  # (retrieve()'s most) a person who sees only their accounts: more candidates, then only theirs are kept
 DEFAULT = object()  # ``writer`` not given: Mistral when it is the configured provider, else none
 
 
@@ -57,13 +59,15 @@ def ask(
     parsed = parse_question(question, explicit=filters, today=today)
     applied = [row.as_dict() for row in parsed.applied]
     scope = ask_answer.scope_text(applied)
-    retrieval = retrieve(parsed.search_text, filters=parsed.filters, limit=RETRIEVE_LIMIT)
-    items = _items([hit.item_id for hit in retrieval.hits])
+    scoped = user is not None and sees_own_accounts_only(user)
+    retrieval = retrieve(parsed.search_text, filters=parsed.filters, limit=SCOPED_LIMIT if scoped else RETRIEVE_LIMIT)
+    hits = _visible_hits(retrieval.hits, user) if scoped else retrieval.hits
+    items = _items([hit.item_id for hit in hits])
     answer = Answer(
         question=question, search_text=parsed.search_text, filters_applied=applied, abstained=True, answer_text=""
     )
-    if retrieval.abstain or not retrieval.hits:
-        answer.nearest = ask_answer.nearest_of(retrieval.hits, items)
+    if retrieval.abstain or not hits:
+        answer.nearest = ask_answer.nearest_of(hits, items)
         answer.answer_text = ask_answer.abstain_text(
             search_text=parsed.search_text,
             scope=scope,
@@ -72,7 +76,7 @@ def ask(
             threshold=ABSTAIN_BELOW,
         )
     else:
-        evidence = ask_answer.evidence_of(retrieval.hits, items)
+        evidence = ask_answer.evidence_of(hits, items)
         answer.abstained = False
         answer.groups = ask_answer.group_evidence(evidence)
         answer.totals = ask_answer.totals_of(evidence)
@@ -83,6 +87,16 @@ def ask(
     if store:
         answer.id = _store(answer, filters=parsed.filters, user=user)
     return answer
+
+
+def _visible_hits(hits: list, user) -> list:
+    """The hits whose item ``user`` may see: a sales/CS person is answered from their own accounts' feedback only,
+    as the feedback list and API show them (``customers.selectors.visible_to``)."""
+    ids = [hit.item_id for hit in hits]
+    allowed = set(
+        visible_to(FeedbackItem.objects.filter(pk__in=ids), user, prefix="customer__").values_list("pk", flat=True)
+    )
+    return [hit for hit in hits if hit.item_id in allowed][:RETRIEVE_LIMIT]
 
 
 def default_writer():

@@ -17,6 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from customers.choices import Industry, Lifecycle, Plan, Region, Tier
+from customers.selectors import sees_own_accounts_only
 from feedback.choices import Product
 from feedback.models import FeedbackItem
 from feedbackhub.formatting import change_url, money
@@ -95,7 +96,7 @@ def ask_view(request: HttpRequest) -> HttpResponse:
         "title": "Ask the hub",
         "form": form,
         "answer": _answer_context(shown) if shown else None,
-        "recent": AskedQuestion.objects.select_related("asked_by")[:RECENT],
+        "recent": _asked_visible_to(request.user).select_related("asked_by")[:RECENT],
         "page_url": page_url,
     }
     return TemplateResponse(request, "admin/insights/ask.html", context)
@@ -106,10 +107,17 @@ def _shown(request: HttpRequest) -> AskedQuestion | None:
         pk = int(request.GET.get("shown", ""))
     except ValueError:
         return None
-    asked = AskedQuestion.objects.filter(pk=pk).first()
+    asked = _asked_visible_to(request.user).filter(pk=pk).first()
     if asked is None:
         messages.warning(request, f"No question #{pk}.")
     return asked
+
+
+def _asked_visible_to(user):
+    """The questions ``user`` may see again: everyone's for whole-book roles, their own for a sales/CS person (an
+    answer quotes the accounts it was given for)."""
+    questions = AskedQuestion.objects.all()
+    return questions.filter(asked_by=user) if sees_own_accounts_only(user) else questions
 
 
 def _answer_context(asked: AskedQuestion) -> dict:

@@ -47,3 +47,19 @@ def test_given_staff_who_may_not_view_feedback_then_403(client, django_user_mode
     client.force_login(make_user(django_user_model, "nobody"))
 
     assert client.get(URL).status_code == 403
+
+
+def test_given_a_sales_user_then_others_answers_are_neither_listed_nor_shown(django_user_model, client):
+    from feedbackhub.roles import SALES_CS
+    from insights.ask import ask
+
+    feedback_base()
+    boss = make_user(django_user_model, "boss", superuser=True)
+    theirs = ask(QUESTION, user=boss)
+    marcus = make_user(django_user_model, "marcus", groups=[SALES_CS])
+    client.force_login(marcus)
+
+    page = client.get(reverse("admin:insights_ask"), {"shown": theirs.id})
+
+    assert page.status_code == 200
+    assert page.context["answer"] is None and list(page.context["recent"]) == []

@@ -113,3 +113,22 @@ def test_given_the_schema_then_ask_is_documented_with_its_fields(admin):
     fields = schema.json()["components"]["schemas"][request]["properties"]
     assert {"question", "tier", "industry", "product", "theme", "since", "until", "community"} <= set(fields)
     assert set(operation["responses"]) == {"200", "400", "429"}
+
+
+def test_given_a_sales_user_then_the_answer_quotes_only_the_accounts_they_own(django_user_model):
+    from feedbackhub.roles import SALES_CS
+
+    base = feedback_base()
+    marcus = make_user(django_user_model, "marcus", groups=[SALES_CS])
+    base.cedar.account_owner = marcus
+    base.cedar.save(update_fields=["account_owner"])
+
+    body = token_client(marcus, scopes=("read",)).post("/api/ask/", {"question": QUESTION}, format="json").json()
+    everyone = session_client(make_user(django_user_model, "boss", superuser=True))
+    whole_book = everyone.post("/api/ask/", {"question": QUESTION}, format="json").json()
+
+    quoted = {quote["customer"] for group in body["groups"] for quote in group["quotes"]}
+    assert quoted <= {"Cedar Bank"}  # the feedback list shows him Cedar Bank's items only: so does the answer
+    assert {quote["customer"] for group in whole_book["groups"] for quote in group["quotes"]} - {"Cedar Bank"}
+    visible = set(base.cedar.feedback_items.values_list("pk", flat=True))
+    assert set(body["citations"]) <= visible
