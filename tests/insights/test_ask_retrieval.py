@@ -230,12 +230,14 @@ def test_rows_stored_before_the_copies_are_filtered_through_the_items_until_the_
             "UPDATE feedback_feedbackembedding SET customer_id = NULL, product = NULL WHERE feedback_id = ANY(%s)",
             [sorted(hub["items"])[::2]],
         )
-    monkeypatch.setattr(ask_retrieval, "_estimated_items", lambda filters: 10**9)  # the walk, then its fallback
 
     with CaptureQueriesContext(connection) as queries:
-        before = retrieve("CSV export", filters=filters)
+        few = retrieve("CSV export", filters=filters)  # few items: their ids read from the items, scored
+    monkeypatch.setattr(ask_retrieval, "_estimated_items", lambda filters: 10**9)
+    walked = retrieve("CSV export", filters=filters, limit=len(want))  # the walk joins the items
     call_command("backfill_vector_filters", verbosity=0, stdout=StringIO())
-    after = retrieve("CSV export", filters=filters)
+    after = retrieve("CSV export", filters=filters, limit=len(want))
 
-    assert ids(before) == want and " JOIN " in lookups(queries)[0]
-    assert ids(after) == want
+    assert ids(few) == want and "e.customer_id" not in lookups(queries)[0]
+    assert ids(walked) == want and walked.plan == "hnsw"
+    assert ids(after) == want and after.plan == "hnsw"
