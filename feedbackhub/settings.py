@@ -383,6 +383,10 @@ REST_FRAMEWORK = {  # integrations send a token (integrations.auth); admin users
         "token": os.environ.get("API_TOKEN_RATE", "1200/min"),
         "ask": os.environ.get("ASK_RATE", "30/min"),  # POST /api/ask/: per token or user (insights.api.ask)
     },
+    # Proxies in front of the hub that append to X-Forwarded-For: a client's address (the capture's per-IP rate) is
+    # the one the outermost proxy saw. 0 = REMOTE_ADDR only, the header ignored (a client could write it); behind
+    # one load balancer, 1. DRF's None would read the whole client-written header, so it is never None here.
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
 }
 # In-product capture (integrations.capture): POST /api/capture/ per publishable key and per client IP, in Redis.
 CAPTURE_KEY_RATE = os.environ.get("CAPTURE_KEY_RATE", "600/min")

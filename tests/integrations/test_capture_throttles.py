@@ -91,3 +91,36 @@ def test_given_redis_down_then_captures_are_let_through_and_logged(client, key, 
 
     assert statuses == [202, 202, 202]
     assert "Capture rate not checked" in caplog.text
+
+
+def test_given_no_proxy_then_a_forwarded_for_header_the_client_wrote_does_not_pick_its_bucket(
+    client, key, settings, clock
+):
+    rates(settings, per_ip="2/min")
+    assert settings.REST_FRAMEWORK["NUM_PROXIES"] == 0  # the default (NUM_PROXIES unset)
+
+    spoofed = [
+        post(client, key, THUMBS, REMOTE_ADDR="192.0.2.1", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}").status_code
+        for n in range(3)
+    ]
+
+    assert spoofed == [202, 202, 429]
+    start = int(clock["now"] // 60) * 60
+    assert cache.get(f"capture:throttle:ip:192.0.2.1:{start}") == 3
+
+
+def test_given_one_proxy_then_the_address_it_appended_is_counted_not_what_the_client_wrote_before_it(
+    client, key, settings, clock
+):
+    rates(settings, per_ip="2/min")
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+
+    def through_proxy(written: str, seen: str) -> int:
+        forwarded = f"{written}, {seen}"  # the client's header, then the address the load balancer saw
+        return post(client, key, THUMBS, REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded).status_code
+
+    same_client = [through_proxy(f"203.0.113.{n}", "198.51.100.7") for n in range(3)]
+    another_client = through_proxy("203.0.113.1", "198.51.100.8")
+
+    assert same_client == [202, 202, 429]
+    assert another_client == 202  # the proxy's own address (REMOTE_ADDR) is not everyone's bucket
