@@ -69,6 +69,7 @@ MAX_FEATURE = 100  # FeedbackItem.feature, CaptureSignal.feature
 MAX_CLAIM = 100  # the user and account claims
 CAPTURE_TAG = "in-product"
 clock = time.time  # the throttles' clock (tests move it by hand)
+BASE64URL = re.compile(r"[A-Za-z0-9_-]+")  # each part of an identity token (ASCII: HMAC and compare_digest need it)
 
 # A key, day, kind, feature and query: counted once more, or a new row counted once.
 SIGNAL_SQL = """
@@ -253,7 +254,7 @@ def verify_identity(*, key: CaptureKey, token: str, now: float | None = None) ->
     """The identity a token proves for ``key``; ``IdentityError`` saying what is wrong with it otherwise."""
     now = time.time() if now is None else now
     parts = (token or "").split(".")
-    if len(parts) != 2 or not all(parts):
+    if len(parts) != 2 or not all(BASE64URL.fullmatch(part) for part in parts):  # ASCII only from here on
         raise IdentityError("The identity token is malformed: expected <payload>.<signature> in base64url.")
     payload, signature = parts
     if not hmac.compare_digest(_signature(key.signing_secret, payload), signature):

@@ -157,8 +157,11 @@ def test_given_the_same_capture_sent_twice_then_one_item(client, key, acme):
         (lambda key: token(key, expires_in=-30), "expired at"),
         (lambda key: "no-dot-here", "malformed"),
         (lambda key: token(key)[:-2] + "AA", "signature does not match"),
+        (lambda key: "é.abc", "malformed"),
+        (lambda key: "abc.é", "malformed"),
+        (lambda key: token(key).replace(".", ".=", 1), "malformed"),
     ],
-    ids=["forged", "expired", "malformed", "tampered"],
+    ids=["forged", "expired", "malformed", "tampered", "non-ascii-payload", "non-ascii-signature", "padded"],
 )
 def test_given_a_bad_token_then_401_saying_why_and_nothing_stored(client, key, acme, make, message):
     response = post(client, key, {**FEEDBACK, "identity": make(key)})
