@@ -219,9 +219,31 @@ def assign_customer(*, item: FeedbackItem, customer: Customer | None) -> Feedbac
         return item
     with transaction.atomic():
         item.customer = customer
-        item.save(update_fields=["customer", "updated_at"])
+        _stamp_maturity(item)  # its maturity is the new customer's (a capture matched later, a forum author)
+        item.save(update_fields=["customer", "updated_at", *maturity.STAMP_FIELDS])
         mark_rollups_stale(item_ids=[item.pk])
     return item
+
+
+def assign_customer_many(*, items: QuerySet[FeedbackItem], customer: Customer | None) -> int:
+    """``assign_customer`` for many items at once (a community author matched to an account): the customer set, the
+    maturity stamped again for it (one query per batch), the themes' rollups stale. Returns how many changed."""
+    changing = items.exclude(customer=customer) if customer is not None else items.exclude(customer__isnull=True)
+    ids = list(changing.values_list("pk", flat=True))
+    if not ids:
+        return 0
+    with transaction.atomic():
+        FeedbackItem.objects.filter(pk__in=ids).update(customer=customer, updated_at=timezone.now())
+        for start in range(0, len(ids), 1000):
+            maturity.stamp_items(
+                list(
+                    FeedbackItem.objects.filter(pk__in=ids[start : start + 1000]).only(
+                        "customer", "feature", "received_at", *maturity.STAMP_FIELDS
+                    )
+                )
+            )
+        mark_rollups_stale(item_ids=ids)
+    return len(ids)
 
 
 def set_themes(*, item: FeedbackItem, themes: Iterable) -> FeedbackItem:

@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from customers.models import Customer
 from feedback.models import FeedbackItem
-from feedback.services import mark_rollups_stale
+from feedback.services import assign_customer_many
 from integrations.choices import CommunitySource
 from integrations.connectors.base import from_iso
 from integrations.connectors.community_base import CommunityConnector, CommunityPost, as_item, mentions
@@ -245,15 +245,8 @@ def match_author(*, author: CommunityAuthor, customer: Customer | None) -> int:
 
 
 def _set_customer(items: QuerySet[FeedbackItem], customer: Customer | None) -> int:
-    """``feedback.services.assign_customer`` for many items: set the customer, mark their themes' rollups stale."""
-    changing = items.exclude(customer=customer) if customer is not None else items.exclude(customer__isnull=True)
-    ids = list(changing.values_list("pk", flat=True))
-    if not ids:
-        return 0
-    with transaction.atomic():
-        FeedbackItem.objects.filter(pk__in=ids).update(customer=customer, updated_at=timezone.now())
-        mark_rollups_stale(item_ids=ids)
-    return len(ids)
+    """The author's items attributed to ``customer`` through the feedback service (maturity, rollups)."""
+    return assign_customer_many(items=items, customer=customer)
 
 
 class _watch_lock:  # noqa: N801 - used as a function: ``with _watch_lock(watch_id) as held``

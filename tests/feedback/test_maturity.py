@@ -186,3 +186,25 @@ def test_given_stamped_items_when_filtered_in_the_api_and_the_admin_then_only_th
 
     assert [row["id"] for row in api.json()["results"]] == [late.pk]
     assert list(page.context["cl"].result_list) == [early]
+
+
+@pytest.mark.django_db
+def test_given_an_item_attributed_to_a_customer_later_then_it_is_stamped_for_that_customer_one_or_many():
+    from feedback import services
+
+    received = datetime(2026, 11, 2, 10, tzinfo=UTC)
+    veteran = make_customer(customer_since=date(2025, 9, 1))  # 427 days before
+    UsageSnapshot.objects.create(customer=veteran, taken_on=date(2026, 11, 1), features_used={"batch": 7})
+    one = make_feedback(customer=None, received_at=received, feature="batch")
+    many = [make_feedback(customer=None, received_at=received, feature="batch") for _ in range(3)]
+
+    services.assign_customer(item=one, customer=veteran)  # the "needs a customer" queue's door
+    changed = services.assign_customer_many(  # a community author matched to the account
+        items=FeedbackItem.objects.filter(pk__in=[item.pk for item in many]), customer=veteran
+    )
+
+    stamped = FeedbackItem.objects.filter(pk__in=[one.pk, *(item.pk for item in many)])
+    assert changed == 3
+    assert set(stamped.values_list("tenure_days", "time_maturity", "feature_uses", "usage_maturity")) == {
+        (427, "d365", 7, "u5")
+    }
