@@ -47,6 +47,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import connection
 from django.utils import timezone
 from redis.exceptions import RedisError
@@ -67,6 +68,8 @@ DEFAULT_IP_RATE = "20/min"  # one person clicks a few times a minute at most
 MAX_QUERY = 200  # CaptureSignal.query
 MAX_FEATURE = 100  # FeedbackItem.feature, CaptureSignal.feature
 MAX_CLAIM = 100  # the user and account claims
+MAX_PAGE = 500  # FeedbackItem.source_url, CaptureSignal.last_page
+PAGE_LINK = URLValidator(schemes=["http", "https"])
 CAPTURE_TAG = "in-product"
 clock = time.time  # the throttles' clock (tests move it by hand)
 BASE64URL = re.compile(r"[A-Za-z0-9_-]+")  # each part of an identity token (ASCII: HMAC and compare_digest need it)
@@ -299,6 +302,32 @@ def identity_for(*, key: CaptureKey, token: str | None) -> Identity | None:
 # --- storing captures ------------------------------------------------------------------------------------------------
 
 
+def clean_page(page: str) -> str:
+    """The page a capture came from as kept: an http(s) address cut to ``MAX_PAGE`` characters, or "" for any other.
+
+    Host pages are intranet names (``http://intranet/app``), hosts with underscores and long paths, all of which a
+    strict URL check refuses; refusing the capture for them would lose what the person wrote, so the page is only
+    ever dropped (``javascript:``, ``data:``, no host), never a reason for a 400.
+    """
+    page = (page or "").strip()
+    try:
+        parts = urlsplit(page)
+    except ValueError:
+        return ""
+    if parts.scheme.lower() not in {"http", "https"} or not parts.netloc or any(c.isspace() for c in page):
+        return ""
+    return page[:MAX_PAGE]
+
+
+def page_link(page: str) -> str:
+    """``page`` when the item's ``source_url`` (a strict URL field, as every other door fills it) takes it, else ""."""
+    try:
+        PAGE_LINK(page)
+    except ValidationError:
+        return ""
+    return page
+
+
 def normalize_query(text: str) -> str:
     """A search as counted: trimmed, spaces collapsed, lower case, cut to ``MAX_QUERY`` characters."""
     return " ".join((text or "").split()).lower()[:MAX_QUERY]
@@ -338,7 +367,7 @@ def record_signal(
     query = normalize_query(query) if kind == CaptureKind.ZERO_RESULTS else ""
     sql = SIGNAL_SQL.format(table=connection.ops.quote_name(CaptureSignal._meta.db_table))
     with connection.cursor() as cursor:
-        cursor.execute(sql, [key.pk, timezone.localdate(at), kind, feature[:MAX_FEATURE], query, page[:500], at])
+        cursor.execute(sql, [key.pk, timezone.localdate(at), kind, feature[:MAX_FEATURE], query, page[:MAX_PAGE], at])
         signal_id, count = cursor.fetchone()
     return Accepted(kind=kind, signal_id=signal_id, count=count)
 
@@ -360,13 +389,14 @@ def capture_feedback(*, key: CaptureKey, capture: dict, identity: Identity | Non
         "task": capture.get("task", ""),
         "user": identity.user if identity else None,
         "account": identity.account if identity else None,
+        "page": capture.get("page", ""),  # kept whole here even when source_url cannot take it (intranet hosts)
     }
     item = {
         "source": Source.IN_APP,
         "source_id": f"{key.public_key}:{who}:{capture_id}"[:255],
         "received_at": timezone.now(),
         "verbatim": capture["text"],
-        "source_url": capture.get("page", ""),
+        "source_url": page_link(capture.get("page", "")),
         "product": key.product,
         "tags": [CAPTURE_TAG, kind.replace("_", "-")],
         "raw_payload": payload,

@@ -70,7 +70,11 @@ class CaptureSerializer(serializers.Serializer):
     feature = StrictCharField(max_length=capture.MAX_FEATURE, required=False, allow_blank=True)
     task = StrictCharField(max_length=200, required=False, allow_blank=True, help_text="The task thumbs were about.")
     query = StrictCharField(max_length=capture.MAX_QUERY, required=False, allow_blank=True)
-    page = serializers.URLField(max_length=500, required=False, allow_blank=True, help_text="The page it came from.")
+    page = StrictCharField(
+        required=False,
+        allow_blank=True,
+        help_text="The page it came from (http or https; kept to 500 characters, anything else is left out).",
+    )
     capture_id = serializers.RegexField(
         r"^[A-Za-z0-9_-]{8,64}$", required=False, help_text="The widget's id of this capture: a retry updates it."
     )
@@ -90,6 +94,7 @@ class CaptureSerializer(serializers.Serializer):
         if kind in AGGREGATED_CAPTURES and kind != CaptureKind.ZERO_RESULTS and not attrs.get("feature", "").strip():
             raise serializers.ValidationError({"feature": ["Thumbs are counted per feature: name it."]})
         attrs["feature"] = attrs.get("feature", "").strip()
+        attrs["page"] = capture.clean_page(attrs.get("page", ""))  # never a reason to refuse what the person wrote
         return attrs
 
 
