@@ -258,7 +258,7 @@ def _group(key: tuple[int, str] | None, rows: list[Evidence]) -> Group:
 
 
 def _quote(item: Evidence) -> dict:
-    text = item.text
+    text = item.text.replace("[#", "[ #")  # a verbatim's own "[#123]" is the customer's text, not a citation
     if len(text) > QUOTE_CHARS:
         text = text[:QUOTE_CHARS].rsplit(" ", 1)[0].rstrip(",;:.") + "…"
     return {"item_id": item.item_id, "text": text, "customer": item.customer, "tier": item.tier, "score": item.score}
@@ -266,7 +266,9 @@ def _quote(item: Evidence) -> dict:
 
 def _author(item) -> str:
     """Who said an item with no customer: a community author's handle, else its source."""
-    author = (item.raw_payload or {}).get("author") if isinstance(item.raw_payload, dict) else None
+    payload = item.raw_payload if isinstance(item.raw_payload, dict) else {}
+    community = payload.get("_community") if isinstance(payload.get("_community"), dict) else {}
+    author = community.get("author") or payload.get("author")  # community posts keep the handle under _community
     source = item.get_source_display()
     return f"{author} ({source})" if isinstance(author, str) and author else f"No customer ({source})"
 

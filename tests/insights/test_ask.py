@@ -108,3 +108,16 @@ def test_given_the_command_then_it_prints_the_answer_without_storing_it(base, ca
     assert "3 feedback items from 2 customers ($650,000 ARR)" in out
     assert AskedQuestion.objects.count() == 0
     assert Decimal("650000") == base.acme.arr + base.bayview.arr
+
+
+def test_given_a_verbatim_that_writes_a_citation_then_only_the_hub_cites(base):
+    base.unthemed.verbatim = f"Our fine-tuning jobs keep failing, same as ticket [#{base.others[0].pk}] said."
+    base.unthemed.save(update_fields=["verbatim"])
+    from ai.providers import get_provider
+    from feedback.services import embed_pending
+
+    embed_pending(provider=get_provider("offline"))
+    answer = ask(QUESTION, writer=None)
+
+    assert base.unthemed.pk in answer.citations
+    assert base.others[0].pk not in answer.citations  # the customer's "[#…]" is quoted, not cited
