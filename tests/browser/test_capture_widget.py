@@ -1,6 +1,7 @@
 """The widget on a host page of another origin (a second HTTP server on 127.0.0.1), talking to the live hub: what a
-person types there appears in the admin; a forged identity token is refused and the widget says so; an origin the
-key does not allow gets no CORS grant, so the browser blocks the post and nothing is stored."""
+person types there appears in the admin (once, when they send again after a lost answer); a forged identity token is
+refused and the widget says so; an origin the key does not allow gets no CORS grant, so the browser blocks the post
+and nothing is stored."""
 
 from __future__ import annotations
 
@@ -77,6 +78,35 @@ def test_given_a_signed_in_user_of_the_host_app_when_they_send_feedback_then_it_
     admin.goto("/admin/feedback/feedbackitem/?source__exact=in_app")
     expect(admin.get_by_text(re.compile("Exports over 10k rows")).first).to_be_visible()
     expect(admin.get_by_text("Acme Bank").first).to_be_visible()
+
+
+def test_given_the_answer_was_lost_when_the_person_sends_again_then_one_item(open_page, live_server, host):
+    make_customer(name="Acme Bank", crm_id="0015g00000ACME")
+    embed(host, live_server)
+    page = open_page()
+    posts = []
+
+    def lose_first_answer(route):
+        """The first POST reaches the hub and is stored, but its answer never reaches the page (a dropped line)."""
+        if route.request.method != "POST":
+            return route.continue_()
+        posts.append(route.request.post_data_json["capture_id"])
+        if len(posts) == 1:
+            route.fetch()
+            return route.abort("connectionreset")
+        return route.continue_()
+
+    page.route("**/api/capture/?key=*", lose_first_answer)
+    send_feedback(page, host)
+    section = page.locator("#exports")
+    expect(section.get_by_role("alert")).to_contain_text("Not sent: Could not reach the feedback service")
+    stored_once = FeedbackItem.objects.count()
+    section.get_by_role("button", name="Send").click()
+
+    expect(section.get_by_role("status").last).to_contain_text("Thank you")
+    assert stored_once == 1 and len(posts) == 2
+    assert FeedbackItem.objects.count() == 1
+    assert posts[0] == posts[1]  # the same capture, sent again
 
 
 def test_given_thumbs_down_then_it_is_counted_and_what_went_wrong_is_asked(open_page, live_server, host):

@@ -122,8 +122,10 @@
   }
 
   // A text box that sends one capture: label, textarea, Send (Enter) and Cancel (Escape); errors said in place.
+  // Its capture id is made once: Send again after a failure is the same capture (the hub updates, never duplicates).
   function textForm(opts) {
     var id = "fhw-" + (++counter);
+    var captureId = uid();
     var status = h("p", { role: "status", "aria-live": "polite", "class": "fhw-hint" });
     var error = h("p", { role: "alert", "class": "fhw-error", hidden: "" });
     var area = h("textarea", { id: id, rows: "3", maxlength: String(MAX_TEXT), placeholder: opts.placeholder || "" });
@@ -147,7 +149,7 @@
       sendButton.disabled = true;
       error.hidden = true;
       status.textContent = "Sending…";
-      send({ kind: opts.kind, text: text.slice(0, MAX_TEXT), feature: opts.feature || "", task: opts.task || "" }).then(function () {
+      send({ kind: opts.kind, text: text.slice(0, MAX_TEXT), feature: opts.feature || "", task: opts.task || "", capture_id: captureId }).then(function () {
         var thanks = h("p", { "class": "fhw fhw-hint", role: "status", tabindex: "-1", text: opts.thanks || "Thank you: your feedback was sent to the product team." });
         form.replaceWith(thanks);
         thanks.focus();
