@@ -11,6 +11,7 @@ from django.db.models import BooleanField, F, Func, Q, Subquery
 
 from customers.choices import Industry, Language, Lifecycle, Plan, Region, Tier
 from customers.models import Customer
+from feedback import community_filter
 from feedback.choices import (
     Category,
     Priority,
@@ -77,6 +78,11 @@ class FeedbackFilterSet(django_filters.FilterSet):
     time_maturity = choices(TimeMaturity)  # feedback maturity at capture (feedback.maturity)
     usage_maturity = choices(UsageMaturity)
     tag = django_filters.CharFilter(method="filter_tag", label="Exact tag")
+    segment = django_filters.ChoiceFilter(  # the admin's "segment" filter (feedback.community_filter)
+        choices=[(value, label) for value, (label, _) in community_filter.CHOICES.items()],
+        method="filter_segment",
+        label="Community segment",
+    )
     customer = IdFilter(field_name="customer_id")
     theme = IdFilter(method="filter_theme", label="Theme id")
     is_duplicate = django_filters.BooleanFilter(field_name="duplicate_of", lookup_expr="isnull", exclude=True)
@@ -99,6 +105,9 @@ class FeedbackFilterSet(django_filters.FilterSet):
 
     def search(self, queryset, name, value):
         return search(queryset, value)
+
+    def filter_segment(self, queryset, name, value):
+        return queryset.filter(community_filter.CHOICES[value][1])
 
     def filter_tag(self, queryset, name, value):
         return queryset.filter(tags__contains=[value.strip().lower()]) if value.strip() else queryset

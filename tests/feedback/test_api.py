@@ -360,3 +360,19 @@ def test_given_a_search_then_the_api_and_the_admin_find_the_same_items(api, admi
 
     assert in_api == in_admin  # one search rule (feedback.filtersets.search) behind both doors
     assert (term == "nothing-like-this") == (in_api == set())
+
+
+def test_given_community_posts_then_the_api_filters_the_community_segment_as_the_admin_does(api):
+    author = make_feedback(source="hackernews", customer=None)
+    matched = make_feedback(source="discourse", customer=make_customer())
+    ticket = make_feedback(customer=make_customer())
+
+    def listed(segment):
+        return ids(api.get(FEEDBACK, {"segment": segment}))
+
+    assert (listed("community"), listed("community_matched"), listed("not_community")) == (
+        [author.pk],
+        [matched.pk],
+        [ticket.pk],
+    )
+    assert api.get(FEEDBACK, {"segment": "everyone"}).status_code == 400
