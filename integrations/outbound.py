@@ -8,10 +8,11 @@ switched on or not: a rule that is off is a *dry run* — it records what it wou
 key ``dry:<rule>:<item>``) and sends nothing. A rule that is on writes the outbox row ``tracker:<item>`` (pending).
 That key is unique, so one item never gets two tracker issues, whichever rule, door or retry asks for it.
 
-Rules are evaluated when triage has applied its results (the ``feedback.triaged`` domain event, one per batch) and
-when a person changes an item's category, priority or product in the admin (form or grid: ``outbound_admin``) or
-runs "Run outbound rules now" on a selection; all call ``evaluate_items``. An item evaluated again after its issue
-exists changes nothing.
+Rules are evaluated on the ``feedback.triaged`` domain event: triage emits it once per batch it applied, and
+``feedback.services.save_feedback`` once per item a person gives a new category, priority or product, through any
+door (API, admin form or grid, import). That event is the single way a change reaches the rules; besides it, a
+person may run "Run outbound rules now" on a selection. Both call ``evaluate_items``. An item evaluated again after
+its issue exists changes nothing.
 
 The decision and its outbox row are written in one transaction; the row is sent after commit
 (``outbound_delivery.send_soon``) and, if the broker missed it, by the minute sweep. Sending, retries and the
@@ -49,7 +50,6 @@ from integrations.models import OutboundAction, OutboundRule
 from launches.closing import CREATED_EVENT, theme_feedback
 from launches.models import CustomerUpdate
 
-RULE_FIELDS = ("category", "priority", "product")  # what the rules' conditions read on an item
 CRM_FIELD_DEFAULT = "Feedback_Addressed__c"
 GITHUB_LABELS = ["feedback"]
 TITLE_CHARS = 120

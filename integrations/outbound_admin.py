@@ -5,8 +5,10 @@ item's tracker link.
   whether it sends (off: dry run). The list says what each rule *would have opened* while off and what it opened.
 - **Outbound actions**: the outbox, filtered by status, kind and rule; "Retry now" on failed ones; the CRM
   "feedback addressed" rows exported as CSV for a CRM without an API.
-- **The item's page** gains a "Tracker" section linking to the issue opened for it; saving a new category, priority or
-  product (form or grid) evaluates the rules in the same transaction; "Run outbound rules now" does it for a selection.
+- **The item's page** gains a "Tracker" section linking to the issue opened for it; "Run outbound rules now" evaluates
+  the rules for a selection. A person's new category, priority or product (form or grid) is not handled here: saving
+  goes through ``feedback.services.save_feedback``, which emits ``feedback.triaged`` as every other door does, and
+  that event is the one way rules run on a change (a second path here evaluated the item twice).
 
 Imported once by ``integrations/admin.py``.
 """
@@ -215,15 +217,6 @@ class OutboundActionAdmin(ReadOnlyAdminMixin, HubModelAdmin):
 
 # --- The feedback item's page and list --------------------------------------------------------------------------------
 
-_save_feedback_model = FeedbackItemAdmin.save_model
-
-
-def _save_model_then_rules(self, request, obj, form, change: bool) -> None:
-    """Saved as before; then, when the person set what the rules read, the rules run in the same transaction."""
-    _save_feedback_model(self, request, obj, form, change)
-    if not change or set(form.changed_data) & set(outbound.RULE_FIELDS):
-        outbound.evaluate_items(item_ids=[obj.pk])
-
 
 @admin.display(description="tracker issue")
 def tracker_issue(self, obj) -> str:
@@ -272,7 +265,6 @@ def run_outbound_rules(modeladmin, request, queryset: QuerySet) -> None:
     )
 
 
-FeedbackItemAdmin.save_model = _save_model_then_rules
 FeedbackItemAdmin.tracker_issue = tracker_issue
 FeedbackItemAdmin.readonly_fields = [*FeedbackItemAdmin.readonly_fields, "tracker_issue"]
 FeedbackItemAdmin.fieldsets = [*FeedbackItemAdmin.fieldsets, ("Tracker", {"fields": ["tracker_issue"]})]

@@ -7,6 +7,8 @@ import pytest
 from django.urls import reverse
 
 from feedback.choices import Category, Priority
+from feedback.services import TRIAGED_EVENT
+from feedbackhub import events
 from feedbackhub.models import DomainEvent
 from integrations.choices import OutboundKind, OutboundStatus
 from integrations.models import OutboundAction, OutboundRule
@@ -91,7 +93,7 @@ def test_given_an_item_with_an_issue_then_its_page_links_to_the_tracker(admin_cl
     assert 'href="https://linear.app/acme/issue/ENG-42"' in page and "ENG-42" in page
 
 
-def test_given_a_person_raises_an_items_priority_then_the_matching_rule_queues_its_issue(
+def test_given_a_person_raises_an_items_priority_then_one_event_and_once_processed_one_issue_queued(
     admin_client, django_capture_on_commit_callbacks
 ):
     rule = OutboundRule.objects.create(
@@ -106,12 +108,17 @@ def test_given_a_person_raises_an_items_priority_then_the_matching_rule_queues_i
 
     with django_capture_on_commit_callbacks(execute=False):
         unchanged = admin_client.post(url, form_data(item, summary="Reworded"))
-    nothing_yet = OutboundAction.objects.count()
-    with django_capture_on_commit_callbacks(execute=False) as sends:
+    nothing_yet = (DomainEvent.objects.filter(name=TRIAGED_EVENT).count(), OutboundAction.objects.count())
+    with django_capture_on_commit_callbacks(execute=False):
         raised = admin_client.post(url, form_data(item, priority=Priority.CRITICAL))
+    before_the_event = OutboundAction.objects.count()  # the event is the one door: the save itself queues nothing
+    (event,) = DomainEvent.objects.filter(name=TRIAGED_EVENT)
+    with django_capture_on_commit_callbacks(execute=False) as sends:
+        events.process(event.pk)
+        events.process(event.pk)  # a redelivered event decides nothing twice
 
-    assert (unchanged.status_code, raised.status_code, nothing_yet) == (302, 302, 0)
+    assert (unchanged.status_code, raised.status_code, nothing_yet, before_the_event) == (302, 302, (0, 0), 0)
+    assert event.payload["item_ids"] == [item.pk]
     queued = OutboundAction.objects.get()
     assert (queued.key, queued.rule, queued.status) == (f"tracker:{item.pk}", rule, OutboundStatus.PENDING)
     assert len(sends) >= 1  # the send is queued after commit
-    assert not DomainEvent.objects.filter(name="feedback.triaged").exists()
