@@ -12,6 +12,16 @@ an item is relevant when its label is the query's. Label ``none`` marks an off-t
 ``--split a`` or ``b`` keeps half of the queries (on-topic ones by their label, off-topic ones by their text, split
 by a fixed hash): a parameter chosen on one half can be reported on the other.
 
+``--templates FILE`` (one template a line, each with ``{topic}`` once, e.g. "What do customers say about {topic}?")
+asks every query in every template (``ai.abstention.expand``: mechanical, nothing written per query; the split is
+taken on the bare queries first). The report then gives the abstention per template (AUC, and what the fixed
+``ABSTAIN_BELOW`` declines and answers), so a threshold is seen to hold, or not, across phrasings.
+
+Beside the raw strength, every query's ``ai.abstention.background_z`` against an evenly spaced sample of the scratch
+space (``BACKGROUND`` vectors) is computed and its AUC printed (``abstain_auc_background_z``), and the threshold that
+``choose_threshold`` would pick on this run's queries (``threshold_if_chosen_here``): chosen on one run (split a, some
+templates), checked on another.
+
 Prints a readable report (figures, the worst queries, the closest calls of the abstention) and, as its LAST line, one
 line of JSON: ndcg_at_10, precision_at_10, recall_at_50, mrr, share_under_0_5, abstain_auc (with off-topic
 queries), n, seconds and the timings.
@@ -32,14 +42,16 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from ai import abstention
 from feedback.choices import Source
 from feedback.models import EmbeddingSpace, FeedbackEmbedding, FeedbackItem
 from feedback.services import content_hash
 from insights import ask_retrieval
-from insights.ask_evaluation import OFF_TOPIC, QueryResult, summarise
+from insights.ask_evaluation import OFF_TOPIC, QueryResult, roc_auc, summarise
 
 BATCH = 256  # texts embedded (and rows inserted) at a time: the progress bar moves per batch
 LIMIT = 50  # recall@50 needs 50 rows
+BACKGROUND = 1000  # vectors of the scratch space each query's background z is measured against
 
 
 def read_csv(path: Path, columns: tuple[str, ...], *, encoding: str, aliases: dict[str, str] | None = None) -> list:
@@ -103,8 +115,14 @@ class Command(BaseCommand):
         parser.add_argument("--provider", default="offline", help="the embedding provider (default: offline)")
         parser.add_argument("--encoding", default="utf-8", help="the files' text encoding (default: utf-8)")
         parser.add_argument("--worst", type=int, default=10, help="how many worst queries to print (default 10)")
+        parser.add_argument(
+            "--templates", type=Path, help="a file of question templates, one a line, each with {topic}: every query "
+            "is asked in each (the abstention is reported per template)"
+        )  # fmt: skip
 
-    def handle(self, *args, corpus: Path, queries: Path, split: str, provider: str, encoding: str, worst: int, **_):
+    def handle(
+        self, *args, corpus: Path, queries: Path, split: str, provider: str, encoding: str, worst: int, templates, **_
+    ):
         started = time.perf_counter()
         texts = read_csv(corpus, ("text", "label"), encoding=encoding, aliases={"label": "category"})
         asked = read_csv(queries, ("query", "label"), encoding=encoding)
@@ -116,6 +134,16 @@ class Command(BaseCommand):
             )
         if split != "all":
             asked = [(query, label) for query, label in asked if half(query if label == OFF_TOPIC else label) == split]
+        phrasings = _templates(templates, encoding=encoding) if templates else [abstention.TOPIC]
+        self._template_of = {}
+        try:
+            expanded = abstention.expand(asked, phrasings)
+        except ValueError as error:
+            raise CommandError(f"{templates}: {error}") from error
+        asked = []
+        for query, label, index in expanded:
+            asked.append((query, label))
+            self._template_of[query] = index
         from ai.providers import get_provider
 
         model = get_provider(provider)
@@ -126,6 +154,7 @@ class Command(BaseCommand):
             finally:
                 transaction.set_rollback(True)  # the scratch space and its rows go, whatever happened
         figures = summarise(results, threshold=ask_retrieval.ABSTAIN_BELOW)
+        figures |= self._abstention_figures(results, phrasings)
         figures |= {
             "split": split,
             "corpus": len(texts),
@@ -194,6 +223,8 @@ class Command(BaseCommand):
         for _, label in texts:
             counts[label] = counts.get(label, 0) + 1
         results, search_ms, embed_ms, plans = [], [], [], {}
+        background = self._background(space)
+        self._z = {}
         for query, label in asked:
             clock = time.perf_counter()
             vector = model.embed([query])[0]
@@ -202,11 +233,50 @@ class Command(BaseCommand):
             found = ask_retrieval.search(vector, space=space, limit=LIMIT)
             search_ms.append((time.perf_counter() - clock) * 1000)
             plans[found.plan] = plans.get(found.plan, 0) + 1
+            self._z[query] = abstention.background_z(found.strength, vector, background)
             ranking = tuple(by_id[hit.item_id] == label for hit in found.hits)
             result = QueryResult(query, label, ranking, counts.get(label, 0), round(found.strength, 4), found.abstain)
             results.append((result, [by_id[hit.item_id] for hit in found.hits[:3]]))
         self._top3 = {result.query: top for result, top in results}
         return [result for result, _ in results], search_ms, embed_ms, plans
+
+    def _background(self, space):
+        """An evenly spaced sample of the scratch space's vectors (by id): the same sample on every run."""
+        ids = list(FeedbackEmbedding.objects.filter(space=space).order_by("pk").values_list("pk", flat=True))
+        chosen = [ids[position] for position in abstention.evenly_spaced(len(ids), BACKGROUND)]
+        return [list(v) for v in FeedbackEmbedding.objects.filter(pk__in=chosen).values_list("vector", flat=True)]
+
+    def _abstention_figures(self, results: list[QueryResult], phrasings: list[str]) -> dict:
+        """Abstention per template at ``ABSTAIN_BELOW``, the background z's AUC, the threshold chosen on this run."""
+        on = [r for r in results if not r.off_topic]
+        off = [r for r in results if r.off_topic]
+        if not on or not off:
+            return {}
+        threshold = ask_retrieval.ABSTAIN_BELOW
+        by_template = []
+        for index, template in enumerate(phrasings):
+            on_t = [r.strength for r in on if self._template_of[r.query] == index]
+            off_t = [r.strength for r in off if self._template_of[r.query] == index]
+            if on_t and off_t:
+                matrix = abstention.confusion(on_t, off_t, threshold)
+                by_template.append(
+                    {
+                        "template": template,
+                        "abstain_auc": round(roc_auc(on_t, off_t), 4),
+                        "on_topic_abstained": matrix.declined_on_topic,
+                        "off_topic_answered": matrix.answered_off_topic,
+                        "min_on_topic_strength": round(min(on_t), 4),
+                        "max_off_topic_strength": round(max(off_t), 4),
+                    }
+                )
+        on_s, off_s = [r.strength for r in on], [r.strength for r in off]
+        return {
+            "abstain_auc_background_z": round(
+                roc_auc([self._z[r.query] for r in on], [self._z[r.query] for r in off]), 4
+            ),
+            "threshold_if_chosen_here": round(abstention.choose_threshold(on_s, off_s), 4),
+            "by_template": by_template,
+        }
 
     def _report(self, results: list[QueryResult], figures: dict, *, worst: int, provider) -> None:
         out = self.stdout.write
@@ -228,6 +298,17 @@ class Command(BaseCommand):
                 f"(lowest on-topic strength {figures['min_on_topic_strength']:.3f}, highest off-topic "
                 f"{figures['max_off_topic_strength']:.3f})"
             )
+            out(
+                f"  a threshold chosen on these queries would be {figures['threshold_if_chosen_here']}; "
+                f"AUC of the background z instead of the raw best cosine: {figures['abstain_auc_background_z']:.3f}"
+            )
+            if len(figures["by_template"]) > 1:
+                out(f"  per template (AUC; at {figures['abstain_threshold']}: on-topic declined, off-topic answered):")
+                for row in figures["by_template"]:
+                    out(
+                        f"    {row['abstain_auc']:.3f}  {row['on_topic_abstained']:>3} declined  "
+                        f"{row['off_topic_answered']:>3} answered  {row['template']!r}"
+                    )
         out(
             f"  corpus embedded at {figures['embed_texts_per_s']:,.0f} texts/s, inserted in {figures['load_s']} s; "
             f"query embedding p50 {figures['embed_query_ms_p50']} ms; search p50 {figures['search_ms_p50']} ms, "
@@ -242,6 +323,15 @@ class Command(BaseCommand):
             out("Off-topic queries closest to answering (strength):")
             for r in off[:5]:
                 out(f"  {r.strength:.3f}  {'ANSWERED' if not r.abstained else 'declined'}  {r.query!r}")
+
+
+def _templates(path: Path, *, encoding: str) -> list[str]:
+    if not path.is_file():
+        raise CommandError(f"{path}: no such file")
+    lines = [line.strip() for line in path.read_text(encoding=encoding).splitlines() if line.strip()]
+    if not lines:
+        raise CommandError(f"{path} has no template (one a line, each with {abstention.TOPIC})")
+    return lines
 
 
 def _p95(values: list[float]) -> float:
