@@ -20,8 +20,8 @@ in three question templates (the midpoint .514 between the highest off-topic and
 
 - Everything goes through one SQL statement on ``feedback_feedbackembedding``, ordered by the cosine distance.
   Segment and product filters read the vector row's own copies of its item's customer and product
-  (``feedback.vector_filters``, kept by triggers): ``e.customer_id = ANY(<the segment's customer ids>)`` (≤ 50k
-  ids, a constant array PostgreSQL hashes) and ``e.product = …``, no join per index tuple. While a space still
+  (``feedback.vector_filters``, kept by triggers): an EXISTS on the row's customer by primary key and
+  ``e.product = …``, no item read per index tuple. While a space still
   has rows stored before the copies (``product`` NULL, until ``backfill_vector_filters`` has run) they join the
   item and its customer instead, as before: slower, the same answer. A theme joins its links; the community
   segment joins the item (its source).
@@ -166,8 +166,11 @@ def _conditions(
     """The joins and WHERE conditions (with their parameters) that narrow the embedding rows ``e`` to ``filters``.
 
     ``copied`` (default: ``copies_complete``): every vector of the space carries its item's customer and product,
-    so a segment is ``e.customer_id = ANY(<the segment's customer ids>)`` (a constant array: PostgreSQL hashes it)
-    and a product ``e.product = …`` on the row itself; otherwise (rows not backfilled yet) both join the item.
+    so a segment is an EXISTS on the row's customer (its primary key: no item read per index tuple; an exact scan
+    of a small segment starts from the segment's customers and their rows' (customer_id, product, received_at)
+    index) and a product ``e.product = …`` on the row itself; otherwise (rows not backfilled yet) both join the item.
+    Measured at 1M: ``e.customer_id = ANY(<the segment's ids>)`` instead cost more than the join for a 12 %
+    segment (6,500 ids to fetch, plan and hash per question).
     """
     if copied is None:
         copied = bool(filters.segment or filters.product) and copies_complete(space=space)
@@ -192,9 +195,13 @@ def _conditions(
             raise ValueError(f"Unknown segment attribute {name!r}: use {', '.join(SEGMENT_FIELDS)} or community.")
     if copied:
         customer_conditions, customer_params = [], []
-        if segment:
-            where.append("e.customer_id = ANY(%s)")
-            params.append(list(Customer.objects.filter(**segment).order_by().values_list("pk", flat=True)))
+        if segment:  # the row's customer, looked up by primary key (no item read); a small segment drives the scan
+            where.append(
+                f"EXISTS (SELECT 1 FROM {_table(Customer)} c WHERE c.id = e.customer_id AND "
+                + " AND ".join(f"c.{name} = %s" for name in segment)
+                + ")"
+            )
+            params.extend(segment.values())
         if filters.product:
             where.append("e.product = %s")
             params.append(filters.product)

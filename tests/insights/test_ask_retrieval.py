@@ -218,7 +218,7 @@ def test_segment_and_product_filters_read_the_vector_rows_copies_without_joining
 
     assert ids(result) == want and result.plan == "exact filtered"
     [sql] = lookups(queries)
-    assert "e.customer_id = ANY" in sql and "e.product = " in sql and " JOIN " not in sql
+    assert "c.id = e.customer_id" in sql and "e.product = " in sql and " JOIN " not in sql
 
 
 def test_rows_stored_before_the_copies_are_filtered_through_the_items_until_the_backfill_fills_them(hub, monkeypatch):
