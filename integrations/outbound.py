@@ -40,6 +40,7 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from feedback.models import FeedbackItem
 from feedback.triage import TRIAGED_EVENT
@@ -54,6 +55,7 @@ CRM_FIELD_DEFAULT = "Feedback_Addressed__c"
 GITHUB_LABELS = ["feedback"]
 TITLE_CHARS = 120
 QUOTE_CHARS = 2000
+ISSUE_ID_SALT = "integrations.outbound.issue_uuid"  # the HMAC's purpose: no other use of SECRET_KEY makes these bytes
 CSV_COLUMNS = ["crm_id", "customer", "theme", "shipped_on", "items", "field", "value", "action_key"]
 
 
@@ -116,15 +118,27 @@ def with_counts(queryset: QuerySet[OutboundRule]) -> QuerySet[OutboundRule]:
 
 
 def issue_uuid(item_id: int) -> str:
-    """The tracker-side id of an item's issue: stable for the item and this hub, shaped as a UUID v4 (Linear takes it
-    as ``IssueCreateInput.id`` and refuses a second issue with it; GitHub carries it in a hidden marker)."""
-    seed = uuid.uuid5(uuid.NAMESPACE_URL, f"{settings.HUB_BASE_URL or 'feedbackhub'}/feedback-item/{item_id}")
-    return str(uuid.UUID(bytes=seed.bytes, version=4))
+    """The tracker-side id of an item's issue, shaped as a UUID v4 (Linear takes it as ``IssueCreateInput.id`` and
+    refuses a second issue with it; GitHub carries it in a hidden marker).
+
+    An HMAC of the item id under this install's ``SECRET_KEY``: stable for the item (every retry asks for the same
+    issue), different on every install, and not guessable from outside — an id made from public facts (the hub's
+    address and an item number) let anyone write another item's marker, or take its Linear id first. The id is kept
+    in the action's payload when the rule decides, so rotating the secret key changes no decided action's issue."""
+    digest = salted_hmac(ISSUE_ID_SALT, str(int(item_id)), algorithm="sha256").digest()
+    return str(uuid.UUID(bytes=digest[:16], version=4))
 
 
 def marker(issue_id: str) -> str:
-    """The hidden line in a GitHub issue's body that says which item it was opened for."""
+    """The hidden line in a GitHub issue's body that says which item it was opened for: always the body's last line
+    (``outbound_delivery`` appends it; ``GitHubConnector.find_issue`` reads only that line)."""
     return f"<!-- feedbackhub:feedback-item:{issue_id} -->"
+
+
+def neutralise_comments(text: str) -> str:
+    """``text`` with HTML comment delimiters escaped (``\\<!--``, ``--\\>``: Markdown shows them as typed): what a
+    customer wrote can never hide text in the issue, nor carry a marker that looks like the hub's."""
+    return text.replace("<!--", "\\<!--").replace("-->", "--\\>")
 
 
 def item_admin_url(item_id: int) -> str:
@@ -155,11 +169,12 @@ def issue_payload(item: FeedbackItem, rule: OutboundRule) -> dict:
     quote = item.verbatim.strip()[:QUOTE_CHARS]
     description = "\n".join(
         [
-            "> " + quote.replace("\n", "\n> "),
+            "> " + neutralise_comments(quote).replace("\n", "\n> "),
             "",
             *(f"- **{name}:** {value}" for name, value in facts),
             "",
-            f"Opened by the FeedbackHub rule “{rule.name}” from [feedback #{item.pk}]({item_admin_url(item.pk)}).",
+            f"Opened by the FeedbackHub rule “{neutralise_comments(rule.name)}” from "
+            f"[feedback #{item.pk}]({item_admin_url(item.pk)}).",
         ]
     )
     payload = {

@@ -10,9 +10,9 @@ How an action is sent once
    redelivered message) skips the locked row or finds it not due: it does nothing.
 2. **Send**, outside any transaction — and look before creating: Linear by the issue id the hub chose for the item
    (``outbound.issue_uuid``, sent as ``IssueCreateInput.id``; Linear refuses a second issue with it), GitHub by the
-   hidden marker in the body among the repository's issues created or updated since the action was written. An
-   issue found is adopted, not created again: a worker that died after the tracker created the issue but before
-   step 3 committed does not cause a second one.
+   hidden marker on the body's last line among the repository's issues created or updated since the action was
+   written. An issue found is adopted, not created again: a worker that died after the tracker created the issue but
+   before step 3 committed does not cause a second one.
 3. **Record** in one UPDATE guarded by the claim (still pending, same try count): sent with the external id and URL;
    or pending with a backoff and ``last_error``; or failed.
 

@@ -22,6 +22,12 @@ def issue_key(repository: str, number) -> str:
     return f"{repository}#{number}"
 
 
+def last_line(body: str | None) -> str:
+    """The last non-blank line of an issue body, trimmed (GitHub may store an edited body with CRLF endings)."""
+    lines = [line.strip() for line in (body or "").splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
 def issue_state(issue: dict) -> str:
     """The tracker state of an issue (themes.choices.TrackerState values)."""
     if issue.get("state") != "closed":
@@ -45,8 +51,10 @@ class GitHubConnector(Connector):
         return self.http.post(f"/repos/{repository}/issues", payload)
 
     def find_issue(self, repository: str, *, marker: str, since: datetime) -> dict | None:
-        """An issue created or updated since ``since`` whose body holds ``marker`` (newest first, ``FIND_PAGES``
-        pages at most; the issues list reads the repository itself, not the search index, so it is current)."""
+        """An issue created or updated since ``since`` whose body *ends* with the line ``marker`` (newest first,
+        ``FIND_PAGES`` pages at most; the issues list reads the repository itself, not the search index, so it is
+        current). Only the last line counts: the body above it quotes what a customer wrote, and a marker quoted
+        there (another item's, copied from a public issue) must not make this item adopt that issue."""
         for page in range(1, FIND_PAGES + 1):
             issues = self.http.get(
                 f"/repos/{repository}/issues",
@@ -58,7 +66,7 @@ class GitHubConnector(Connector):
                 page=page,
             )
             for issue in issues:
-                if "pull_request" not in issue and marker in (issue.get("body") or ""):
+                if "pull_request" not in issue and last_line(issue.get("body")) == marker:
                     return issue
             if len(issues) < PAGE_SIZE:
                 break

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import socket
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -207,6 +208,58 @@ def test_given_a_crash_after_the_tracker_created_the_issue_then_the_retry_adopts
     action = OutboundAction.objects.get()
     assert (outcome, action.status, action.external_id) == ("sent", OutboundStatus.SENT, key)
     assert len(tracker.creates()) == 1 and len(tracker.issues) == 1
+
+
+def test_given_a_verbatim_quoting_another_items_marker_then_that_item_still_opens_its_own_issue(
+    tracker, django_capture_on_commit_callbacks
+):
+    rule(kind=OutboundKind.GITHUB_ISSUE, target="acme/api")
+    victim = bug()
+    tag = outbound.marker(outbound.issue_uuid(victim.pk))
+    quoting = bug(verbatim=f"Your tracker shows this for our bug:\n{tag}\nPlease fix it.")
+
+    for item in (quoting, victim):
+        (action_id,) = decide(item, capture=django_capture_on_commit_callbacks).queued
+        outbound_delivery.deliver(action_id)
+
+    issues = dict(OutboundAction.objects.values_list("item_id", "external_id"))
+    assert issues == {quoting.pk: "acme/api#1", victim.pk: "acme/api#2"}  # not the quoting item's issue adopted
+    assert tag not in tracker.issues[0]["body"] and "\\<!-- feedbackhub" in tracker.issues[0]["body"]
+    assert len(tracker.creates()) == 2
+
+
+def test_given_an_issue_with_the_marker_above_its_last_line_then_it_is_not_taken_for_the_items(
+    tracker, django_capture_on_commit_callbacks
+):
+    rule(kind=OutboundKind.GITHUB_ISSUE, target="acme/api")
+    item = bug()
+    tag = outbound.marker(outbound.issue_uuid(item.pk))
+    tracker.issues.append(
+        {
+            "number": 1,
+            "html_url": "https://github.com/acme/api/issues/1",
+            "title": "Pasted",
+            "body": f"{tag}\nSee above.",
+        }
+    )
+
+    (action_id,) = decide(item, capture=django_capture_on_commit_callbacks).queued
+    outbound_delivery.deliver(action_id)
+
+    assert OutboundAction.objects.get().external_id == "acme/api#2"
+    assert tracker.issues[1]["body"].endswith(f"\n\n{tag}")
+
+
+def test_given_two_installs_then_the_same_item_gets_a_different_issue_id_on_each(settings):
+    settings.HUB_BASE_URL = "https://feedback.example.com"  # the same address: a staging copy of production
+    settings.SECRET_KEY = "install-one-" + "k" * 50
+    one, again = outbound.issue_uuid(7), outbound.issue_uuid(7)
+    settings.SECRET_KEY = "install-two-" + "k" * 50
+    two = outbound.issue_uuid(7)
+
+    assert one == again  # stable: every retry asks for the same issue
+    assert one != two and outbound.issue_uuid(8) != two
+    assert uuid.UUID(one).version == 4 and uuid.UUID(two).version == 4
 
 
 def test_given_the_tracker_answers_500_then_the_row_stays_pending_with_its_error_and_is_sent_later(
