@@ -99,6 +99,20 @@ class OutboundRuleAdmin(HubModelAdmin):
     def get_queryset(self, request) -> QuerySet:
         return outbound.with_counts(super().get_queryset(request))
 
+    def get_fieldsets(self, request, obj=None):
+        """A new rule has no on switch: it starts as a dry run, and "Switch on" (logged) is the way to make it send,
+        once its would-have-opened list has been read."""
+        if obj is not None:
+            return self.fieldsets
+        first, *rest = self.fieldsets
+        name, options = first
+        return [(name, {**options, "fields": [f for f in options["fields"] if f != "enabled"]}), *rest]
+
+    def save_model(self, request, obj: OutboundRule, form, change: bool) -> None:
+        if not change:
+            obj.enabled = False  # whatever was posted: the form above has no such field
+        super().save_model(request, obj, form, change)
+
     @admin.display(description="when")
     def conditions(self, obj: OutboundRule) -> str:
         parts = [

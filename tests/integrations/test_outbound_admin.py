@@ -49,6 +49,20 @@ def test_given_the_rule_form_then_conditions_are_ticked_and_a_github_target_must
     assert rule.enabled is False  # a new rule is a dry run until switched on
 
 
+def test_given_a_new_rule_posted_switched_on_then_it_is_still_a_dry_run_and_the_add_form_has_no_switch(admin_client):
+    url = reverse("admin:integrations_outboundrule_add")
+    data = {"name": "All bugs", "kind": OutboundKind.LINEAR_ISSUE, "target": "team-eng", "position": 1}
+
+    form = admin_client.get(url).content.decode()
+    created = admin_client.post(url, {**data, "enabled": "on"})
+
+    assert created.status_code == 302
+    assert OutboundRule.objects.get().enabled is False
+    assert 'name="enabled"' not in form
+    change = admin_client.get(reverse("admin:integrations_outboundrule_change", args=[OutboundRule.objects.get().pk]))
+    assert 'name="enabled"' in change.content.decode()  # an existing rule can be switched, as the action does
+
+
 def test_given_rules_then_the_list_says_what_each_would_have_opened_within_its_query_budget(
     admin_client, django_assert_max_num_queries
 ):
