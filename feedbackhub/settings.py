@@ -402,6 +402,8 @@ SPECTACULAR_SETTINGS = {
         "LevelEnum": "feedback.choices.Priority",
         "FeedbackStatusEnum": "feedback.choices.Status",
         "OutcomeEnum": ["created", "updated", "rejected"],  # a line of the ingestion's and the surveys' answers
+        "FeedbackSourceEnum": "feedback.choices.Source",
+        "FilterOriginEnum": ["question", "form"],  # where an Ask the hub filter came from (insights.api.ask)
     },
 }
 

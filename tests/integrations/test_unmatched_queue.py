@@ -53,7 +53,7 @@ def test_given_selected_items_when_ops_assigns_a_customer_then_each_is_attribute
     member(PRODUCT_OPS, "ops")
     acme = make_customer(name="Acme")
     theme = make_theme()
-    items = [make_feedback(verbatim=f"Ask {n}") for n in range(3)]
+    items = [make_feedback(verbatim=f"Unmatched ask {n}") for n in range(3)]
     items[0].themes.add(theme)
     type(theme).objects.filter(pk=theme.pk).update(rollups_dirty=False)
     chosen = {"action": "assign_customer", helpers.ACTION_CHECKBOX_NAME: [items[0].pk, items[1].pk]}
@@ -66,4 +66,4 @@ def test_given_selected_items_when_ops_assigns_a_customer_then_each_is_attribute
     assert [item.__class__.objects.get(pk=item.pk).customer for item in items] == [acme, acme, None]
     theme.refresh_from_db()
     assert theme.rollups_dirty  # assign_customer marks the rollups of the item's themes stale
-    assert client.get(reverse(QUEUE)).content.decode().count("Ask ") == 1
+    assert client.get(reverse(QUEUE)).content.decode().count("Unmatched ask ") == 1

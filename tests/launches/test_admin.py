@@ -74,6 +74,8 @@ def test_given_launch_added_in_admin_then_its_checklist_is_generated_from_its_ty
             "tracker_keys": "LIN-1,LIN-2",
             "checklist_items-TOTAL_FORMS": "0",
             "checklist_items-INITIAL_FORMS": "0",
+            "partner_programs-TOTAL_FORMS": "0",  # the design partners' panel (insights.discovery_admin)
+            "partner_programs-INITIAL_FORMS": "0",
         },
     )
 
@@ -95,6 +97,8 @@ def test_given_launch_checklist_when_owner_ticks_an_item_in_admin_then_who_and_w
         "tracker_keys": "",
         "checklist_items-TOTAL_FORMS": str(len(items)),
         "checklist_items-INITIAL_FORMS": str(len(items)),
+        "partner_programs-TOTAL_FORMS": "0",  # the design partners' panel (insights.discovery_admin)
+        "partner_programs-INITIAL_FORMS": "0",
     }
     for index, item in enumerate(items):
         prefix = f"checklist_items-{index}-"
