@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from feedback.choices import Category, Priority, Product
@@ -269,6 +270,15 @@ class OutboundAction(models.Model):
             ),
             models.Index(fields=["item"], name="outbound_item_idx", condition=models.Q(item__isnull=False)),
             models.Index(fields=["kind", "status", "-created_at"], name="outbound_kind_status_idx"),
+            # The admin at scale (0008): the list in its order, each filter in that order, the rules' counts
+            # (index-only per rule and status), and the exact searches on key and external id.
+            models.Index(fields=["-created_at", "-id"], name="outbound_created_idx"),
+            models.Index(fields=["status", "-created_at", "-id"], name="outbound_status_created_idx"),
+            models.Index(fields=["kind", "-created_at", "-id"], name="outbound_kind_created_idx"),
+            models.Index(fields=["rule", "-created_at", "-id"], name="outbound_rule_created_idx"),
+            models.Index(fields=["rule", "status"], name="outbound_rule_status_idx"),
+            models.Index(Upper("key"), name="outbound_key_upper_idx"),
+            models.Index(Upper("external_id"), name="outbound_external_id_upper_idx"),
         ]
 
     def __str__(self) -> str:

@@ -12,6 +12,17 @@ from feedbackhub import events
 from feedbackhub.models import DomainEvent
 from integrations.choices import OutboundKind, OutboundStatus
 from integrations.models import OutboundAction, OutboundRule
+from tests.admin_plans import (
+    FILTER_PLANNER,
+    changelist_queryset,
+    changelist_sorts,
+    choice_filters,
+    describe,
+    explain,
+    filter_gap,
+    index_conditions,
+    search_gaps,
+)
 from tests.factories import make_feedback
 from tests.feedback.test_admin_workflow import form_data
 
@@ -79,6 +90,41 @@ def test_given_rules_then_the_list_says_what_each_would_have_opened_within_its_q
     rows = {rule.name: (rule.dry_runs, rule.opened) for rule in response.context["cl"].result_list}
     assert rows == {"Bugs (trial)": (3, 0), "Praise": (0, 1)}
     assert "would have opened" in response.content.decode() and "dry run" in response.content.decode()
+
+
+def test_given_the_rule_list_then_each_count_is_an_index_only_read_per_rule_not_a_grouped_join_of_the_outbox():
+    nodes = explain(
+        *changelist_queryset(OutboundRule, {}).query.sql_with_params(), fresh_statistics=True, **FILTER_PLANNER
+    )
+
+    counts = index_conditions(nodes, "outbound_rule_status_idx")
+    assert len(counts) == 2 and all("rule_id" in c and "status" in c for c in counts), describe(nodes)
+    assert not any("Group Key" in node for node in nodes), describe(nodes)
+
+
+@pytest.mark.parametrize("field", choice_filters(OutboundAction))
+def test_given_an_outbox_choice_filter_then_its_index_serves_the_condition_in_list_order(field):
+    assert filter_gap(OutboundAction, field) is None
+    assert changelist_sorts(OutboundAction, field) == []
+
+
+def test_given_the_outbox_list_unfiltered_or_for_one_rule_then_an_index_returns_it_in_order():
+    rule = OutboundRule.objects.create(name="Bugs", kind=OutboundKind.LINEAR_ISSUE, target="team-eng")
+
+    for params, index in (
+        ({}, "outbound_created_idx"),
+        ({"rule__id__exact": str(rule.pk)}, "outbound_rule_created_idx"),
+    ):
+        queryset = changelist_queryset(OutboundAction, params)
+        nodes = explain(*queryset.query.sql_with_params(), fresh_statistics=True, **FILTER_PLANNER)
+        assert any(node.get("Index Name") == index for node in nodes), describe(nodes)
+        assert not [node for node in nodes if "Sort" in node["Node Type"]], describe(nodes)
+
+
+def test_given_an_outbox_search_then_key_and_external_id_are_served_by_their_indexes():
+    indexes = {"=key": "outbound_key_upper_idx", "=external_id": "outbound_external_id_upper_idx"}
+
+    assert search_gaps(OutboundAction, indexes) == {}
 
 
 def test_given_failed_actions_then_the_status_filter_lists_them_and_retry_makes_them_due(
