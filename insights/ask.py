@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 500
 RETRIEVE_LIMIT = 50
-SCOPED_LIMIT = 200  # (retrieve()'s most) a person who sees only their accounts: more candidates, then only theirs are kept
+SCOPED_LIMIT = 200  # retrieve()'s most: a person who sees only their own accounts gets more candidates, then theirs
 DEFAULT = object()  # ``writer`` not given: Mistral when it is the configured provider, else none
 
 
