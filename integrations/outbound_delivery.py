@@ -29,7 +29,6 @@ Linear none: the id is the key. A CRM PATCH is idempotent by nature (the same fi
 from __future__ import annotations
 
 import logging
-import random
 import time
 from datetime import timedelta
 from urllib.parse import quote
@@ -38,6 +37,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from feedbackhub.backoff import backoff_seconds
 from integrations import outbound
 from integrations.choices import OutboundKind, OutboundStatus
 from integrations.connectors import ConnectorError, connector_for
@@ -50,8 +50,6 @@ SENT, RETRY, FAILED, SKIPPED = "sent", "retry", "failed", "skipped"  # what ``de
 CALL_TIMEOUT_SECONDS = 15.0
 LEASE_SECONDS = 300  # > a GitHub lookup (3 pages) and a create at CALL_TIMEOUT_SECONDS each
 UNKNOWN_OUTCOME_WAIT = 120
-BACKOFF_CAP_SECONDS = 3600
-JITTER = 0.2
 SWEEP_BUDGET_SECONDS = 45  # the sweep starts nothing after this: the next minute's takes the rest
 SEND_NOW_LIMIT = 200
 GITHUB_LOOKBACK = timedelta(hours=1)  # before the action was written, whatever the clocks say
@@ -69,12 +67,6 @@ SOURCE_OF_KIND = {
 
 class Permanent(Exception):
     """An error that will not pass by itself: the action fails at once and waits for a person."""
-
-
-def backoff_seconds(tries: int) -> float:
-    """The wait after ``tries`` failed tries: ``OUTBOX_BACKOFF_SECONDS × 2^tries``, capped, ±20 % jitter."""
-    delay = settings.OUTBOX_BACKOFF_SECONDS * 2 ** min(tries, 20)
-    return min(BACKOFF_CAP_SECONDS, delay) * random.uniform(1 - JITTER, 1 + JITTER)  # noqa: S311 — not security
 
 
 # --- Queueing ---------------------------------------------------------------------------------------------------------

@@ -29,7 +29,6 @@ try is not counted. Failed rows wait for a person: ``retry`` (the admin's "Retry
 from __future__ import annotations
 
 import logging
-import random
 import time
 from collections.abc import Iterable
 from datetime import timedelta
@@ -39,6 +38,7 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.db import transaction
 from django.utils import timezone
 
+from feedbackhub.backoff import BACKOFF_CAP_SECONDS, backoff_seconds  # noqa: F401 - the cap, named here too
 from notifications import channels, selectors
 from notifications.choices import Status
 from notifications.models import Notification
@@ -46,8 +46,6 @@ from notifications.models import Notification
 logger = logging.getLogger(__name__)
 
 SENT, RETRY, FAILED, SKIPPED = "sent", "retry", "failed", "skipped"  # what ``deliver`` did
-BACKOFF_CAP_SECONDS = 3600
-JITTER = 0.2
 RETRY_AFTER_CAP_SECONDS = 3600  # a Retry-After longer than this is read as this
 LEASE_MIN_SECONDS = 120
 SWEEP_BUDGET_SECONDS = 45  # a sweep starts no delivery after this: the next minute's sweep takes the rest
@@ -59,12 +57,6 @@ def lease_seconds() -> int:
     longest channel timeout, so a slow but living worker is never doubled by the sweep."""
     email_timeout = getattr(settings, "EMAIL_TIMEOUT", None) or channels.EMAIL_TIMEOUT_SECONDS
     return int(max(LEASE_MIN_SECONDS, 4 * settings.SLACK_TIMEOUT_SECONDS, 4 * email_timeout))
-
-
-def backoff_seconds(tries: int) -> float:
-    """The wait after ``tries`` failed tries: ``OUTBOX_BACKOFF_SECONDS × 2^tries``, capped, with ±20 % jitter."""
-    delay = settings.OUTBOX_BACKOFF_SECONDS * 2 ** min(tries, 20)
-    return min(BACKOFF_CAP_SECONDS, delay) * random.uniform(1 - JITTER, 1 + JITTER)  # noqa: S311 — not security
 
 
 # --- Queueing ---------------------------------------------------------------------------------------------------------
