@@ -7,9 +7,10 @@ What the page shows: the survey's questions and, at most, the invited customer's
 token (a hidden field and a cookie: no script needed).
 
 Posts are throttled per link (``LINK_LIMIT`` per ``POST_WINDOW`` seconds: ten tries at the form are plenty for a
-person, and a script guessing at one link is stopped) and, more loosely, per client address (``ADDRESS_LIMIT``):
-behind the TLS proxy many respondents may share one address, so that limit only stops a flood. Counted in the
-shared cache (fixed windows); with the cache down posts are let through.
+person, and a script guessing at one link is stopped) and, more loosely, per client address (``ADDRESS_LIMIT``).
+The address is read as the capture endpoint reads it (``feedbackhub.client_address``, through ``NUM_PROXIES``: behind
+the TLS proxy, unset, everyone would share the proxy's); respondents behind one office's NAT still share one, so that
+limit only stops a flood. Counted in the shared cache (fixed windows); with the cache down posts are let through.
 
 **Opened** is recorded when the page's 1×1 image (``seen``, ``/s/<token>/seen.gif``) is loaded, not when the page is
 fetched: e-mail link scanners (and previews) that fetch a link to check it, or a HEAD, load no images and so count
@@ -34,6 +35,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from redis.exceptions import RedisError
 
+from feedbackhub.client_address import client_address
 from insights import journeys
 from insights.journeys import ANSWERED, EXPIRED, Refused
 
@@ -128,7 +130,7 @@ def _allowed(request: HttpRequest, token: str) -> bool:
     link = hashlib.sha256(token.encode()).hexdigest()[:32]
     keys = [
         (f"journey-survey-posts:link:{link}", LINK_LIMIT),
-        (f"journey-survey-posts:address:{request.META.get('REMOTE_ADDR', '')}", ADDRESS_LIMIT),
+        (f"journey-survey-posts:address:{client_address(request)}", ADDRESS_LIMIT),
     ]
     try:
         allowed = True

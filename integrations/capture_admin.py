@@ -1,8 +1,10 @@
 """The admin of in-product capture: keys (one per product embedding the widget) and the signals they counted.
 
 A key is created here (``capture.create_capture_key``): the page that follows shows the script tag to copy and the
-signing secret, in full, that once; afterwards the secret is shown masked. Its name, origins, unsigned mode and
-switch are edited by hand; its public key never changes. The signals (thumbs, searches that found nothing) are
+signing secret, in full, that once; afterwards the secret is shown masked. "Rotate signing secret" on a key's page
+(change permission; GET asks, POST rotates) replaces a leaked secret: ``capture.rotate_secret``, a CHANGE in the
+key's history, and the new secret shown in full on the page the POST answers, that once. Its name, origins, unsigned
+mode and switch are edited by hand; its public key never changes. The signals (thumbs, searches that found nothing) are
 read-only: the widget writes them. "Demo on another origin" explains the embedding and how to see it work.
 """
 
@@ -12,7 +14,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
@@ -64,6 +66,7 @@ class CaptureKeyAdmin(HubModelAdmin):
     list_filter = ["product", "active"]
     search_fields = ["name", "=public_key"]
     actions_list = ["demo_page"]
+    actions_detail = ["rotate_secret"]
     offers_saved_views = False
     shown_fields = ["public_key", "secret_masked", "embed", "created_at"]
 
@@ -115,7 +118,7 @@ class CaptureKeyAdmin(HubModelAdmin):
 
     @admin.display(description="signing secret")
     def secret_masked(self, obj: CaptureKey) -> str:
-        return f"{obj.signing_secret[:4]}…{'•' * 12} (shown in full once, when the key was created)"
+        return f"{obj.signing_secret[:4]}…{'•' * 12} (shown in full once, when it was made or last rotated)"
 
     @admin.display(description="embed")
     def embed(self, obj: CaptureKey) -> str:
@@ -126,6 +129,36 @@ class CaptureKeyAdmin(HubModelAdmin):
             'style="width:100%;font-family:monospace;font-size:.8rem">{}</textarea>',
             tag,
         )
+
+    # --- Rotating the signing secret ----------------------------------------------------------------------------------
+
+    @action(
+        description="Rotate signing secret",
+        url_path="rotate-secret",
+        icon="key",
+        permissions=["integrations.change_capturekey"],
+    )
+    def rotate_secret(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """GET: what rotating does; POST: rotate, log it, and show the new secret this once (a link changes nothing)."""
+        key = self.get_object(request, object_id)
+        if key is None:
+            raise Http404("No such capture key.")
+        change_url = reverse("admin:integrations_capturekey_change", args=[key.pk])
+        secret, title = None, f"Rotate the signing secret of “{key.name}”?"
+        if request.method == "POST":
+            secret, title = capture.rotate_secret(key=key), f"Signing secret of “{key.name}” rotated"
+            self.log_change(request, key, "Signing secret rotated.")  # the message only: never the secret
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.opts,
+            "key": key,
+            "secret": secret,
+            "change_url": change_url,
+        }
+        response = TemplateResponse(request, "integrations/capture_secret_rotate.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
 
     # --- The demo page ------------------------------------------------------------------------------------------------
 

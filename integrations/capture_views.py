@@ -22,9 +22,9 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import permissions, serializers, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
-from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
+from feedbackhub.client_address import client_address
 from integrations import capture
 from integrations.api.serializers import StrictCharField, StrictChoiceField
 from integrations.choices import AGGREGATED_CAPTURES, CaptureKind
@@ -106,15 +106,6 @@ class CaptureAnswerSerializer(serializers.Serializer):
 
 class DetailSerializer(serializers.Serializer):
     detail = serializers.CharField()
-
-
-def client_address(request) -> str:
-    """The address the per-IP rate counts: DRF's, read through ``REST_FRAMEWORK["NUM_PROXIES"]`` (``NUM_PROXIES``).
-
-    0: the connection's own address; ``X-Forwarded-For`` is ignored, as anyone can write it. n: the n-th address from
-    the header's end, the one the outermost of our proxies appended (what a client put before it never counts).
-    """
-    return BaseThrottle().get_ident(request)
 
 
 def refused(code: int, detail: str, **headers) -> Response:
