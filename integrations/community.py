@@ -6,7 +6,15 @@ matches one to a customer.
   the newest post time the query has seen and the posts seen at that instant. The next fetch asks from that time
   (inclusive) and leaves those ids out; a first fetch looks back ``INITIAL_LOOKBACK``. A query that fails keeps its
   cursor (its error goes to ``last_error``; the next run asks again from the same point: nothing is lost), the
-  others move on. A run that stops at the page limit keeps what it read and says ``truncated``.
+  others move on.
+- A page budget per query and run (the connector's ``page_budget``): searches read newest first, so a run the budget
+  stops has read the newest part of the window and not the oldest. The cursor then keeps that oldest part as the
+  query's ``backlog`` (``{"since", "until", "ids"}``: the window still to read, ``until`` the oldest instant read and
+  ``ids`` the posts taken at its edges) and the next run reads the backlog *first*, from where this one stopped, then
+  what is new since ``newest``. Oldest unread first keeps one backlog at most, always older than ``newest``, so the
+  cursor never moves past a post nobody read; a busy query catches up over a few runs instead of skipping. Such a run
+  logs it and says so: ``truncated`` (the queries), ``backlog`` (their windows left) in the result, and a line of
+  progress; ``unreachable`` lists what a vendor could not serve at all (``SearchPage.unreachable``).
 - Relevance: search engines match loosely, so a post is kept only when its own text names the query as a phrase
   (``connectors.community_base.mentions``); the rest are counted ``off_topic``. The cursor still moves past them.
 - Dedupe by (source, source_id): the same post found by two queries is one item (``duplicates`` counts the extra
@@ -120,36 +128,93 @@ def fetch_watch(
         return WatchOutcome(watch=watch.pk, status=status, result=result, error=error)
 
 
+@dataclass
+class _Read:
+    """One query's searches in one run: every post they returned, those not taken before, and its new cursor."""
+
+    state: dict
+    posts: list[CommunityPost] = field(default_factory=list)
+    fresh: list[CommunityPost] = field(default_factory=list)
+    truncated: bool = False
+    unreachable: list[str] = field(default_factory=list)
+
+
 def _search(watch: CommunityWatch, connector: CommunityConnector, say) -> tuple[dict, dict, dict, dict]:
     """Each query from its cursor: the new cursor, the posts kept (by source id, with the queries that found them),
     the counts, and the failed queries with their errors."""
     cursor, found, failures = dict(watch.cursor or {}), {}, {}
-    stats = {"fetched": 0, "new": 0, "off_topic": 0, "duplicates": 0, "truncated": [], "queries": {}}
+    stats = {"fetched": 0, "new": 0, "off_topic": 0, "duplicates": 0, "truncated": [], "backlog": {}, "queries": {}}
+    stats["unreachable"] = []
     for query in watch.queries:
-        state = cursor.get(query) or {}
-        newest, seen = from_iso(state.get("newest")), set(state.get("ids") or [])
-        since = newest or timezone.now() - INITIAL_LOOKBACK
         try:
-            page = connector.search(query, since=since, seen=seen if newest else ())
+            read = _read(connector, query, cursor.get(query) or {})
         except Exception as error:  # noqa: BLE001 - this query's cursor stays; the others go on
             failures[query] = str(error)[:500]
             say(f"  “{query}”: failed — {error}")
             continue
-        fresh = [post for post in page.posts if _is_new(post, newest, seen)]
-        on_topic = [post for post in fresh if mentions(post.text, [query])]
+        on_topic = [post for post in read.fresh if mentions(post.text, [query])]
         for post in on_topic:
             if post.source_id in found:
                 stats["duplicates"] += 1
             found.setdefault(post.source_id, post)
-        cursor[query] = _advance(state, newest, page.posts)
-        counts = {"fetched": len(page.posts), "new": len(fresh), "off_topic": len(fresh) - len(on_topic)}
+        cursor[query] = read.state
+        counts = {"fetched": len(read.posts), "new": len(read.fresh), "off_topic": len(read.fresh) - len(on_topic)}
         stats["queries"][query] = counts
         for key in ("fetched", "new", "off_topic"):
             stats[key] += counts[key]
-        if page.truncated:
+        for note in read.unreachable:
+            log.warning("Community watch %s: %s", watch.pk, note)
+            stats["unreachable"].append(note[:300])
+        line = f"  “{query}”: {counts['fetched']} fetched, {counts['new']} new, {counts['off_topic']} off topic"
+        if read.truncated:
             stats["truncated"].append(query)
-        say(f"  “{query}”: {counts['fetched']} fetched, {counts['new']} new, {counts['off_topic']} off topic")
+            left = read.state.get("backlog")
+            if left:
+                stats["backlog"][query] = {"since": left["since"], "until": left["until"]}
+            rest = f"posts from {left['since']} to {left['until']}" if left else "what is new since the cursor"
+            log.warning("Community watch %s, “%s”: page budget spent; %s are read next run.", watch.pk, query, rest)
+            line += f" — page budget spent: {rest} are read next run"
+        say(line)
     return cursor, found, stats, failures
+
+
+def _read(connector: CommunityConnector, query: str, state: dict) -> _Read:
+    """``query``'s backlog first (the older window an earlier run's budget left), then what is new since its newest
+    post, within one page budget; the new cursor never passes a post not read."""
+    budget = connector.budget(None)
+    newest, seen = from_iso(state.get("newest")), set(state.get("ids") or [])
+    read = _Read(state={key: value for key, value in state.items() if key != "backlog"})
+    if backlog := state.get("backlog"):
+        since, until, ids = from_iso(backlog["since"]), from_iso(backlog["until"]), set(backlog.get("ids") or [])
+        page = connector.search(query, since=since, until=until, seen=ids, max_pages=budget)
+        budget -= page.pages
+        read.posts += page.posts
+        read.unreachable += page.unreachable
+        read.fresh += [post for post in page.posts if since <= post.created_at <= until and post.source_id not in ids]
+        if page.truncated:
+            read.truncated = True
+            read.state["backlog"] = _backlog(since, page.reached or until, ids | page.reached_ids)
+            return read
+        if budget <= 0:  # the backlog is read; what is new since ``newest`` waits (the cursor has not passed it)
+            read.truncated = True
+            return read
+    since = newest or timezone.now() - INITIAL_LOOKBACK
+    page = connector.search(query, since=since, seen=seen if newest else (), max_pages=budget)
+    read.posts += page.posts
+    read.unreachable += page.unreachable
+    read.fresh += [post for post in page.posts if _is_new(post, newest, seen)]
+    read.state = dict(_advance(read.state, newest, page.posts))
+    if page.truncated:
+        read.truncated = True
+        if page.reached is not None:  # nothing read at all: the cursor stays, the next run asks the same again
+            if "newest" not in read.state:  # no post (only dead hits): the top starts where the backlog ends
+                read.state = {"newest": page.reached.isoformat(), "ids": sorted(page.reached_ids)}
+            read.state["backlog"] = _backlog(since, page.reached, seen | page.reached_ids)
+    return read
+
+
+def _backlog(since: datetime, until: datetime, ids: set[str]) -> dict:
+    return {"since": since.isoformat(), "until": until.isoformat(), "ids": sorted(ids)}
 
 
 def _is_new(post: CommunityPost, newest: datetime | None, seen: set[str]) -> bool:

@@ -10,6 +10,11 @@ Search engines match loosely: Algolia's HN search matches every word of the quer
 tolerance ("Mistral AI" finds a comment about the mistral wind that says "AI" three lines later); Discourse stems.
 ``mentions`` keeps a post only when its own text names a query as a phrase (case-insensitive, whole words, any run of
 spaces or hyphens between the words): "le-chat" and "Le  Chat" count, "mistral wind … AI" does not.
+
+Search APIs serve only so many results of one query (Algolia: 1,000 hits; Discourse: 10 pages), so a connector that
+reaches that cap narrows the window (up to the oldest instant read so far) and goes on; what one run reads is bounded
+by a page budget instead (``page_budget``). A search the budget stops says so (``SearchPage.truncated``) and where it
+got to (``reached``, ``reached_ids``): the caller keeps the rest of the window for the next run.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from typing import ClassVar
 
 from integrations.connectors.base import Connector, ConnectorError, StandardItem, item
 
-MAX_PAGES = 10  # per query and run: Algolia answers at most 1,000 hits of a search anyway (10 pages of 100)
+MAX_PAGES = 10  # the default page budget: search requests per query and run (a connector may set its own)
 
 
 @dataclass
@@ -44,27 +49,70 @@ class CommunityPost:
 
 @dataclass
 class SearchPage:
-    """What one query brought back: its posts (newest first) and whether the page limit cut it short."""
+    """What one query brought back: its posts (newest first) and whether the page budget cut it short.
+
+    ``truncated``: the budget ran out before the window was read. Then everything newer than ``reached`` in the window
+    was read, and at ``reached`` itself the posts ``reached_ids`` (the rest of the window, ``reached`` included minus
+    those ids, is still to read). ``unreachable``: what the vendor could not serve at all (more posts in one instant
+    than its cap), said rather than skipped silently.
+    """
 
     posts: list[CommunityPost]
     truncated: bool = False
+    reached: datetime | None = None
+    reached_ids: set[str] = field(default_factory=set)
+    pages: int = 0  # search requests spent
+    unreachable: list[str] = field(default_factory=list)
+
+
+class Reach:
+    """How far down a newest-first read got: the oldest instant seen and the ids seen at it."""
+
+    def __init__(self) -> None:
+        self.at: datetime | None = None
+        self.ids: set[str] = set()
+
+    def saw(self, when: datetime | None, source_id: str) -> None:
+        if when is None:
+            return
+        if self.at is None or when < self.at:
+            self.at, self.ids = when, {source_id}
+        elif when == self.at:
+            self.ids.add(source_id)
+
+    def page(self, posts: list[CommunityPost], *, pages: int, unreachable: list[str]) -> SearchPage:
+        """The search stopped by its budget at this point."""
+        return SearchPage(
+            posts, truncated=True, reached=self.at, reached_ids=set(self.ids), pages=pages, unreachable=unreachable
+        )
 
 
 class CommunityConnector(Connector):
     """A community search: ``search(query, since)`` → posts created at or after ``since`` (all when None)."""
 
     source: ClassVar[str]
+    page_budget: ClassVar[int] = MAX_PAGES
 
     def authenticate(self) -> None:
         """Public communities need no credentials: one cheap search proves the address answers."""
         self.search("FeedbackHub", since=None, max_pages=1)
 
     def search(
-        self, query: str, *, since: datetime | None, seen: Collection[str] = (), max_pages: int = MAX_PAGES
+        self,
+        query: str,
+        *,
+        since: datetime | None,
+        until: datetime | None = None,
+        seen: Collection[str] = (),
+        max_pages: int | None = None,
     ) -> SearchPage:
-        """Posts matching ``query`` created at or after ``since``, newest first; ``seen``: source ids taken already
-        (at the cursor's instant) that may be left out, and need no further call."""
+        """Posts matching ``query`` created at or after ``since`` and at or before ``until`` (None: no bound), newest
+        first; ``seen``: source ids taken already (at the window's edges) that may be left out, and need no further
+        call. At most ``max_pages`` search requests (default: the options' ``page_budget``, else the class's)."""
         raise NotImplementedError
+
+    def budget(self, max_pages: int | None) -> int:
+        return max(1, int(max_pages or self.options.get("page_budget") or self.page_budget))
 
     def fetch_since(self, when: datetime | None) -> list[StandardItem]:
         """The connector protocol over the queries given as ``queries=[…]``: posts that name one, as items."""

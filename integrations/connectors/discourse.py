@@ -7,6 +7,14 @@ answers ``posts`` (``id``, ``username``, ``created_at``, ``blurb``, ``topic_id``
 - ``after:`` is a day (Discourse: ``posts.created_at > <that date>``, in the forum's time zone): the search asks from
   the day *before* the cursor's time and the posts at or before the cursor are dropped here (``integrations.community``
   keeps the newest time and the ids seen at it), so a time-zone offset loses nothing and nothing is taken twice.
+- Discourse serves 10 pages of one search (``SearchController::PAGE_LIMIT``; page 11 is an HTTP 400), 500 posts.
+  When a window has more, ``search`` narrows it with ``before:<day>`` (``posts.created_at <`` that day's midnight,
+  also a day in the forum's time zone): two days past the oldest post read, so that no offset cuts it off, the posts
+  newer than it (read already) passed over without a call, the ones at it left out by id. If those two days alone
+  hold more than 500 matching posts, the window narrows a day at a time; only then can posts be out of reach, and
+  that is said in the result (``unreachable``). The page budget (``page_budget``, 10 search requests per query and
+  run, as before: forums rate-limit anonymous searches) ends a run; ``integrations.community`` keeps the rest of the
+  window for the next one.
 - Full text: a blurb is an excerpt around the match, about 200 characters, with ``...`` where Discourse cut it
   (``Search::GroupedSearchResults.blurb_for``: ``TextHelper.excerpt``/``truncate``, omission ``...``). A blurb that
   starts or ends with ``...`` is fetched whole (``GET /posts/<id>.json``, its ``cooked`` HTML as text, quotes of
@@ -19,12 +27,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from integrations.connectors.base import ConnectorError, from_iso, html_to_text
-from integrations.connectors.community_base import MAX_PAGES, CommunityConnector, CommunityPost, SearchPage, shape_error
+from integrations.connectors.community_base import CommunityConnector, CommunityPost, Reach, SearchPage, shape_error
 
 OMISSION = "..."
+PAGE_LIMIT = 10  # Discourse's SearchController::PAGE_LIMIT: the last page of one search it serves
+BEFORE_MARGIN = timedelta(days=2)  # ``before:`` this far past the oldest post read: any time zone keeps it in
 _QUOTE = re.compile(r"<aside[^>]*class=\"[^\"]*quote[^\"]*\"[^>]*>.*?</aside>", re.IGNORECASE | re.DOTALL)
 
 
@@ -39,33 +49,63 @@ class DiscourseConnector(CommunityConnector):
         return {"Api-Key": self.token, "Api-Username": self.options.get("username") or "system"}
 
     def search(
-        self, query: str, *, since: datetime | None, seen: Collection[str] = (), max_pages: int = MAX_PAGES
+        self,
+        query: str,
+        *,
+        since: datetime | None,
+        until: datetime | None = None,
+        seen: Collection[str] = (),
+        max_pages: int | None = None,
     ) -> SearchPage:
-        """Posts matching ``query`` created at or after ``since``, newest first (full text where the blurb is cut)."""
+        """Posts matching ``query`` created between ``since`` and ``until`` (inclusive), newest first (full text
+        where the blurb is cut); past the 10-page limit by narrowing the window (the module's docstring)."""
         terms = f'"{query}"' if " " in query.strip() else query.strip()  # a phrase, not any of its words
         if since is not None:
             terms += f" after:{(since - timedelta(days=1)).date().isoformat()}"
-        terms += " order:latest"
-        posts: list[CommunityPost] = []
-        for page in range(1, max_pages + 1):
-            answer = self._get(query, "search.json", q=terms, page=page)
-            records, topics = answer.get("posts"), answer.get("topics") or []
-            if not isinstance(records, list) or not isinstance(topics, list):
-                raise shape_error("Discourse search", "no list of posts")
-            by_id = {topic.get("id"): topic for topic in topics if isinstance(topic, dict)}
-            for record in records:
-                if not isinstance(record, dict):
-                    raise shape_error("Discourse search", "a post that is not an object")
-                created = from_iso(record.get("created_at"))
-                if since is not None and created is not None and created < since:
-                    return SearchPage(posts)  # newest first: the rest is older still (and needs no full text)
-                if f"{self.forum_key}:{record.get('id')}" in seen:
-                    continue  # taken at the cursor's instant: no need to read it whole again
-                if post := self.post({**record, "topic": by_id.get(record.get("topic_id"), {})}):
-                    posts.append(post)
-            if not (answer.get("grouped_search_result") or {}).get("more_full_page_results"):
-                return SearchPage(posts)
-        return SearchPage(posts, truncated=True)
+        budget, pages, bound = self.budget(max_pages), 0, until  # bound: the newest instant still to read
+        before = _day(until) + BEFORE_MARGIN if until is not None else None
+        taken, posts, reach, unreachable = set(seen), [], Reach(), []
+        while True:  # one window a turn, narrowed while the forum has more than its pages serve
+            taken_before = len(taken)
+            window = f"{terms} before:{before.isoformat()}" if before is not None else terms
+            for page in range(1, PAGE_LIMIT + 1):
+                if pages >= budget:
+                    return reach.page(posts, pages=pages, unreachable=unreachable)
+                answer = self._get(query, "search.json", q=f"{window} order:latest", page=page)
+                pages += 1
+                records, topics = answer.get("posts"), answer.get("topics") or []
+                if not isinstance(records, list) or not isinstance(topics, list):
+                    raise shape_error("Discourse search", "no list of posts")
+                by_id = {topic.get("id"): topic for topic in topics if isinstance(topic, dict)}
+                for record in records:
+                    if not isinstance(record, dict):
+                        raise shape_error("Discourse search", "a post that is not an object")
+                    created, key = from_iso(record.get("created_at")), f"{self.forum_key}:{record.get('id')}"
+                    if since is not None and created is not None and created < since:
+                        return SearchPage(posts, pages=pages, unreachable=unreachable)  # the rest is older still
+                    if bound is not None and created is not None and created > bound:
+                        continue  # read in a wider window already (or newer than the window)
+                    reach.saw(created, key)
+                    if key in taken:
+                        continue  # taken already (at the window's edges): no need to read it whole again
+                    taken.add(key)
+                    if post := self.post({**record, "topic": by_id.get(record.get("topic_id"), {})}):
+                        posts.append(post)
+                if not (answer.get("grouped_search_result") or {}).get("more_full_page_results"):
+                    return SearchPage(posts, pages=pages, unreachable=unreachable)
+            if reach.at is None:
+                unreachable.append(f"“{query}”: the forum's search served no dated post in {PAGE_LIMIT} pages")
+                return SearchPage(posts, pages=pages, unreachable=unreachable)
+            if len(taken) > taken_before:
+                bound, before = reach.at, _day(reach.at) + BEFORE_MARGIN
+                continue
+            # No progress: the margin's days alone hold more than the pages serve. A day less, said out loud: in a
+            # forum whose time zone is ahead of UTC, posts of that day made before ``bound`` may be out of reach.
+            before = (before or _day(reach.at) + BEFORE_MARGIN) - timedelta(days=1)
+            unreachable.append(
+                f"“{query}”: more than {PAGE_LIMIT} pages of posts just after {reach.at.isoformat()}; asking "
+                f"before:{before.isoformat()} instead, posts of the day before {reach.at.isoformat()} may be missed"
+            )
 
     def post(self, raw: dict) -> CommunityPost | None:
         """A search result as a post; a blurb Discourse cut is replaced by the post's whole text."""
@@ -115,3 +155,8 @@ class DiscourseConnector(CommunityConnector):
         if not isinstance(answer, dict):
             raise shape_error(f"Discourse {self.forum_key}", "not a JSON object")
         return answer
+
+
+def _day(moment: datetime) -> date:
+    """The UTC day of ``moment``."""
+    return moment.astimezone(UTC).date()

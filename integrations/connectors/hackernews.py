@@ -11,6 +11,15 @@ per address, far above a few queries every half hour.
 ``created_at_i>=`` (not ``>``): the cursor keeps the newest second it saw and the ids seen in it, so a post made in
 that same second but indexed a moment later is still found next time, and the ones already taken are left out
 (``integrations.community``).
+
+Algolia serves at most 1,000 hits of one search (``page * hitsPerPage`` stops at ``paginationLimitedTo``; ``nbPages``
+counts only the pages it serves, ``nbHits`` all the matches). When a window has more (a first fetch of a busy month, a
+launch day, a watch switched back on after weeks), ``search`` reads the pages it can and then narrows the window
+instead of the page: the same search with ``created_at_i<=<the oldest second read>`` added, the hits of that second
+already taken left out by ``objectID``, until a window is read whole or the page budget (``page_budget`` requests per
+query and run, 3,000 hits at 100 a page) is spent. Then the search says where it got to (``SearchPage.reached``) and
+``integrations.community`` keeps the rest of the window as the query's backlog for the next run. Only more than 1,000
+hits in one second could not be read this way; that is said in the result (``unreachable``), never skipped quietly.
 """
 
 from __future__ import annotations
@@ -20,9 +29,10 @@ from datetime import datetime
 from typing import Any
 
 from integrations.connectors.base import ConnectorError, from_iso, from_unix, html_to_text
-from integrations.connectors.community_base import MAX_PAGES, CommunityConnector, CommunityPost, SearchPage, shape_error
+from integrations.connectors.community_base import CommunityConnector, CommunityPost, Reach, SearchPage, shape_error
 
 HITS_PER_PAGE = 100
+PAGE_BUDGET = 30  # search requests per query and run: 3,000 hits; the API allows 10,000 requests an hour
 ITEM_URL = "https://news.ycombinator.com/item?id={}"
 PROFILE_URL = "https://news.ycombinator.com/user?id={}"
 
@@ -32,30 +42,59 @@ class HackerNewsConnector(CommunityConnector):
 
     source = "hackernews"
     default_base_url = "https://hn.algolia.com/api/v1"
+    page_budget = PAGE_BUDGET
 
     def auth_headers(self) -> dict[str, str]:
         return {}  # public API
 
     def search(
-        self, query: str, *, since: datetime | None, seen: Collection[str] = (), max_pages: int = MAX_PAGES
+        self,
+        query: str,
+        *,
+        since: datetime | None,
+        until: datetime | None = None,
+        seen: Collection[str] = (),
+        max_pages: int | None = None,
     ) -> SearchPage:
-        """Stories and comments matching ``query`` created at or after ``since`` (second precision), newest first."""
+        """Stories and comments matching ``query`` created between ``since`` and ``until`` (inclusive, second
+        precision), newest first; past Algolia's 1,000-hit cap by narrowing the window (the module's docstring)."""
+        budget, pages = self.budget(max_pages), 0
+        lower = f"created_at_i>={int(since.timestamp())}" if since is not None else None
+        upper = int(until.timestamp()) if until is not None else None
         params: dict[str, Any] = {
             "query": query,
             "tags": "(story,comment)",
             "hitsPerPage": self.options.get("hits_per_page", HITS_PER_PAGE),
         }
-        if since is not None:
-            params["numericFilters"] = f"created_at_i>={int(since.timestamp())}"
-        posts: list[CommunityPost] = []
-        for page in range(max_pages):
-            answer = self._page(query, {**params, "page": page})
-            posts += [
-                post for hit in answer["hits"] if str(hit.get("objectID")) not in seen and (post := self.post(hit))
-            ]
-            if page + 1 >= int(answer.get("nbPages") or 0):
-                return SearchPage(posts)
-        return SearchPage(posts, truncated=True)
+        taken, posts, reach, unreachable = set(seen), [], Reach(), []
+        while True:  # one window a turn: [since, upper], narrowed while the cap leaves hits unread
+            bounds = [bound for bound in (lower, upper is not None and f"created_at_i<={upper}") if bound]
+            window = {**params, "numericFilters": ",".join(bounds) or None}
+            taken_before, page, received = len(taken), 0, 0
+            while True:
+                if pages >= budget:
+                    return reach.page(posts, pages=pages, unreachable=unreachable)
+                answer = self._page(query, {**window, "page": page})
+                pages, page, received = pages + 1, page + 1, received + len(answer["hits"])
+                for hit in answer["hits"]:
+                    object_id = str(hit.get("objectID"))
+                    reach.saw(from_unix(hit.get("created_at_i")), object_id)
+                    if object_id not in taken:
+                        taken.add(object_id)
+                        if post := self.post(hit):
+                            posts.append(post)
+                if not answer["hits"] or page >= int(answer.get("nbPages") or 0):
+                    break
+            if int(answer.get("nbHits") or 0) <= received or reach.at is None:  # the window is read whole
+                return SearchPage(posts, pages=pages, unreachable=unreachable)
+            oldest = int(reach.at.timestamp())
+            if len(taken) == taken_before:  # the cap is all hits of one second, read already: step below it
+                unreachable.append(
+                    f"“{query}”: more than {received} posts at {reach.at.isoformat()}; "
+                    "the search serves no more of that second, the rest of it is left out"
+                )
+                oldest -= 1
+            upper = oldest
 
     def _page(self, query: str, params: dict) -> dict:
         try:

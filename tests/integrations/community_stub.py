@@ -1,11 +1,14 @@
 """Stub Hacker News (Algolia) and Discourse search APIs on 127.0.0.1, serving ``tests/fixtures/community``.
 
 They behave as the real ones do where the connectors depend on it: Algolia matches every word of the query anywhere
-(loosely: a word of the record starting with it), honours ``numericFilters`` (``created_at_i>=N``, ``>``, ``<``…),
-``tags=(story,comment)``, ``hitsPerPage`` and ``page`` (from 0, ``nbPages``); Discourse matches a quoted phrase or a
-word in the topic's title or the post's whole text (quotes included), honours ``after:YYYY-MM-DD`` (created after
-that day's midnight, UTC here), ``order:latest`` and ``page`` (from 1, ``more_full_page_results``), and answers
-``/posts/<id>.json``. ``fail(path, params)`` may answer instead: a status and raw bytes (a 500, a 429, bad JSON).
+(loosely: a word of the record starting with it), honours ``numericFilters`` (``created_at_i>=N``, ``>``, ``<``…,
+comma-separated: all of them), ``tags=(story,comment)``, ``hitsPerPage`` and ``page`` (from 0, ``nbPages``) and serves
+no hit past ``hn_cap`` (its ``paginationLimitedTo``, 1,000: ``nbPages`` counts the pages it serves, ``nbHits`` every
+match); Discourse matches a quoted phrase or a word in the topic's title or the post's whole text (quotes included),
+honours ``after:YYYY-MM-DD`` (created after that day's midnight, UTC here) and ``before:YYYY-MM-DD`` (created before
+it), ``order:latest`` and ``page`` (from 1, ``more_full_page_results``; past ``page_limit``, 10, an HTTP 400 as its
+``SearchController`` answers), and answers ``/posts/<id>.json``. ``fail(path, params)`` may answer instead: a status
+and raw bytes (a 500, a 429, bad JSON).
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ class CommunityStub:
     topics: dict[int, dict] = field(default_factory=dict)
     full_posts: dict[str, dict] = field(default_factory=dict)  # /posts/<id>.json answers
     per_page: int = 50  # Discourse's full-page search size
+    page_limit: int = 10  # Discourse's SearchController::PAGE_LIMIT
+    hn_cap: int = 1000  # Algolia's paginationLimitedTo
     fail: Callable[[str, dict], tuple[int, bytes] | None] | None = None
     seen: list[tuple[str, dict]] = field(default_factory=list)
     url: str = ""
@@ -74,6 +79,8 @@ class CommunityStub:
         if path == HN_PATH:
             return 200, json.dumps(self._hacker_news(params)).encode()
         if path == DISCOURSE_SEARCH:
+            if int(params.get("page", 1)) > self.page_limit:
+                return 400, json.dumps({"errors": ["page parameter must not be greater than 10"]}).encode()
             return 200, json.dumps(self._discourse(params)).encode()
         if match := re.fullmatch(r"/posts/(\d+)\.json", path):
             post = self.full_posts.get(match.group(1))
@@ -96,10 +103,11 @@ class CommunityStub:
         hits.sort(key=lambda hit: (hit["created_at_i"], hit["objectID"]), reverse=True)
         size, page = int(params.get("hitsPerPage", 20)), int(params.get("page", 0))
         envelope = fixture("hackernews_search_by_date.json")
-        pages = -(-len(hits) // size)
+        served = hits[: self.hn_cap]
+        pages = -(-len(served) // size)
         return {
             **envelope,
-            "hits": hits[page * size : (page + 1) * size],
+            "hits": served[page * size : (page + 1) * size],
             "nbHits": len(hits),
             "nbPages": pages,
             "page": page,
@@ -110,13 +118,16 @@ class CommunityStub:
     def _discourse(self, params: dict[str, str]) -> dict:
         terms = params.get("q", "")
         after = re.search(r"after:(\d{4}-\d{2}-\d{2})", terms)
+        before = re.search(r"before:(\d{4}-\d{2}-\d{2})", terms)
         phrase = re.search(r'"([^"]+)"', terms)
         term = (phrase.group(1) if phrase else re.sub(r"\w+:\S+", "", terms).strip()).lower()
         since = datetime.fromisoformat(after.group(1)).replace(tzinfo=UTC) if after else None
+        until = datetime.fromisoformat(before.group(1)).replace(tzinfo=UTC) if before else None
         found = [
             post
             for post in self.posts
             if (since is None or _when(post["created_at"]) > since)
+            and (until is None or _when(post["created_at"]) < until)
             and term in f"{self.topics[post['topic_id']]['title']} {self._text(post)}".lower()
         ]
         found.sort(key=lambda post: post["created_at"], reverse=True)
@@ -186,3 +197,70 @@ def serve(stub: CommunityStub):
     stub.url = f"http://127.0.0.1:{server.server_address[1]}"
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+# --- crowds: more matching posts than one search serves ---------------------------------------------------------
+
+
+def hn_crowd(
+    count: int, *, word: str, newest: datetime, step: timedelta, per_second: int = 3, first_id: int = 47_000_000
+) -> list[dict]:
+    """``count`` hits naming ``word``, newest first, ``per_second`` of them in each second (so windows and pages cut
+    through a second), seconds ``step`` apart: a story with a title and a link, then its comments, as Algolia has
+    them."""
+    hits = []
+    for number in range(count):
+        moment = newest - step * (number // per_second)
+        object_id, author = str(first_id - number), f"user{number % 40}"
+        story = first_id - number + number % per_second
+        if number % per_second == 0:
+            hit = {
+                "_tags": ["story", f"author_{author}", f"story_{object_id}"],
+                "author": author,
+                "title": f"Show HN: our {word} setup, part {number}",
+                "url": f"https://example.com/posts/{number}",
+                "story_text": None,
+                "points": 3,
+                "num_comments": per_second - 1,
+                "objectID": object_id,
+                "story_id": int(object_id),
+            }
+        else:
+            hit = {
+                "_tags": ["comment", f"author_{author}", f"story_{story}"],
+                "author": author,
+                "comment_text": f"We moved to {word} too (reply {number}).<p>It&#x27;s fast.",
+                "objectID": object_id,
+                "parent_id": story,
+                "story_id": story,
+                "story_title": f"Show HN: our {word} setup, part {number - number % per_second}",
+            }
+        hits.append(hn_at(hit, moment, updated_at=iso(moment)))
+    return hits
+
+
+def discourse_crowd(count: int, *, word: str, newest: datetime, step: timedelta, first_id: int = 90_000) -> tuple:
+    """``count`` posts naming ``word`` (short blurbs: the whole text, no call each), newest first, ``step`` apart, ten
+    to a topic: (posts, topics by id)."""
+    posts, topics = [], {}
+    for number in range(count):
+        moment, topic_id = newest - step * number, 9_000 + number // 10
+        topics.setdefault(
+            topic_id,
+            {"id": topic_id, "title": f"Notes on {word}, week {number // 10}", "slug": f"notes-{number // 10}"},
+        )
+        posts.append(
+            {
+                "id": first_id + number,
+                "name": f"Member {number % 25}",
+                "username": f"member{number % 25}",
+                "avatar_template": f"/user_avatar/forum.example/member{number % 25}/{{size}}/1_2.png",
+                "created_at": iso(moment, millis=True),
+                "like_count": 0,
+                "blurb": f"We use {word} every day, note {number}.",
+                "post_number": number % 10 + 1,
+                "topic_title_headline": None,
+                "topic_id": topic_id,
+            }
+        )
+    return posts, topics
