@@ -45,10 +45,11 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from redis.exceptions import RedisError
 
@@ -154,10 +155,19 @@ def create_capture_key(
     return key
 
 
-def rotate_secret(*, key: CaptureKey) -> str:
-    """A new signing secret for ``key``: tokens signed with the old one are refused from now on."""
+@transaction.atomic
+def rotate_secret(*, key: CaptureKey, user=None) -> str:
+    """A new signing secret for ``key``: tokens signed with the old one are refused from now on. Logged in the admin
+    history under ``user`` (the message only, never the secret), whichever door asks."""
     key.signing_secret = new_secret()
     key.save(update_fields=["signing_secret"])
+    if user is not None and user.pk is not None:
+        LogEntry.objects.log_actions(
+            user_id=user.pk,
+            queryset=CaptureKey.objects.filter(pk=key.pk),
+            action_flag=CHANGE,
+            change_message="Signing secret rotated.",
+        )
     return key.signing_secret
 
 

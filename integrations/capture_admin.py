@@ -146,8 +146,8 @@ class CaptureKeyAdmin(HubModelAdmin):
         change_url = reverse("admin:integrations_capturekey_change", args=[key.pk])
         secret, title = None, f"Rotate the signing secret of “{key.name}”?"
         if request.method == "POST":
-            secret, title = capture.rotate_secret(key=key), f"Signing secret of “{key.name}” rotated"
-            self.log_change(request, key, "Signing secret rotated.")  # the message only: never the secret
+            secret = capture.rotate_secret(key=key, user=request.user)  # logged there: the message, never the secret
+            title = f"Signing secret of “{key.name}” rotated"
         context = {
             **self.admin_site.each_context(request),
             "title": title,
