@@ -67,7 +67,12 @@ class CommunityWatchAdmin(HubModelAdmin):
         result = obj.last_result or {}
         if "fetched" not in result:
             return "—"
-        return f"{result['fetched']} fetched, {result.get('created', 0)} new items, {result['off_topic']} off topic"
+        text = f"{result['fetched']} fetched, {result.get('created', 0)} new items, {result['off_topic']} off topic"
+        if result.get("backlog"):  # the page budget stopped a query: its older posts are read by the next run
+            text += f"; older posts left for the next run ({', '.join(result['backlog'])})"
+        if result.get("unreachable"):
+            text += f"; {len(result['unreachable'])} window(s) the source could not serve (see last result)"
+        return text
 
     @display(description="error", label={"error": "danger"})
     def error_start(self, obj: CommunityWatch) -> tuple[str, str] | str:

@@ -120,3 +120,12 @@ def test_given_the_author_admin_when_a_person_sets_a_customer_then_the_authors_i
         listing = admin_client.get(reverse("admin:integrations_communityauthor_changelist") + "?matched=yes")
     assert listing.status_code == 200 and "kvs" in listing.content.decode()
     assert "rgbrenner" not in listing.content.decode()
+
+
+def test_given_a_fetch_stopped_by_its_page_budget_then_the_watch_list_says_older_posts_wait(watch, admin_client):
+    watch.last_result = {"fetched": 3000, "created": 2990, "off_topic": 10, "backlog": {"Codestral": {}}}
+    watch.save(update_fields=["last_result"])
+
+    page = admin_client.get(reverse("admin:integrations_communitywatch_changelist")).content.decode()
+
+    assert "2990 new items" in page and "older posts left for the next run (Codestral)" in page
