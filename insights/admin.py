@@ -430,6 +430,7 @@ def _as_list(value) -> list:
 
 from insights import (  # noqa: E402, F401 (register admins)
     ask_admin,
+    asked_admin,
     discovery_admin,
     events_admin,
     experiments_admin,

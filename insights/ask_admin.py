@@ -2,9 +2,10 @@
 selects, the answer grouped by theme with its figures and links to the cited items, and the recent questions.
 
 Asking posts to the page, which calls ``insights.ask.ask`` (the one door) and redirects to ``?shown=<id>``: the answer
-as it was given, from its stored record, so a reload never asks again and an answer can be shared by its link. Staff
-who may view feedback items may ask (the answer quotes them). The URL joins the admin through unfold's
-``extra_urls`` hook, as the KPI dashboard's does (the page belongs to no model).
+as it was given, from its stored record, so a reload never asks again and an answer can be shared by its link.
+``?question=…&tier=…`` (the stored filter values) fills the box in without asking: the questions-asked list's "Ask
+again" (``insights.asked_admin``). Staff who may view feedback items may ask (the answer quotes them). The URL joins
+the admin through unfold's ``extra_urls`` hook, as the KPI dashboard's does (the page belongs to no model).
 """
 
 from __future__ import annotations
@@ -91,6 +92,8 @@ def ask_view(request: HttpRequest) -> HttpResponse:
     shown = _shown(request)
     if shown is not None and request.method == "GET":
         form = AskForm(initial={"question": shown.question, **shown.filters})
+    elif request.method == "GET" and request.GET.get("question"):  # "Ask again" from the questions asked: filled in
+        form = AskForm(initial={name: request.GET[name] for name in AskForm.base_fields if request.GET.get(name)})
     context = {
         **admin.site.each_context(request),
         "title": "Ask the hub",

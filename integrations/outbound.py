@@ -7,6 +7,8 @@ Rules and decisions
 switched on or not: a rule that is off is a *dry run* — it records what it would have opened (status ``dry_run``,
 key ``dry:<rule>:<item>``) and sends nothing. A rule that is on writes the outbox row ``tracker:<item>`` (pending).
 That key is unique, so one item never gets two tracker issues, whichever rule, door or retry asks for it.
+Switching a rule on sends what matches from then on; what it recorded as dry runs is opened when a person asks
+(``open_dry_runs``: the admin's "Open issues for the dry runs"), evaluated again as any item is.
 
 Rules are evaluated on the ``feedback.triaged`` domain event: triage emits it once per batch it applied, and
 ``feedback.services.save_feedback`` once per item a person gives a new category, priority or product, through any
@@ -29,6 +31,7 @@ Salesforce-style PATCH of the Account; without one they wait for the CSV export 
 from __future__ import annotations
 
 import csv
+import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
@@ -37,6 +40,7 @@ from typing import TextIO
 
 from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Func, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.utils import timezone
@@ -50,6 +54,8 @@ from integrations.choices import OutboundKind, OutboundStatus
 from integrations.models import OutboundAction, OutboundRule
 from launches.closing import CREATED_EVENT, theme_feedback
 from launches.models import CustomerUpdate
+
+logger = logging.getLogger(__name__)
 
 CRM_FIELD_DEFAULT = "Feedback_Addressed__c"
 GITHUB_LABELS = ["feedback"]
@@ -262,6 +268,46 @@ def evaluate_items(*, item_ids: Iterable[int]) -> Evaluation:
     for action_id in result.queued:
         outbound_delivery.send_soon(action_id)
     return result
+
+
+OPEN_DRY_RUNS_BATCH = 500  # items evaluated per transaction when a switched-on rule opens its dry runs
+
+
+def open_dry_runs(*, rule: OutboundRule, user=None, batch: int = OPEN_DRY_RUNS_BATCH) -> Evaluation:
+    """Open the issues a rule, now switched on, recorded as dry runs while it was off (the admin's "Open issues for
+    the dry runs"). Its dry-run items are evaluated again through ``evaluate_items``, ``batch`` at a time (one
+    transaction each), so its rules hold: the first matching rule wins (an item that now matches an earlier rule goes
+    to that one, a dry run again if that rule is off), an item with an issue gets no second one (``already``), and an
+    item that matches no rule now is left alone (``unmatched``). The dry-run rows stay as records. Logged in the
+    rule's admin history under ``user``. A rule still off is refused (``ValidationError``): switch it on first."""
+    rule.refresh_from_db(fields=["enabled"])
+    if not rule.enabled:
+        raise ValidationError(f"“{rule.name}” is still a dry run: switch it on first, then open its dry runs.")
+    item_ids = list(
+        OutboundAction.objects.filter(rule=rule, status=OutboundStatus.DRY_RUN, item__isnull=False)
+        .order_by("item_id")
+        .values_list("item_id", flat=True)
+    )  # one row per item: the key is dry:<rule>:<item>
+    total = Evaluation()
+    for start in range(0, len(item_ids), batch):
+        done = evaluate_items(item_ids=item_ids[start : start + batch])
+        total.queued += done.queued
+        total.dry_runs += done.dry_runs
+        total.unmatched += done.unmatched
+        total.already += done.already
+    message = (
+        f"Opened its dry runs: {len(total.queued):,} issue(s) queued, {total.already:,} already had an issue, "
+        f"{total.unmatched:,} no longer match, {total.dry_runs:,} now match an earlier rule still in dry run."
+    )
+    if user is not None and user.pk is not None:
+        LogEntry.objects.log_actions(
+            user_id=user.pk,
+            queryset=OutboundRule.objects.filter(pk=rule.pk),
+            action_flag=CHANGE,
+            change_message=message,
+        )
+    logger.info("outbound rule %s (%s): %s", rule.pk, rule.name, message)
+    return total
 
 
 def on_triaged(payload: dict) -> None:

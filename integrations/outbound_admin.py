@@ -2,7 +2,8 @@
 item's tracker link.
 
 - **Outbound rules**: conditions (category, priority, product: none ticked means any), Linear or GitHub, where, and
-  whether it sends (off: dry run). The list says what each rule *would have opened* while off and what it opened.
+  whether it sends (off: dry run). The list says what each rule *would have opened* while off and what it opened;
+  once a rule is switched on, "Open issues for the dry runs" opens what it would have opened and still matches.
 - **Outbound actions**: the outbox, filtered by status, kind and rule; "Retry now" on failed ones; the CRM
   "feedback addressed" rows exported as CSV for a CRM without an API.
 - **The item's page** gains a "Tracker" section linking to the issue opened for it; "Run outbound rules now" evaluates
@@ -19,6 +20,7 @@ import io
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.utils import timezone
@@ -86,7 +88,7 @@ class OutboundRuleAdmin(HubModelAdmin):
     list_filter = ["enabled", "kind"]
     search_fields = ["name", "target"]
     ordering = ["position", "id"]
-    actions = ["switch_on", "switch_off"]
+    actions = ["switch_on", "switch_off", "open_dry_runs"]
     offers_saved_views = False
     fieldsets = [
         (None, {"fields": ["name", "kind", "target", "enabled", "position"]}),
@@ -145,6 +147,35 @@ class OutboundRuleAdmin(HubModelAdmin):
     def switch_off(self, request, queryset: QuerySet) -> None:
         changed = outbound.set_rules_enabled(rules_qs=queryset, enabled=False, user=request.user)
         self.message_user(request, f"Switched off {changed:,} rule(s): they only record what they would open.")
+
+    @action(description="Open issues for the dry runs", permissions=["change"])
+    def open_dry_runs(self, request, queryset: QuerySet) -> None:
+        """For each selected rule that is switched on, open the issues its dry runs recorded
+        (``outbound.open_dry_runs``: evaluated again, so an item that no longer matches, or already has an issue, gets
+        none); a rule still off is named and skipped."""
+        chosen = list(queryset.order_by("position", "id"))
+        if off := [rule.name for rule in chosen if not rule.enabled]:
+            self.message_user(
+                request,
+                f"Still dry runs, nothing opened for: {', '.join(off)}. Switch a rule on first, then open its "
+                "dry runs.",
+                messages.ERROR,
+            )
+        for rule in chosen:
+            if not rule.enabled:
+                continue
+            try:
+                result = outbound.open_dry_runs(rule=rule, user=request.user)
+            except ValidationError as error:  # switched off since the list was drawn
+                self.message_user(request, " ".join(error.messages), messages.ERROR)
+                continue
+            text = (
+                f"“{rule.name}”: {len(result.queued):,} issue(s) queued, {result.already:,} already had an issue, "
+                f"{result.unmatched:,} no longer match"
+            )
+            if result.dry_runs:
+                text += f", {result.dry_runs:,} now match an earlier rule still in dry run"
+            self.message_user(request, text + ".", messages.SUCCESS)
 
 
 @admin.register(OutboundAction)
