@@ -26,6 +26,12 @@ SIDEBAR = {
                 item(  # questions answered from the feedback base with cited verbatims (insights.ask_admin)
                     "Ask the hub", "question_answer", "admin:insights_ask", "feedback.view_feedbackitem"
                 ),
+                item(  # what was asked, which questions found no evidence (insights.asked_admin)
+                    "Questions asked",
+                    "history",
+                    "admin:insights_askedquestion_changelist",
+                    "feedback.view_feedbackitem",
+                ),
                 item("Feedback items", "forum", "admin:feedback_feedbackitem_changelist", "feedback.view_feedbackitem"),
                 item(
                     "Product board",

@@ -64,7 +64,12 @@ def ask(
     hits = _visible_hits(retrieval.hits, user) if scoped else retrieval.hits
     items = _items([hit.item_id for hit in hits])
     answer = Answer(
-        question=question, search_text=parsed.search_text, filters_applied=applied, abstained=True, answer_text=""
+        question=question,
+        search_text=parsed.search_text,
+        filters_applied=applied,
+        abstained=True,
+        answer_text="",
+        strength=round(retrieval.strength, 3),
     )
     if retrieval.abstain or not hits:
         answer.nearest = ask_answer.nearest_of(hits, items)

@@ -99,7 +99,7 @@ def ask_view(request: HttpRequest) -> HttpResponse:
         "title": "Ask the hub",
         "form": form,
         "answer": _answer_context(shown) if shown else None,
-        "recent": _asked_visible_to(request.user).select_related("asked_by")[:RECENT],
+        "recent": asked_visible_to(request.user).select_related("asked_by")[:RECENT],
         "page_url": page_url,
     }
     return TemplateResponse(request, "admin/insights/ask.html", context)
@@ -110,13 +110,13 @@ def _shown(request: HttpRequest) -> AskedQuestion | None:
         pk = int(request.GET.get("shown", ""))
     except ValueError:
         return None
-    asked = _asked_visible_to(request.user).filter(pk=pk).first()
+    asked = asked_visible_to(request.user).filter(pk=pk).first()
     if asked is None:
         messages.warning(request, f"No question #{pk}.")
     return asked
 
 
-def _asked_visible_to(user):
+def asked_visible_to(user):
     """The questions ``user`` may see again: everyone's for whole-book roles, their own for a sales/CS person (an
     answer quotes the accounts it was given for)."""
     questions = AskedQuestion.objects.all()

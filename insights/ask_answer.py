@@ -94,6 +94,7 @@ class Answer:
     citations: list[int] = field(default_factory=list)
     nearest: list[dict] = field(default_factory=list)
     written_by: str = OFFLINE
+    strength: float = 0.0  # the best evidence's cosine within the filters: below ``ABSTAIN_BELOW`` the answer abstains
     seconds: float = 0.0
     id: int | None = None
 

@@ -26,7 +26,7 @@ from django.utils.safestring import SafeString, mark_safe
 from feedback.models import FeedbackItem
 from feedbackhub.admin_tools import HubModelAdmin
 from feedbackhub.formatting import change_url, money
-from insights.ask_admin import URL_NAME, _asked_visible_to, may_ask
+from insights.ask_admin import URL_NAME, asked_visible_to, may_ask
 from insights.ask_answer import CITATION, NO_THEME, OFFLINE
 from insights.models import AskedQuestion
 from themes.models import Theme
@@ -118,7 +118,7 @@ class AskedQuestionAdmin(HubModelAdmin):
 
     def get_queryset(self, request) -> QuerySet:
         """The questions this user may see again; the list reads neither the answers nor the filters (``figures``)."""
-        queryset = _asked_visible_to(request.user).order_by(*self.ordering)
+        queryset = asked_visible_to(request.user).order_by(*self.ordering)
         if _is_changelist(request):  # a question's own page reads the whole answer
             queryset = queryset.defer("answer", "filters")
         return queryset

@@ -124,6 +124,9 @@ class AnswerSerializer(serializers.Serializer):
     citations = serializers.ListField(child=serializers.IntegerField(), help_text="Every item id the answer cites.")
     nearest = QuoteSerializer(many=True, help_text="When abstaining: the nearest items, not evidence.")
     written_by = serializers.CharField(help_text="offline (extractive) or the Mistral model.")
+    strength = serializers.FloatField(
+        help_text="Cosine of the best evidence within the filters (0-1); below the hub's threshold it abstains."
+    )
     seconds = serializers.FloatField()
 
 

@@ -33,8 +33,9 @@ def test_given_a_read_token_then_the_answer_comes_grouped_with_citations(reader,
     body = response.json()
     assert set(body) == {
         "id", "question", "search_text", "filters_applied", "abstained", "answer_text", "groups", "totals",
-        "citations", "nearest", "written_by", "seconds",
+        "citations", "nearest", "written_by", "strength", "seconds",
     }  # fmt: skip
+    assert 0.5 < body["strength"] <= 1 and not body["abstained"]
     assert body["filters_applied"] == [
         {"field": "industry", "value": "healthcare", "label": "Healthcare", "source": "form"}
     ]
