@@ -199,6 +199,9 @@ def run(*, count: int | None = None, message: int | None = None) -> None:
             total = time.perf_counter() - started
         report(count=count, inserted=inserted, total=total, split=split, outcomes=outcomes, ids=ids)
         classify_alone(provider, ids)
+        remove_items()
+        for processes, threads in pool_layouts():
+            pool_run(count=count, message=message, processes=processes, threads=threads)
     finally:
         removed = remove_items()
         log(f"  cleaned up: {removed:,} bench items deleted (with their records, vectors and suggestions)")
@@ -271,3 +274,56 @@ def _counts(values) -> dict:
     for value in values:
         counts[value] = counts.get(value, 0) + 1
     return counts
+
+
+def pool_layouts() -> list[tuple[int, int | None]]:
+    """The worker pools measured: ``BENCH_TRIAGE_POOLS`` ("2x1,2x2": processes × onnxruntime threads each; empty: none).
+    The worker's own default is one process per core (``hub_processes.default_concurrency``)."""
+    layouts = []
+    for part in os.environ.get("BENCH_TRIAGE_POOLS", "2x1,2x2").split(","):
+        if part.strip():
+            processes, threads = part.strip().split("x")
+            layouts.append((int(processes), int(threads)))
+    return layouts
+
+
+def pool_run(*, count: int, message: int, processes: int, threads: int) -> None:
+    """The same pipeline as a worker pool runs it: ``processes`` processes (spawned, each with its own provider of
+    ``threads`` onnxruntime threads, model loaded and warmed before the clock starts) take messages of ``message`` ids
+    from one queue until it is empty; items/s over the wall time until the last one is done."""
+    import multiprocessing
+
+    from django.db import connections
+
+    items = draft_items(count)
+    FeedbackItem.objects.bulk_create(items, batch_size=1000)
+    ids = [item.pk for item in items]
+    connections.close_all()
+    context = multiprocessing.get_context("spawn")
+    queue, results, ready = context.Queue(), context.Queue(), context.Barrier(processes + 1)
+    for start in range(0, len(ids), message):
+        queue.put(ids[start : start + message])
+    for _ in range(processes):
+        queue.put(None)
+    from bench.triage_pool import child as pool_child
+
+    children = [context.Process(target=pool_child, args=(queue, results, ready, threads)) for _ in range(processes)]
+    for child in children:
+        child.start()
+    try:
+        ready.wait(timeout=300)
+        started = time.perf_counter()
+        splits = [results.get(timeout=1800) for _ in children]
+        total = time.perf_counter() - started
+    finally:
+        for child in children:
+            child.join(timeout=60)
+    applied = sum(split["applied"] for split in splits)
+    summed = {part: sum(split[part] for split in splits) for part in ("embed", "duplicates", "themes")}
+    log(
+        f"  worker pool, {processes} processes × {threads} onnxruntime thread{'s' if threads > 1 else ''}: "
+        f"{total:6.2f} s  {count / total:6.1f} items/s  ×{count / total / GOAL:.2f} the goal ({applied:,} applied; "
+        + ", ".join(f"{part} {seconds:.1f} s" for part, seconds in summed.items())
+        + " summed over the processes)"
+    )
+    remove_items()

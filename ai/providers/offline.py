@@ -30,6 +30,22 @@ def tokenizer_path() -> Path:
     )
 
 
+THREADS_ENV = "AI_OFFLINE_THREADS"
+
+
+def default_threads() -> int:
+    """onnxruntime's threads in this process: ``AI_OFFLINE_THREADS`` when set, else one per core.
+
+    A Celery worker sets it for its pool (``feedbackhub.celery``): its processes share the cores, so each takes its
+    share. Measured by ``bench/triage.py`` on 2 cores, a pool of 2 processes triaging: 1 thread each 107 items/s,
+    2 threads each 64 items/s (the threads of both processes fight for the same cores).
+    """
+    raw = os.environ.get(THREADS_ENV, "").strip()
+    if raw.isdigit() and int(raw) > 0:
+        return int(raw)
+    return os.cpu_count() or 1
+
+
 class OfflineEmbedder:
     """MiniLM-L6 int8 on onnxruntime: 384-d sentence vectors, CPU only, batched."""
 
@@ -59,7 +75,7 @@ class OfflineEmbedder:
                     # One thread per core (or ``threads``), run in sequence, fully optimised graph; idle threads
                     # sleep instead of spinning: on 2 shared cores (the database, other workers) spinning threads
                     # burn the CPU the others need (measured: 83 → 128 texts/s wall, 75 → 99 texts per CPU-second).
-                    options.intra_op_num_threads = self.threads or os.cpu_count() or 1
+                    options.intra_op_num_threads = self.threads or default_threads()
                     options.inter_op_num_threads = 1
                     options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
                     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
