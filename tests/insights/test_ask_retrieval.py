@@ -183,6 +183,32 @@ def test_a_short_walk_over_many_filtered_rows_walks_further_instead(hub, short_w
     assert result.plan == "hnsw wide" and len(result.hits) == 5
 
 
+@pytest.fixture
+def trapped_walk(monkeypatch):
+    """Every index walk, however wide, comes back with 2 rows: a walk that cannot leave a tight group of near-identical
+    vectors (measured on the bench's 1M: 1 % of questions, 2-33 rows whatever ef_search or the scan mode)."""
+    lookup = ask_retrieval._lookup
+
+    def walk(*args, exact, **kwargs):
+        found = lookup(*args, exact=exact, **kwargs)
+        return found if exact else found[:2]
+
+    monkeypatch.setattr(ask_retrieval, "_lookup", walk)
+    monkeypatch.setattr(ask_retrieval, "_estimated_items", lambda filters: 10**9)  # walk first
+
+
+def test_a_walk_still_short_after_walking_further_is_answered_by_every_distance(hub, trapped_walk, monkeypatch):
+    monkeypatch.setattr(ask_retrieval, "EXACT_SCAN_MAX", 3)  # the 5 Codestral items count as "many"
+    codestral = AskFilters(product=Product.CODESTRAL)
+
+    result = retrieve("CSV export", filters=codestral, limit=5)
+    unfiltered = retrieve("CSV export", limit=8)
+
+    assert result.plan == "exact (walk short)"
+    assert ids(result) == expected(hub, lambda item: item.product == Product.CODESTRAL)
+    assert unfiltered.plan == "exact (walk short)" and len(unfiltered.hits) == 8
+
+
 def test_narrowing_never_raises_the_strength(hub):
     question = "exporting reports to CSV"
     everything = retrieve(question)
