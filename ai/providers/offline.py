@@ -37,8 +37,8 @@ def default_threads() -> int:
     """onnxruntime's threads in this process: ``AI_OFFLINE_THREADS`` when set, else one per core.
 
     A Celery worker sets it for its pool (``feedbackhub.celery``): its processes share the cores, so each takes its
-    share. Measured by ``bench/triage.py`` on 2 cores, a pool of 2 processes triaging: 1 thread each 107 items/s,
-    2 threads each 64 items/s (the threads of both processes fight for the same cores).
+    share. Measured by ``bench/triage.py`` on 2 cores, a pool of 2 processes triaging: 1 thread each 105.5 items/s,
+    2 threads each 98.5 items/s (the threads of both processes fight for the same cores).
     """
     raw = os.environ.get(THREADS_ENV, "").strip()
     if raw.isdigit() and int(raw) > 0:

@@ -120,3 +120,75 @@ def test_given_centres_computed_once_then_the_next_batch_reads_them_from_the_cac
 
     with django_assert_num_queries(2):  # the space and the items' vectors: no aggregate
         assert match_items(item_ids=[second.pk]) == {}
+
+
+@pytest.fixture
+def centroid_keys(themes):
+    from django.core.cache import cache
+
+    from feedback.services import active_embedding_space
+
+    space = active_embedding_space()
+    key = f"themes:centroids:{space.pk}"
+    cache.delete_many([key, f"{key}:stale", f"{key}:computing"])
+    yield space, key
+    cache.delete_many([key, f"{key}:stale", f"{key}:computing"])
+
+
+def test_given_cold_centres_then_one_process_computes_them_and_keeps_a_copy_for_the_next_minute_up(
+    centroid_keys, themes
+):
+    from django.core.cache import cache
+
+    space, key = centroid_keys
+
+    ids, centres = theme_centroids(space=space)
+
+    assert set(ids) == {theme.pk for theme in themes} and centres.shape == (2, space.dimensions)
+    assert cache.get(key) is not None and cache.get(f"{key}:stale") is not None
+    assert cache.get(f"{key}:computing") is None  # released
+
+
+def test_given_another_process_computing_then_the_previous_centres_serve_without_a_query(
+    centroid_keys, themes, django_assert_num_queries
+):
+    from django.core.cache import cache
+
+    space, key = centroid_keys
+    theme_centroids(space=space)
+    previous = cache.get(key)
+    cache.delete(key)  # the minute is up
+    cache.add(f"{key}:computing", 1, 60)  # and another process is computing them
+
+    with django_assert_num_queries(0):
+        ids, _ = theme_centroids(space=space)
+
+    assert sorted(ids) == sorted(previous[0])
+
+
+def test_given_another_process_computing_and_no_previous_centres_then_it_computes_them(centroid_keys, themes):
+    from django.core.cache import cache
+
+    space, key = centroid_keys
+    cache.add(f"{key}:computing", 1, 60)
+
+    ids, _ = theme_centroids(space=space)
+
+    assert set(ids) == {theme.pk for theme in themes}
+
+
+def test_given_the_cache_unreachable_then_the_centres_are_computed(themes, settings):
+    from feedback.services import active_embedding_space
+
+    space = active_embedding_space()
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # a closed port
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+
+    ids, _ = theme_centroids(space=space)
+
+    assert set(ids) == {theme.pk for theme in themes}
