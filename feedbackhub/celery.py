@@ -17,10 +17,11 @@ OFFLINE_THREADS_ENV = "AI_OFFLINE_THREADS"  # read by ai.providers.offline.defau
 
 @celeryd_after_setup.connect
 def share_cores_with_the_pool(sender=None, instance=None, **kwargs) -> None:
-    """Before the pool starts: each of its processes runs the offline model on its share of the cores
+    """Before a prefork pool starts: each of its processes runs the offline model on its share of the cores
     (``ai.providers.offline.default_threads``), not on every core at once. An explicit AI_OFFLINE_THREADS wins."""
     from feedbackhub.gunicorn_conf import available_cores
 
     processes = getattr(instance, "concurrency", None)
-    if isinstance(processes, int) and processes > 0:
+    prefork = getattr(getattr(instance, "pool_cls", None), "__module__", "") == "celery.concurrency.prefork"
+    if prefork and isinstance(processes, int) and processes > 0:  # threads/solo pools: one process, every core
         os.environ.setdefault(OFFLINE_THREADS_ENV, str(max(1, available_cores() // processes)))

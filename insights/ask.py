@@ -62,6 +62,9 @@ def ask(
     scoped = user is not None and sees_own_accounts_only(user)
     retrieval = retrieve(parsed.search_text, filters=parsed.filters, limit=SCOPED_LIMIT if scoped else RETRIEVE_LIMIT)
     hits = _visible_hits(retrieval.hits, user) if scoped else retrieval.hits
+    # The evidence the person may see decides: a sales/CS answer is as strong as their own accounts' best item, never
+    # the whole book's (which would both leak what other accounts say and answer on weak evidence of their own).
+    strength = (hits[0].score if hits else 0.0) if scoped else retrieval.strength
     items = _items([hit.item_id for hit in hits])
     answer = Answer(
         question=question,
@@ -69,15 +72,15 @@ def ask(
         filters_applied=applied,
         abstained=True,
         answer_text="",
-        strength=round(retrieval.strength, 3),
+        strength=round(strength, 3),
     )
-    if retrieval.abstain or not hits:
+    if strength < ABSTAIN_BELOW or not hits:
         answer.nearest = ask_answer.nearest_of(hits, items)
         answer.answer_text = ask_answer.abstain_text(
             search_text=parsed.search_text,
             scope=scope,
             nearest=answer.nearest,
-            strength=retrieval.strength,
+            strength=strength,
             threshold=ABSTAIN_BELOW,
         )
     else:

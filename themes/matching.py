@@ -57,10 +57,13 @@ def theme_centroids(*, space: EmbeddingSpace) -> tuple[list[int], np.ndarray]:
     0.3 s with the centres at hand). With no previous centres, or with the cache unreachable, it computes.
     """
     key = f"themes:centroids:{space.pk}"
+    locked = False
     try:
         cached = cache.get(key)
-        if cached is None and not cache.add(f"{key}:computing", 1, CENTROID_LOCK_SECONDS):
-            cached = cache.get(f"{key}:stale")  # another process is computing them: the previous ones meanwhile
+        if cached is None:
+            locked = cache.add(f"{key}:computing", 1, CENTROID_LOCK_SECONDS)
+            if not locked:
+                cached = cache.get(f"{key}:stale")  # another process is computing them: the previous ones meanwhile
     except RedisError:
         return compute_theme_centroids(space=space)
     if cached is not None:
@@ -71,7 +74,8 @@ def theme_centroids(*, space: EmbeddingSpace) -> tuple[list[int], np.ndarray]:
     try:
         cache.set_many({key: value}, CENTROID_CACHE_SECONDS)
         cache.set(f"{key}:stale", value, STALE_CENTROID_SECONDS)
-        cache.delete(f"{key}:computing")
+        if locked:  # only the lock this process took (one that computed without it leaves the other's alone)
+            cache.delete(f"{key}:computing")
     except RedisError:
         pass  # computed: the next batch computes them again
     return ids, centres

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
+from insights.ask_retrieval import ABSTAIN_BELOW
 from insights.models import AskedQuestion
 from tests.api_support import make_user, session_client, token_client
 from tests.insights.ask_data import QUESTION, feedback_base
@@ -133,3 +134,22 @@ def test_given_a_sales_user_then_the_answer_quotes_only_the_accounts_they_own(dj
     assert {quote["customer"] for group in whole_book["groups"] for quote in group["quotes"]} - {"Cedar Bank"}
     visible = set(base.cedar.feedback_items.values_list("pk", flat=True))
     assert set(body["citations"]) <= visible
+
+
+def test_given_a_sales_user_then_the_evidence_strength_is_their_own_accounts_not_the_whole_books(django_user_model):
+    from feedbackhub.roles import SALES_CS
+
+    base = feedback_base()
+    dana = make_user(django_user_model, "dana", groups=[SALES_CS])
+    base.others[1].customer.account_owner = dana  # Dune Retail: dark mode, and praise for fine-tuning
+    base.others[1].customer.save(update_fields=["account_owner"])
+    nobody = make_user(django_user_model, "nobody", groups=[SALES_CS])  # owns no account
+
+    own = token_client(dana, scopes=("read",)).post(URL, {"question": QUESTION}, format="json").json()
+    none = token_client(nobody, scopes=("read",)).post(URL, {"question": QUESTION}, format="json").json()
+    whole_book = token_client(make_user(django_user_model, "boss", superuser=True), scopes=("read",))
+    book = whole_book.post(URL, {"question": QUESTION}, format="json").json()
+
+    assert not book["abstained"] and book["strength"] > own["strength"] > 0
+    assert none["strength"] == 0 and none["abstained"] and none["citations"] == [] and none["nearest"] == []
+    assert own["abstained"] == (own["strength"] < ABSTAIN_BELOW)

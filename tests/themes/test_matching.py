@@ -175,6 +175,7 @@ def test_given_another_process_computing_and_no_previous_centres_then_it_compute
     ids, _ = theme_centroids(space=space)
 
     assert set(ids) == {theme.pk for theme in themes}
+    assert cache.get(f"{key}:computing") == 1  # the other process's lock stays until it is done
 
 
 def test_given_the_cache_unreachable_then_the_centres_are_computed(themes, settings):
