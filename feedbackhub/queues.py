@@ -48,6 +48,7 @@ QUEUE_OF_TASK = {
     "feedbackhub.tasks.run_sheet_job": BATCH,  # spreadsheet exports and imports
     "integrations.tasks.sync_connector": BATCH,  # one source's incremental pull
     "integrations.community_tasks.fetch_community_watch": BATCH,  # one community watch's searches and ingest
+    "integrations.outbound_tasks.open_dry_runs": BATCH,  # a switched-on rule's dry runs evaluated again
     # default: short bookkeeping — inbound webhooks, domain events, sweeps that only re-send, small refreshes
     "integrations.tasks.process_delivery": DEFAULT,
     "integrations.tasks.requeue_waiting_deliveries": DEFAULT,

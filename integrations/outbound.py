@@ -8,7 +8,7 @@ switched on or not: a rule that is off is a *dry run* — it records what it wou
 key ``dry:<rule>:<item>``) and sends nothing. A rule that is on writes the outbox row ``tracker:<item>`` (pending).
 That key is unique, so one item never gets two tracker issues, whichever rule, door or retry asks for it.
 Switching a rule on sends what matches from then on; what it recorded as dry runs is opened when a person asks
-(``open_dry_runs``: the admin's "Open issues for the dry runs"), evaluated again as any item is.
+(``open_dry_runs``, in a worker: the admin's "Open issues for the dry runs" queues it), evaluated again as any item is.
 
 Rules are evaluated on the ``feedback.triaged`` domain event: triage emits it once per batch it applied, and
 ``feedback.services.save_feedback`` once per item a person gives a new category, priority or product, through any
@@ -41,8 +41,9 @@ from typing import TextIO
 from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Func, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -212,7 +213,8 @@ def issue_payload(item: FeedbackItem, rule: OutboundRule) -> dict:
 
 @dataclass
 class Evaluation:
-    """What ``evaluate_items`` decided: the outbox rows it queued, the dry runs it recorded, items left alone."""
+    """What ``evaluate_items`` decided: the outbox rows it queued (created by this call: a row another evaluation
+    created first counts as ``already``), the items that matched a rule in dry run, items left alone."""
 
     queued: list[int] = field(default_factory=list)
     dry_runs: int = 0
@@ -220,10 +222,35 @@ class Evaluation:
     already: int = 0
 
 
+def _insert_new(rows: list[OutboundAction]) -> dict[str, int]:
+    """Insert ``rows`` but those whose key exists, as ``INSERT … ON CONFLICT DO NOTHING RETURNING id, key``; returns
+    the ids of the rows this call inserted, by key. A key another transaction is inserting at the same moment waits
+    for it and then counts as that one's: two evaluations at once never both claim a row (reading the keys back after
+    the insert, as ``bulk_create(ignore_conflicts=True)`` would need, found the other's committed row as well).
+    Through the queryset's ``_insert`` (what ``bulk_create`` calls): the fields' defaults and conversions hold."""
+    if not rows:
+        return {}
+    meta = OutboundAction._meta
+    fields = [column for column in meta.concrete_fields if not column.primary_key]
+    size = max(connection.ops.bulk_batch_size(fields, rows), 1)
+    created: dict[str, int] = {}
+    for start in range(0, len(rows), size):
+        returned = OutboundAction.objects._insert(
+            rows[start : start + size],
+            fields=fields,
+            returning_fields=[meta.pk, meta.get_field("key")],
+            on_conflict=OnConflict.IGNORE,
+        )
+        created.update({key: pk for pk, key in filter(None, returned)})  # one row skipped comes back as None
+    return created
+
+
 @transaction.atomic
 def evaluate_items(*, item_ids: Iterable[int]) -> Evaluation:
     """Match each item against the rules and write the outbox rows of those that match (the module's docstring has
-    the rules). Set-based: three queries and one insert for a triage batch, whatever its size."""
+    the rules). Set-based: three queries and one insert for a triage batch, whatever its size. ``queued`` is the
+    tracker rows this call inserted, each sent once (``send_soon``); a row another evaluation inserted meanwhile is
+    ``already``."""
     from integrations import outbound_delivery
 
     ids = sorted({int(pk) for pk in item_ids})
@@ -232,7 +259,12 @@ def evaluate_items(*, item_ids: Iterable[int]) -> Evaluation:
     if not ids or not candidates:
         result.unmatched = len(ids)
         return result
-    items = FeedbackItem.objects.filter(pk__in=ids).select_related("customer").defer("raw_payload", "human_fields")
+    items = (
+        FeedbackItem.objects.filter(pk__in=ids)
+        .select_related("customer")
+        .defer("raw_payload", "human_fields")
+        .order_by("pk")  # rows inserted in item order by every evaluation: two at once wait, never deadlock
+    )
     has_issue = set(
         OutboundAction.objects.filter(key__in=[f"tracker:{pk}" for pk in ids]).values_list("item_id", flat=True)
     )
@@ -257,32 +289,63 @@ def evaluate_items(*, item_ids: Iterable[int]) -> Evaluation:
                 payload=issue_payload(item, rule),
             )
         )
-    OutboundAction.objects.bulk_create(rows, ignore_conflicts=True)  # a key decided before stays as it was
-    keys = [row.key for row in rows]
+    created = _insert_new(rows)  # a key decided before stays as it was
     result.dry_runs = sum(1 for row in rows if row.status == OutboundStatus.DRY_RUN)
-    result.queued = list(
-        OutboundAction.objects.filter(key__in=keys, status=OutboundStatus.PENDING, sent_at__isnull=True)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    live_keys = [row.key for row in rows if row.status == OutboundStatus.PENDING]
+    result.queued = sorted(created[key] for key in live_keys if key in created)
+    result.already += len(live_keys) - len(result.queued)  # another evaluation inserted it since ``has_issue``
     for action_id in result.queued:
         outbound_delivery.send_soon(action_id)
     return result
 
 
 OPEN_DRY_RUNS_BATCH = 500  # items evaluated per transaction when a switched-on rule opens its dry runs
+OPEN_DRY_RUNS_LOCK = 0x4F44  # "OD": the first key of the advisory lock a rule's opening holds (the second is its id)
 
 
-def open_dry_runs(*, rule: OutboundRule, user=None, batch: int = OPEN_DRY_RUNS_BATCH) -> Evaluation:
+class _opening_lock:  # noqa: N801 - used as a function: ``with _opening_lock(rule_id) as held``
+    """A session advisory lock on a rule's opening of its dry runs: held while one run works, gone with its
+    connection if that worker dies."""
+
+    def __init__(self, rule_id: int):
+        self.rule_id = rule_id
+        self.held = False
+
+    def __enter__(self) -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [OPEN_DRY_RUNS_LOCK, self.rule_id])
+            self.held = bool(cursor.fetchone()[0])
+        return self.held
+
+    def __exit__(self, *exc) -> None:
+        if self.held:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [OPEN_DRY_RUNS_LOCK, self.rule_id])
+
+
+def open_dry_runs(*, rule: OutboundRule, user=None, batch: int = OPEN_DRY_RUNS_BATCH) -> Evaluation | None:
     """Open the issues a rule, now switched on, recorded as dry runs while it was off (the admin's "Open issues for
-    the dry runs"). Its dry-run items are evaluated again through ``evaluate_items``, ``batch`` at a time (one
-    transaction each), so its rules hold: the first matching rule wins (an item that now matches an earlier rule goes
-    to that one, a dry run again if that rule is off), an item with an issue gets no second one (``already``), and an
-    item that matches no rule now is left alone (``unmatched``). The dry-run rows stay as records. Logged in the
-    rule's admin history under ``user``. A rule still off is refused (``ValidationError``): switch it on first."""
+    the dry runs" queues ``outbound_tasks.open_dry_runs``, which calls this). Its dry-run items are evaluated again
+    through ``evaluate_items``, ``batch`` at a time (one transaction each), so its rules hold: the first matching rule
+    wins (an item that now matches an earlier rule goes to that one, a dry run again if that rule is off), an item
+    with an issue gets no second one (``already``), and an item that matches no rule now is left alone
+    (``unmatched``). The dry-run rows stay as records. Logged in the rule's admin history under ``user``. A rule
+    still off is refused (``ValidationError``): switch it on first.
+
+    One run per rule at a time (a session advisory lock): a second one asked for meanwhile (a double click) does
+    nothing, says so in the log and returns None; asked for again later, it finds the issues the first queued as
+    ``already``."""
     rule.refresh_from_db(fields=["enabled"])
     if not rule.enabled:
         raise ValidationError(f"“{rule.name}” is still a dry run: switch it on first, then open its dry runs.")
+    with _opening_lock(rule.pk) as held:
+        if not held:
+            logger.info("outbound rule %s (%s): its dry runs are being opened by another run; skipped", rule.pk, rule)
+            return None
+        return _open_dry_runs(rule=rule, user=user, batch=batch)
+
+
+def _open_dry_runs(*, rule: OutboundRule, user, batch: int) -> Evaluation:
     item_ids = list(
         OutboundAction.objects.filter(rule=rule, status=OutboundStatus.DRY_RUN, item__isnull=False)
         .order_by("item_id")

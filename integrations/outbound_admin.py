@@ -3,7 +3,8 @@ item's tracker link.
 
 - **Outbound rules**: conditions (category, priority, product: none ticked means any), Linear or GitHub, where, and
   whether it sends (off: dry run). The list says what each rule *would have opened* while off and what it opened;
-  once a rule is switched on, "Open issues for the dry runs" opens what it would have opened and still matches.
+  once a rule is switched on, "Open issues for the dry runs" has a worker open what it would have opened and still
+  matches (the rule's history says what was opened).
 - **Outbound actions**: the outbox, filtered by status, kind and rule; "Retry now" on failed ones; the CRM
   "feedback addressed" rows exported as CSV for a CRM without an API.
 - **The item's page** gains a "Tracker" section linking to the issue opened for it; "Run outbound rules now" evaluates
@@ -17,10 +18,11 @@ Imported once by ``integrations/admin.py``.
 from __future__ import annotations
 
 import io
+from functools import partial
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.utils import timezone
@@ -33,7 +35,7 @@ from feedback.admin import FeedbackItemAdmin
 from feedback.choices import Category, Priority, Product
 from feedbackhub.admin_tools import HubModelAdmin, ReadOnlyAdminMixin
 from feedbackhub.formatting import link, pill
-from integrations import outbound
+from integrations import outbound, outbound_tasks
 from integrations.choices import OutboundKind, OutboundStatus
 from integrations.models import OutboundAction, OutboundRule
 
@@ -150,9 +152,11 @@ class OutboundRuleAdmin(HubModelAdmin):
 
     @action(description="Open issues for the dry runs", permissions=["change"])
     def open_dry_runs(self, request, queryset: QuerySet) -> None:
-        """For each selected rule that is switched on, open the issues its dry runs recorded
-        (``outbound.open_dry_runs``: evaluated again, so an item that no longer matches, or already has an issue, gets
-        none); a rule still off is named and skipped."""
+        """For each selected rule that is switched on, queue the opening of the issues its dry runs recorded (the
+        ``outbound_tasks.open_dry_runs`` task calls ``outbound.open_dry_runs``: evaluated again, so an item that no
+        longer matches, or already has an issue, gets none). A worker runs it, not this request: after weeks of dry
+        run a rule has tens of thousands of rows. Its summary goes to the rule's history. A rule still off is named
+        and skipped."""
         chosen = list(queryset.order_by("position", "id"))
         if off := [rule.name for rule in chosen if not rule.enabled]:
             self.message_user(
@@ -164,18 +168,12 @@ class OutboundRuleAdmin(HubModelAdmin):
         for rule in chosen:
             if not rule.enabled:
                 continue
-            try:
-                result = outbound.open_dry_runs(rule=rule, user=request.user)
-            except ValidationError as error:  # switched off since the list was drawn
-                self.message_user(request, " ".join(error.messages), messages.ERROR)
-                continue
-            text = (
-                f"“{rule.name}”: {len(result.queued):,} issue(s) queued, {result.already:,} already had an issue, "
-                f"{result.unmatched:,} no longer match"
+            transaction.on_commit(partial(outbound_tasks.open_dry_runs.apply_async, (rule.pk, request.user.pk)))
+            self.message_user(
+                request,
+                f"Opening the dry runs of “{rule.name}” in the background; its history will say what was opened.",
+                messages.SUCCESS,
             )
-            if result.dry_runs:
-                text += f", {result.dry_runs:,} now match an earlier rule still in dry run"
-            self.message_user(request, text + ".", messages.SUCCESS)
 
 
 @admin.register(OutboundAction)
