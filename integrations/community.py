@@ -9,12 +9,16 @@ matches one to a customer.
   others move on.
 - A page budget per query and run (the connector's ``page_budget``): searches read newest first, so a run the budget
   stops has read the newest part of the window and not the oldest. The cursor then keeps that oldest part as the
-  query's ``backlog`` (``{"since", "until", "ids"}``: the window still to read, ``until`` the oldest instant read and
-  ``ids`` the posts taken at its edges) and the next run reads the backlog *first*, from where this one stopped, then
-  what is new since ``newest``. Oldest unread first keeps one backlog at most, always older than ``newest``, so the
-  cursor never moves past a post nobody read; a busy query catches up over a few runs instead of skipping. Such a run
-  logs it and says so: ``truncated`` (the queries), ``backlog`` (their windows left) in the result, and a line of
-  progress; ``unreachable`` lists what a vendor could not serve at all (``SearchPage.unreachable``).
+  query's ``backlog`` (``{"since", "until", "ids", "resume"}``: the window still to read, ``until`` the oldest
+  instant read, ``ids`` the posts taken at its edges, ``resume`` where the connector's search of it stopped). The
+  next run gives the backlog half its budget, then reads what is new since ``newest`` with the rest, then the backlog
+  again with what is left (``_read``): a backlog advances every run (a search resumed reads at least one page
+  further) and never holds new posts back. When what is new
+  is cut short too, its unread part becomes a second window, so ``backlog`` is a list of windows, oldest first, all
+  older than ``newest``: the cursor never moves past a post nobody read; a busy query catches up over a few runs
+  instead of skipping. Such a run logs it and says so: ``truncated`` (the queries), ``backlog`` (their windows left,
+  ``since`` and ``until``) in the result, and a line of progress; ``unreachable`` lists what a vendor could not serve
+  at all (``SearchPage.unreachable``).
 - Relevance: search engines match loosely, so a post is kept only when its own text names the query as a phrase
   (``connectors.community_base.mentions``); the rest are counted ``off_topic``. The cursor still moves past them.
 - Dedupe by (source, source_id): the same post found by two queries is one item (``duplicates`` counts the extra
@@ -168,10 +172,11 @@ def _search(watch: CommunityWatch, connector: CommunityConnector, say) -> tuple[
         line = f"  “{query}”: {counts['fetched']} fetched, {counts['new']} new, {counts['off_topic']} off topic"
         if read.truncated:
             stats["truncated"].append(query)
-            left = read.state.get("backlog")
+            left = [{"since": window["since"], "until": window["until"]} for window in read.state.get("backlog", [])]
             if left:
-                stats["backlog"][query] = {"since": left["since"], "until": left["until"]}
-            rest = f"posts from {left['since']} to {left['until']}" if left else "what is new since the cursor"
+                stats["backlog"][query] = left
+            spans = " and ".join(f"posts from {window['since']} to {window['until']}" for window in left)
+            rest = spans or "what is new since the cursor"
             log.warning("Community watch %s, “%s”: page budget spent; %s are read next run.", watch.pk, query, rest)
             line += f" — page budget spent: {rest} are read next run"
         say(line)
@@ -179,42 +184,74 @@ def _search(watch: CommunityWatch, connector: CommunityConnector, say) -> tuple[
 
 
 def _read(connector: CommunityConnector, query: str, state: dict) -> _Read:
-    """``query``'s backlog first (the older window an earlier run's budget left), then what is new since its newest
-    post, within one page budget; the new cursor never passes a post not read."""
+    """``query``'s backlog (the older windows earlier runs' budgets left) and what is new since its newest post,
+    within one page budget; the new cursor never passes a post not read.
+
+    The backlog is read first with half the budget (rounded up), then what is new with the rest, then the backlog
+    again with whatever the new posts left (usually most of it: a quiet half hour is one page). So a backlog never
+    holds new posts back, and it advances every run: each of its searches resumes where the last one stopped
+    (``SearchPage.resume``) and reads at least one page further."""
     budget = connector.budget(None)
     newest, seen = from_iso(state.get("newest")), set(state.get("ids") or [])
     read = _Read(state={key: value for key, value in state.items() if key != "backlog"})
-    if backlog := state.get("backlog"):
-        since, until, ids = from_iso(backlog["since"]), from_iso(backlog["until"]), set(backlog.get("ids") or [])
-        page = connector.search(query, since=since, until=until, seen=ids, max_pages=budget)
-        budget -= page.pages
+    windows = _windows(state.get("backlog"))
+    spent, windows = _drain(connector, query, windows, budget - budget // 2 if windows else 0, read)
+    gap = None  # the part of what is new that this run's budget left, a window for the next run
+    if spent < budget:
+        since = newest or timezone.now() - INITIAL_LOOKBACK
+        page = connector.search(query, since=since, seen=seen if newest else (), max_pages=budget - spent)
+        spent += page.pages
+        read.posts += page.posts
+        read.unreachable += page.unreachable
+        read.fresh += [post for post in page.posts if _is_new(post, newest, seen)]
+        read.state = dict(_advance(read.state, newest, page.posts))
+        if page.truncated:
+            read.truncated = True
+            if page.reached is not None:  # nothing read at all: the cursor stays, the next run asks the same again
+                if "newest" not in read.state:  # no post (only dead hits): the top starts where the backlog ends
+                    read.state = {"newest": page.reached.isoformat(), "ids": sorted(page.reached_ids)}
+                gap = _backlog(since, page.reached, seen | page.reached_ids, page.resume)
+    else:  # no page left for what is new (a budget of one page): it waits, the cursor has not passed it
+        read.truncated = True
+    if windows and spent < budget:
+        windows = _drain(connector, query, windows, budget - spent, read)[1]
+    windows += [gap] if gap else []
+    if windows:
+        read.truncated = True
+        read.state["backlog"] = windows
+    return read
+
+
+def _drain(connector: CommunityConnector, query: str, windows: list[dict], pages: int, read: _Read):
+    """Read the backlog's ``windows`` oldest first with at most ``pages`` searches: (pages spent, the windows left,
+    each cut to what is still unread)."""
+    spent, left = 0, []
+    for window in windows:
+        if spent >= pages:
+            left.append(window)
+            continue
+        since, until, ids = from_iso(window["since"]), from_iso(window["until"]), set(window.get("ids") or [])
+        resume = {"resume": window["resume"]} if window.get("resume") else {}  # only the connectors that give one
+        page = connector.search(query, since=since, until=until, seen=ids, max_pages=pages - spent, **resume)
+        spent += page.pages
         read.posts += page.posts
         read.unreachable += page.unreachable
         read.fresh += [post for post in page.posts if since <= post.created_at <= until and post.source_id not in ids]
         if page.truncated:
-            read.truncated = True
-            read.state["backlog"] = _backlog(since, page.reached or until, ids | page.reached_ids)
-            return read
-        if budget <= 0:  # the backlog is read; what is new since ``newest`` waits (the cursor has not passed it)
-            read.truncated = True
-            return read
-    since = newest or timezone.now() - INITIAL_LOOKBACK
-    page = connector.search(query, since=since, seen=seen if newest else (), max_pages=budget)
-    read.posts += page.posts
-    read.unreachable += page.unreachable
-    read.fresh += [post for post in page.posts if _is_new(post, newest, seen)]
-    read.state = dict(_advance(read.state, newest, page.posts))
-    if page.truncated:
-        read.truncated = True
-        if page.reached is not None:  # nothing read at all: the cursor stays, the next run asks the same again
-            if "newest" not in read.state:  # no post (only dead hits): the top starts where the backlog ends
-                read.state = {"newest": page.reached.isoformat(), "ids": sorted(page.reached_ids)}
-            read.state["backlog"] = _backlog(since, page.reached, seen | page.reached_ids)
-    return read
+            left.append(_backlog(since, page.reached or until, ids | page.reached_ids, page.resume))
+    return spent, left
 
 
-def _backlog(since: datetime, until: datetime, ids: set[str]) -> dict:
-    return {"since": since.isoformat(), "until": until.isoformat(), "ids": sorted(ids)}
+def _windows(backlog) -> list[dict]:
+    """The backlog's windows, oldest first (a cursor written before there could be several holds one, as a dict)."""
+    if not backlog:
+        return []
+    return [backlog] if isinstance(backlog, dict) else list(backlog)
+
+
+def _backlog(since: datetime, until: datetime, ids: set[str], resume: dict | None = None) -> dict:
+    window = {"since": since.isoformat(), "until": until.isoformat(), "ids": sorted(ids)}
+    return {**window, "resume": resume} if resume else window
 
 
 def _is_new(post: CommunityPost, newest: datetime | None, seen: set[str]) -> bool:

@@ -14,7 +14,9 @@ spaces or hyphens between the words): "le-chat" and "Le  Chat" count, "mistral w
 Search APIs serve only so many results of one query (Algolia: 1,000 hits; Discourse: 10 pages), so a connector that
 reaches that cap narrows the window (up to the oldest instant read so far) and goes on; what one run reads is bounded
 by a page budget instead (``page_budget``). A search the budget stops says so (``SearchPage.truncated``) and where it
-got to (``reached``, ``reached_ids``): the caller keeps the rest of the window for the next run.
+got to (``reached``, ``reached_ids``, and for a connector whose narrowing is coarser than its posts' times, such as
+Discourse's days, ``resume``: the narrowed query and page it stopped at): the caller keeps the rest of the window for
+the next run and hands ``resume`` back to the search that reads it.
 """
 
 from __future__ import annotations
@@ -53,8 +55,9 @@ class SearchPage:
 
     ``truncated``: the budget ran out before the window was read. Then everything newer than ``reached`` in the window
     was read, and at ``reached`` itself the posts ``reached_ids`` (the rest of the window, ``reached`` included minus
-    those ids, is still to read). ``unreachable``: what the vendor could not serve at all (more posts in one instant
-    than its cap), said rather than skipped silently.
+    those ids, is still to read); ``resume``, when the connector gives one, is where its next search of that rest
+    starts (``search(resume=…)``), so pages already read are not paid for again. ``unreachable``: what the vendor could
+    not serve at all (more posts in one instant than its cap), said rather than skipped silently.
     """
 
     posts: list[CommunityPost]
@@ -63,6 +66,7 @@ class SearchPage:
     reached_ids: set[str] = field(default_factory=set)
     pages: int = 0  # search requests spent
     unreachable: list[str] = field(default_factory=list)
+    resume: dict = field(default_factory=dict)
 
 
 class Reach:
@@ -80,10 +84,18 @@ class Reach:
         elif when == self.at:
             self.ids.add(source_id)
 
-    def page(self, posts: list[CommunityPost], *, pages: int, unreachable: list[str]) -> SearchPage:
-        """The search stopped by its budget at this point."""
+    def page(
+        self, posts: list[CommunityPost], *, pages: int, unreachable: list[str], resume: dict | None = None
+    ) -> SearchPage:
+        """The search stopped by its budget at this point (``resume``: where the connector's next search starts)."""
         return SearchPage(
-            posts, truncated=True, reached=self.at, reached_ids=set(self.ids), pages=pages, unreachable=unreachable
+            posts,
+            truncated=True,
+            reached=self.at,
+            reached_ids=set(self.ids),
+            pages=pages,
+            unreachable=unreachable,
+            resume=dict(resume or {}),
         )
 
 
@@ -108,7 +120,10 @@ class CommunityConnector(Connector):
     ) -> SearchPage:
         """Posts matching ``query`` created at or after ``since`` and at or before ``until`` (None: no bound), newest
         first; ``seen``: source ids taken already (at the window's edges) that may be left out, and need no further
-        call. At most ``max_pages`` search requests (default: the options' ``page_budget``, else the class's)."""
+        call. At most ``max_pages`` search requests (default: the options' ``page_budget``, else the class's).
+
+        A connector that returns ``SearchPage.resume`` also takes ``resume=`` (that dict, from the run before) and
+        starts there; one that never returns it is never given one (Hacker News: its narrowing is exact)."""
         raise NotImplementedError
 
     def budget(self, max_pages: int | None) -> int:

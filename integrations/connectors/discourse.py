@@ -10,11 +10,19 @@ answers ``posts`` (``id``, ``username``, ``created_at``, ``blurb``, ``topic_id``
 - Discourse serves 10 pages of one search (``SearchController::PAGE_LIMIT``; page 11 is an HTTP 400), 500 posts.
   When a window has more, ``search`` narrows it with ``before:<day>`` (``posts.created_at <`` that day's midnight,
   also a day in the forum's time zone): two days past the oldest post read, so that no offset cuts it off, the posts
-  newer than it (read already) passed over without a call, the ones at it left out by id. If those two days alone
-  hold more than 500 matching posts, the window narrows a day at a time; only then can posts be out of reach, and
-  that is said in the result (``unreachable``). The page budget (``page_budget``, 10 search requests per query and
-  run, as before: forums rate-limit anonymous searches) ends a run; ``integrations.community`` keeps the rest of the
-  window for the next one.
+  newer than it (read already) passed over without a call, the ones at it left out by id. When those days alone hold
+  more than 500 matching posts (or 10 pages reached nothing older), the window narrows a day at a time; only then
+  can posts be out of reach, and that is said in the result (``unreachable``). A window is never taken as read while
+  its pages reached no post older than the ones read.
+- The page budget (``page_budget``, 10 search requests per query and run, as before: forums rate-limit anonymous
+  searches) ends a run; ``integrations.community`` keeps the rest of the window for the next one, with where the
+  search got to (``SearchPage.resume``: the ``before:`` day in use and the last page of it read). The next run asks
+  that same query from that page on, so it does not pay again for the pages of newer posts a narrowed window starts
+  with (a busy forum's two days of margin can fill all 10 pages, and the run would never get past them). Those pages
+  are stable: posts are only added at the newest end (pages shift towards older ones: posts seen again are passed
+  over), or deleted. The resumed search asks the last page read once more and checks that it still shows a post read
+  already; when it does not (deletions moved unread posts onto pages read), it reads the window from page 1 again.
+  With a budget of one page it trusts the pages instead (it has no page to spare).
 - Full text: a blurb is an excerpt around the match, about 200 characters, with ``...`` where Discourse cut it
   (``Search::GroupedSearchResults.blurb_for``: ``TextHelper.excerpt``/``truncate``, omission ``...``). A blurb that
   starts or ends with ``...`` is fetched whole (``GET /posts/<id>.json``, its ``cooked`` HTML as text, quotes of
@@ -26,7 +34,7 @@ answers ``posts`` (``id``, ``username``, ``created_at``, ``blurb``, ``topic_id``
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import UTC, date, datetime, timedelta
 
 from integrations.connectors.base import ConnectorError, from_iso, html_to_text
@@ -56,56 +64,80 @@ class DiscourseConnector(CommunityConnector):
         until: datetime | None = None,
         seen: Collection[str] = (),
         max_pages: int | None = None,
+        resume: Mapping | None = None,
     ) -> SearchPage:
         """Posts matching ``query`` created between ``since`` and ``until`` (inclusive), newest first (full text
-        where the blurb is cut); past the 10-page limit by narrowing the window (the module's docstring)."""
+        where the blurb is cut); past the 10-page limit by narrowing the window; from ``resume`` (the ``before:`` day
+        and page a cut-short search of this window got to) when given (the module's docstring)."""
         terms = f'"{query}"' if " " in query.strip() else query.strip()  # a phrase, not any of its words
         if since is not None:
             terms += f" after:{(since - timedelta(days=1)).date().isoformat()}"
         budget, pages, bound = self.budget(max_pages), 0, until  # bound: the newest instant still to read
         before = _day(until) + BEFORE_MARGIN if until is not None else None
+        first, check = 1, False  # the window's first page to ask; whether it must show a post read already
+        if resume:
+            before = date.fromisoformat(resume["before"]) if resume.get("before") else None
+            done = min(max(int(resume.get("page") or 0), 0), PAGE_LIMIT - 1)
+            check = done > 0 and budget > 1  # ask the last page read again: it shows that no post moved past it
+            first = done if check else done + 1
         taken, posts, reach, unreachable = set(seen), [], Reach(), []
         while True:  # one window a turn, narrowed while the forum has more than its pages serve
-            taken_before = len(taken)
             window = f"{terms} before:{before.isoformat()}" if before is not None else terms
-            for page in range(1, PAGE_LIMIT + 1):
+            done = first - 1  # the window's pages read whole
+            for page in range(first, PAGE_LIMIT + 1):
                 if pages >= budget:
-                    return reach.page(posts, pages=pages, unreachable=unreachable)
+                    resume = {"before": before.isoformat() if before else None, "page": done}
+                    return reach.page(posts, pages=pages, unreachable=unreachable, resume=resume)
                 answer = self._get(query, "search.json", q=f"{window} order:latest", page=page)
                 pages += 1
                 records, topics = answer.get("posts"), answer.get("topics") or []
                 if not isinstance(records, list) or not isinstance(topics, list):
                     raise shape_error("Discourse search", "no list of posts")
-                by_id = {topic.get("id"): topic for topic in topics if isinstance(topic, dict)}
+                if not all(isinstance(record, dict) for record in records):
+                    raise shape_error("Discourse search", "a post that is not an object")
+                if check and not any(self._read_already(record, bound, taken) for record in records):
+                    break  # posts deleted since moved unread ones onto pages read: the window again from page 1
+                check, by_id = False, {topic.get("id"): topic for topic in topics if isinstance(topic, dict)}
                 for record in records:
-                    if not isinstance(record, dict):
-                        raise shape_error("Discourse search", "a post that is not an object")
                     created, key = from_iso(record.get("created_at")), f"{self.forum_key}:{record.get('id')}"
                     if since is not None and created is not None and created < since:
                         return SearchPage(posts, pages=pages, unreachable=unreachable)  # the rest is older still
                     if bound is not None and created is not None and created > bound:
-                        continue  # read in a wider window already (or newer than the window)
+                        continue  # read in a wider window or an earlier run already (or newer than the window)
                     reach.saw(created, key)
                     if key in taken:
                         continue  # taken already (at the window's edges): no need to read it whole again
                     taken.add(key)
                     if post := self.post({**record, "topic": by_id.get(record.get("topic_id"), {})}):
                         posts.append(post)
+                done = page
                 if not (answer.get("grouped_search_result") or {}).get("more_full_page_results"):
                     return SearchPage(posts, pages=pages, unreachable=unreachable)
-            if reach.at is None:
-                unreachable.append(f"“{query}”: the forum's search served no dated post in {PAGE_LIMIT} pages")
-                return SearchPage(posts, pages=pages, unreachable=unreachable)
-            if len(taken) > taken_before:
-                bound, before = reach.at, _day(reach.at) + BEFORE_MARGIN
-                continue
-            # No progress: the margin's days alone hold more than the pages serve. A day less, said out loud: in a
-            # forum whose time zone is ahead of UTC, posts of that day made before ``bound`` may be out of reach.
-            before = (before or _day(reach.at) + BEFORE_MARGIN) - timedelta(days=1)
-            unreachable.append(
-                f"“{query}”: more than {PAGE_LIMIT} pages of posts just after {reach.at.isoformat()}; asking "
-                f"before:{before.isoformat()} instead, posts of the day before {reach.at.isoformat()} may be missed"
-            )
+            else:
+                point = reach.at or bound  # the oldest instant read: the next window ends there
+                if point is None:
+                    unreachable.append(f"“{query}”: the forum's search served no dated post in {PAGE_LIMIT} pages")
+                    return SearchPage(posts, pages=pages, unreachable=unreachable)
+                bound, narrower = point, _day(point) + BEFORE_MARGIN
+                if before is not None and narrower >= before:
+                    # The margin's days alone hold more than the pages serve (or nothing older was reached). A day
+                    # less, said out loud: in a forum whose time zone is ahead of UTC, posts of the day before
+                    # ``point`` made before it may be out of reach.
+                    narrower = before - timedelta(days=1)
+                    unreachable.append(
+                        f"“{query}”: more than {PAGE_LIMIT} pages of posts just after {point.isoformat()}; asking "
+                        f"before:{narrower.isoformat()} instead, posts of the day before {point.isoformat()} may be "
+                        "missed"
+                    )
+                before = narrower
+            first, check = 1, False
+
+    def _read_already(self, record: dict, bound: datetime | None, taken: Collection[str]) -> bool:
+        """Whether ``record`` is a post an earlier page of this window showed: newer than ``bound``, or taken at it."""
+        created = from_iso(record.get("created_at"))
+        if bound is None or created is None:
+            return False
+        return created > bound or (created == bound and f"{self.forum_key}:{record.get('id')}" in taken)
 
     def post(self, raw: dict) -> CommunityPost | None:
         """A search result as a post; a blurb Discourse cut is replaced by the post's whole text."""

@@ -75,6 +75,29 @@ def stored(source: str) -> set[str]:
     return set(FeedbackItem.objects.filter(source=source).values_list("source_id", flat=True))
 
 
+def fetch_forum(watch: CommunityWatch, **options) -> community.WatchOutcome:
+    return community.fetch_watch(watch=watch, connector=DiscourseConnector(base_url=watch.base_url, **options))
+
+
+def forum_key(stub: CommunityStub, post: dict) -> str:
+    return f"{stub.url.removeprefix('http://')}:{post['id']}"
+
+
+def at_hour(hour: int) -> datetime:
+    """The latest ``hour``:00 UTC at least an hour ago: where a day boundary falls in a crowd, fixed (``before:`` is
+    a day)."""
+    moment = datetime.now(tz=UTC).replace(hour=hour, minute=0, second=0, microsecond=0)
+    return moment if moment <= datetime.now(tz=UTC) - timedelta(hours=1) else moment - timedelta(days=1)
+
+
+def late_posts(template: dict, newest: datetime, *, first: int, count: int) -> list[dict]:
+    """``count`` posts made after ``newest`` (a minute apart, numbered on from ``first``), newest first."""
+    return [
+        {**template, "id": 95_000 + n, "created_at": iso(newest + timedelta(minutes=n + 1), millis=True)}
+        for n in reversed(range(first, first + count))
+    ]
+
+
 def second(hit: dict) -> str:
     return datetime.fromtimestamp(hit["created_at_i"], tz=UTC).isoformat()
 
@@ -123,9 +146,10 @@ def test_given_a_page_budget_that_stops_a_run_then_the_next_runs_take_the_rest_a
     assert first.status == community.SUCCEEDED and first.result["truncated"] == [QUERY]
     assert taken == {hit["objectID"] for hit in crowd[:1199]} and first.result["created"] == 1199  # the newest 1,199
     assert state["newest"] == newest.isoformat()
-    assert state["backlog"]["until"] == second(crowd[1198])  # the oldest second read: 1197 and 1198 of its three
-    assert state["backlog"]["ids"] == sorted([crowd[1197]["objectID"], crowd[1198]["objectID"]])
-    assert first.result["backlog"] == {QUERY: {"since": state["backlog"]["since"], "until": second(crowd[1198])}}
+    [backlog] = state["backlog"]  # one window left
+    assert backlog["until"] == second(crowd[1198])  # the oldest second read: 1197 and 1198 of its three
+    assert backlog["ids"] == sorted([crowd[1197]["objectID"], crowd[1198]["objectID"]])
+    assert first.result["backlog"] == {QUERY: [{"since": backlog["since"], "until": second(crowd[1198])}]}
     assert "page budget spent" in caplog.text and "page budget spent" in lines[0]
     template = crowd[1]
     fresh = [  # while the backlog waits: one more in the cursor's own second, three newer
@@ -140,13 +164,36 @@ def test_given_a_page_budget_that_stops_a_run_then_the_next_runs_take_the_rest_a
 
     hn_watch.refresh_from_db()
     every = {hit["objectID"] for hit in crowd + fresh}
-    assert len(runs) == 3  # the backlog (12 pages: its budget, so the new posts wait), then the new posts
-    assert [run.result["created"] for run in runs] == [1199, TOTAL - 1199, 4]
+    assert len(runs) == 3  # the backlog reads 6 pages, the new posts 1, the backlog 5 more; then the rest of it
+    assert [run.result["created"] for run in runs] == [1199, 598 + 4 + 497, 56]  # a page repeats the edge second
     assert stored("hackernews") == every
     assert sum(run.result["new"] for run in runs) == len(every)  # no post handed over twice
     assert sum(run.result["already_stored"] for run in runs) == 0
     assert hn_watch.cursor[QUERY] == {"newest": (newest + timedelta(minutes=3)).isoformat(), "ids": ["48000003"]}
     assert fetch_hn(hn_watch).result["new"] == 0
+
+
+def test_given_more_new_posts_than_the_budget_leaves_while_a_backlog_waits_then_both_windows_are_kept_and_read(
+    stub, hn_watch, newest
+):
+    stub.hn_hits = crowd = hn_crowd(600, word=QUERY, newest=newest, step=timedelta(minutes=5))
+    runs = [fetch_hn(hn_watch, page_budget=4)]  # 400 read, 200 left in the backlog
+    burst = hn_crowd(
+        500, word=QUERY, newest=newest + timedelta(minutes=20), step=timedelta(seconds=5), first_id=48_000_000
+    )
+    stub.hn_hits = burst + crowd
+
+    runs.append(fetch_hn(hn_watch, page_budget=4))  # 2 pages for the backlog, 2 for the burst: it is cut short too
+
+    hn_watch.refresh_from_db()
+    older, newer = hn_watch.cursor[QUERY]["backlog"]  # oldest first, both older than the cursor
+    assert len(runs[1].result["backlog"][QUERY]) == 2 and older["until"] < newer["since"] <= newer["until"]
+    assert newer["until"] < hn_watch.cursor[QUERY]["newest"] == second(burst[0])
+    while runs[-1].result["truncated"] and len(runs) < 8:
+        runs.append(fetch_hn(hn_watch, page_budget=4))
+    every = {hit["objectID"] for hit in crowd + burst}
+    assert len(runs) <= 5 and stored("hackernews") == every
+    assert sum(run.result["new"] for run in runs) == len(every)  # each once
 
 
 def test_given_more_hits_in_one_second_than_the_cap_then_the_rest_of_that_second_is_said_and_older_ones_are_read(
@@ -178,7 +225,7 @@ def test_given_700_new_forum_posts_and_a_10_page_limit_then_two_runs_take_every_
     first = community.fetch_watch(watch=forum_watch, connector=DiscourseConnector(base_url=forum_watch.base_url))
 
     forum_watch.refresh_from_db()
-    backlog = forum_watch.cursor[QUERY]["backlog"]
+    [backlog] = forum_watch.cursor[QUERY]["backlog"]
     assert first.result["truncated"] == [QUERY] and first.result["created"] == 500  # 10 pages of 50
     assert datetime.fromisoformat(backlog["until"]) == datetime.fromisoformat(posts[499]["created_at"])
     stub.posts.insert(0, {**posts[0], "id": 99_999, "created_at": iso(newest + timedelta(minutes=2), millis=True)})
@@ -220,3 +267,92 @@ def test_given_more_posts_in_a_day_than_the_forum_serves_then_what_may_be_missed
     notes = outcome.result["unreachable"]
     assert len(notes) == 2 and all(note.startswith(f"“{QUERY}”: more than 10 pages of posts") for note in notes)
     assert f"before:{noon.date().isoformat()} instead" in notes[-1]
+
+
+def test_given_a_forum_with_more_posts_in_the_margin_than_10_pages_then_every_run_advances_and_new_posts_are_read(
+    stub, forum_watch
+):
+    """Reviewer's repro A: ~290 posts a day. Resuming a backlog asks ``before:`` two days past it, whose first pages
+    are all posts read already: a run that began there every time never got past them (584 of 700, forever)."""
+    for hour in (2, 13, 22):  # where the day boundaries fall in the crowd
+        FeedbackItem.objects.all().delete()
+        forum_watch.cursor = {}
+        forum_watch.save()
+        newest = at_hour(hour)
+        posts, stub.topics = discourse_crowd(700, word=QUERY, newest=newest, step=timedelta(minutes=5))
+        stub.posts = list(posts)
+        runs, late, cursors = [fetch_forum(forum_watch)], [], []
+
+        while runs[-1].result["truncated"] and len(runs) < 8:
+            forum_watch.refresh_from_db()
+            cursors.append(forum_watch.cursor[QUERY]["backlog"])
+            stub.posts[:0] = more = late_posts(posts[0], newest, first=len(late), count=3)
+            late += more
+            runs.append(fetch_forum(forum_watch))
+            assert {forum_key(stub, post) for post in late} <= stored("discourse")  # the backlog holds none back
+
+        every = {forum_key(stub, post) for post in posts + late}
+        assert len(runs) <= 6 and runs[-1].result["truncated"] == [], hour
+        assert stored("discourse") == every, hour
+        assert sum(run.result["new"] for run in runs) == len(every), hour  # each post read once
+        assert all(earlier != later for earlier, later in zip(cursors, cursors[1:], strict=False)), hour  # progress
+        forum_watch.refresh_from_db()
+        assert "backlog" not in forum_watch.cursor[QUERY]
+
+
+def test_given_10_pages_of_posts_read_already_then_the_window_is_kept_and_read_on_not_dropped(stub, forum_watch):
+    """Reviewer's repro B: 700 posts a minute apart, 30 new ones before the second run. That run's first pages were
+    all posts newer than the backlog (nothing dated reached): the window was taken as read and 200 posts lost."""
+    newest = at_hour(4)  # 241 posts that day, 459 the day before: a ``before:`` day reaches them
+    posts, stub.topics = discourse_crowd(700, word=QUERY, newest=newest, step=timedelta(minutes=1))
+    stub.posts = list(posts)
+    first = fetch_forum(forum_watch)
+    stub.posts[:0] = late = late_posts(posts[0], newest, first=0, count=30)
+    runs = [first, fetch_forum(forum_watch)]
+
+    forum_watch.refresh_from_db()
+    assert runs[1].result["truncated"] == [QUERY] and runs[1].result["created"] == 30  # the new ones, backlog kept
+    assert forum_watch.cursor[QUERY]["backlog"][0]["until"] == first.result["backlog"][QUERY][0]["until"]
+    while runs[-1].result["truncated"] and len(runs) < 8:
+        runs.append(fetch_forum(forum_watch))
+
+    every = {forum_key(stub, post) for post in posts + late}
+    assert len(runs) <= 6 and runs[-1].result["truncated"] == []
+    assert stored("discourse") == every and sum(run.result["new"] for run in runs) == len(every)
+    notes = [note for run in runs for note in run.result["unreachable"]]
+    assert notes and all(note.startswith(f"“{QUERY}”: more than 10 pages of posts just after") for note in notes)
+
+
+def test_given_a_budget_above_10_then_a_window_of_posts_read_already_is_narrowed_not_given_up(stub, forum_watch):
+    newest = at_hour(4)
+    posts, stub.topics = discourse_crowd(700, word=QUERY, newest=newest, step=timedelta(minutes=1))
+    stub.posts = list(posts)
+    runs = [fetch_forum(forum_watch, page_budget=15)]  # 10 pages, then 5 of the narrowed window: all read already
+    stub.posts[:0] = late = late_posts(posts[0], newest, first=0, count=30)
+
+    while runs[-1].result["truncated"] and len(runs) < 6:
+        runs.append(fetch_forum(forum_watch, page_budget=15))
+
+    every = {forum_key(stub, post) for post in posts + late}
+    assert [run.result["truncated"] for run in runs] == [[QUERY], [QUERY], []]
+    assert stored("discourse") == every and sum(run.result["new"] for run in runs) == len(every)
+
+
+def test_given_read_posts_deleted_before_a_search_resumes_then_it_reads_the_window_again_rather_than_skip(stub):
+    """A resumed search's pages move up when posts on the pages read are deleted: it asks the last page read again,
+    and when that page shows no post read already, it starts the window over instead of skipping what moved."""
+    newest = datetime.now(tz=UTC).replace(microsecond=0) - timedelta(hours=1)
+    posts, stub.topics = discourse_crowd(300, word=QUERY, newest=newest, step=timedelta(minutes=1))
+    stub.posts = list(posts)
+    connector, since = DiscourseConnector(base_url=stub.url), newest - timedelta(days=3)
+    cut = connector.search(QUERY, since=since, max_pages=3)
+    assert cut.truncated and cut.resume == {"before": None, "page": 3} and len(cut.posts) == 150
+    stub.posts = posts[:20] + posts[80:]  # 60 of the posts read are deleted
+
+    rest = connector.search(
+        QUERY, since=since, until=cut.reached, seen=cut.reached_ids, resume=cut.resume, max_pages=10
+    )
+
+    assert not rest.truncated and [post.source_id for post in rest.posts] == [
+        forum_key(stub, post) for post in posts[150:]
+    ]
