@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Callable
 from functools import partial
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import label_for_field
 from django.contrib.admin.views.main import ERROR_FLAG, ORDER_VAR, PAGE_VAR
@@ -34,6 +37,27 @@ MAX_PAGES = 100  # deeper OFFSET pages grow slow at 1M rows; past this, filters 
 COUNTED_PAGES = 10  # rows counted exactly: up to 500 at 50 a page (1-20 ms at 1M rows, whatever the filter or search)
 GRID_VAR = "grid"  # ?grid=edit turns a changelist into an editable grid (HubModelAdmin.grid_editable)
 SORT_BY_NAME_VAR = "_sort"  # the column picker's sort, by column name: changelist_view turns it into ``o`` indexes
+
+
+log = logging.getLogger(__name__)
+
+
+def queue_from_admin(modeladmin, request, send: Callable[[], object], *, what: str) -> bool:
+    """Run ``send`` (a task's ``apply_async``, with ``retry=False`` so a click never hangs on the broker) for an admin
+    button; when the task queue cannot be reached, tell the person so instead of a server error: nothing was queued,
+    and they can try again. True when it was queued."""
+    try:
+        send()
+    except Exception:  # noqa: BLE001 - kombu's OperationalError, redis' ConnectionError: the broker is down
+        log.warning("Could not queue %s from the admin.", what, exc_info=True)
+        modeladmin.message_user(
+            request,
+            f"Could not queue {what}: the task queue (Redis) cannot be reached. Nothing was queued; try again once "
+            "it is back.",
+            messages.ERROR,
+        )
+        return False
+    return True
 
 
 def estimated_count(queryset: QuerySet) -> int | None:

@@ -8,6 +8,8 @@ them; only their customer is edited, through ``community.match_author`` (every d
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpResponseRedirect
@@ -16,7 +18,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 from unfold.decorators import action, display
 
-from feedbackhub.admin_tools import HubModelAdmin
+from feedbackhub.admin_tools import HubModelAdmin, queue_from_admin
 from integrations import community
 from integrations.community_tasks import FETCH_EXPIRES, fetch_community_watch
 from integrations.models import CommunityAuthor, CommunityWatch
@@ -53,10 +55,19 @@ class CommunityWatchAdmin(HubModelAdmin):
         return HttpResponseRedirect(reverse("admin:integrations_communitywatch_change", args=[object_id]))
 
     def _queue(self, request, watches: list[tuple[int, str]]) -> None:
-        for pk, _ in watches:
-            fetch_community_watch.apply_async((pk,), expires=FETCH_EXPIRES)
-        names = ", ".join(name for _, name in watches)
-        self.message_user(request, f"Fetch queued for {names}: its result shows here when it ends.", messages.SUCCESS)
+        queued = [
+            name
+            for pk, name in watches
+            if queue_from_admin(
+                self,
+                request,
+                partial(fetch_community_watch.apply_async, (pk,), expires=FETCH_EXPIRES, retry=False),
+                what=f"the fetch of {name}",
+            )
+        ]
+        if queued:
+            text = f"Fetch queued for {', '.join(queued)}: its result shows here when it ends."
+            self.message_user(request, text, messages.SUCCESS)
 
     @admin.display(description="queries")
     def query_list(self, obj: CommunityWatch) -> str:

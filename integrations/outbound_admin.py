@@ -22,7 +22,6 @@ from functools import partial
 
 from django import forms
 from django.contrib import admin, messages
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.utils import timezone
@@ -33,7 +32,7 @@ from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget
 
 from feedback.admin import FeedbackItemAdmin
 from feedback.choices import Category, Priority, Product
-from feedbackhub.admin_tools import HubModelAdmin, ReadOnlyAdminMixin
+from feedbackhub.admin_tools import HubModelAdmin, ReadOnlyAdminMixin, queue_from_admin
 from feedbackhub.formatting import link, pill
 from integrations import outbound, outbound_tasks
 from integrations.choices import OutboundKind, OutboundStatus
@@ -168,7 +167,11 @@ class OutboundRuleAdmin(HubModelAdmin):
         for rule in chosen:
             if not rule.enabled:
                 continue
-            transaction.on_commit(partial(outbound_tasks.open_dry_runs.apply_async, (rule.pk, request.user.pk)))
+            self._queue_opening(request, rule)  # no transaction is open here: the rule is committed
+
+    def _queue_opening(self, request, rule: OutboundRule) -> None:
+        send = partial(outbound_tasks.open_dry_runs.apply_async, (rule.pk, request.user.pk), retry=False)
+        if queue_from_admin(self, request, send, what=f"the opening of the dry runs of “{rule.name}”"):
             self.message_user(
                 request,
                 f"Opening the dry runs of “{rule.name}” in the background; its history will say what was opened.",

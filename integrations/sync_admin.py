@@ -6,6 +6,8 @@ Nothing here is edited by hand: the rows are written by the sync itself (a sourc
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpResponseRedirect
@@ -13,7 +15,7 @@ from django.urls import reverse
 from django.utils.text import Truncator
 from unfold.decorators import action, display
 
-from feedbackhub.admin_tools import HubModelAdmin, ReadOnlyAdminMixin
+from feedbackhub.admin_tools import HubModelAdmin, ReadOnlyAdminMixin, queue_from_admin
 from integrations import sync
 from integrations.choices import SyncStatus
 from integrations.models import ConnectorSync
@@ -59,12 +61,20 @@ class ConnectorSyncAdmin(ReadOnlyAdminMixin, HubModelAdmin):
         return HttpResponseRedirect(reverse("admin:integrations_connectorsync_change", args=[object_id]))
 
     def _queue(self, request, sources: list[str]) -> None:
-        ready = [source for source in sources if sync.is_configured(source)]
-        for source in ready:
-            sync_connector.apply_async((source,), expires=SYNC_EXPIRES)
+        ready = [
+            source
+            for source in sources
+            if sync.is_configured(source)
+            and queue_from_admin(
+                self,
+                request,
+                partial(sync_connector.apply_async, (source,), expires=SYNC_EXPIRES, retry=False),
+                what=f"the {source} sync",
+            )
+        ]
         if ready:
             self.message_user(request, f"Sync queued for {', '.join(ready)}.", messages.SUCCESS)
-        if skipped := sorted(set(sources) - set(ready)):
+        if skipped := sorted(source for source in set(sources) if not sync.is_configured(source)):
             self.message_user(
                 request, f"Not configured (no credentials in the settings): {', '.join(skipped)}.", messages.WARNING
             )

@@ -94,7 +94,7 @@ def test_given_the_watch_admin_then_it_lists_the_last_fetch_and_fetch_now_queues
     detail = admin_client.get(reverse("admin:integrations_communitywatch_change", args=[watch.pk]))
 
     assert "4 fetched, 4 new items, 0 off topic" in page and "Codestral, Le Chat" in page
-    assert response.status_code == 302 and queued == [((watch.pk,), {"expires": FETCH_EXPIRES})]
+    assert response.status_code == 302 and queued == [((watch.pk,), {"expires": FETCH_EXPIRES, "retry": False})]
     assert detail.status_code == 200 and "fetch-now" in detail.content.decode()
 
 
@@ -129,3 +129,24 @@ def test_given_a_fetch_stopped_by_its_page_budget_then_the_watch_list_says_older
     page = admin_client.get(reverse("admin:integrations_communitywatch_changelist")).content.decode()
 
     assert "2990 new items" in page and "older posts left for the next run (Codestral)" in page
+
+
+def test_given_the_task_queue_unreachable_when_fetch_now_then_the_person_is_told_nothing_was_queued(
+    watch, admin_client, monkeypatch
+):
+    from kombu.exceptions import OperationalError
+
+    def down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to redis: Connection refused.")
+
+    monkeypatch.setattr(fetch_community_watch, "apply_async", down)
+    changelist = reverse("admin:integrations_communitywatch_changelist")
+
+    response = admin_client.post(changelist, {"action": "fetch_now", "_selected_action": [watch.pk]}, follow=True)
+
+    said = [str(message) for message in response.context["messages"]]
+    assert response.status_code == 200
+    assert said == [
+        f"Could not queue the fetch of {watch.name}: the task queue (Redis) cannot be reached. Nothing was queued; "
+        "try again once it is back."
+    ]

@@ -86,7 +86,7 @@ def history(trial) -> list[str]:
 
 
 @pytest.mark.django_db
-def test_given_rules_selected_in_the_list_then_a_task_is_queued_after_commit_for_each_switched_on_one(
+def test_given_rules_selected_in_the_list_then_a_task_is_queued_for_each_switched_on_one(
     admin_client, admin_user, queued, django_capture_on_commit_callbacks
 ):
     trial = dry_run_of(bug(), bug(), capture=django_capture_on_commit_callbacks)
@@ -106,7 +106,7 @@ def test_given_rules_selected_in_the_list_then_a_task_is_queued_after_commit_for
         f"Still dry runs, nothing opened for: {still_off.name}. Switch a rule on first, then open its dry runs.",
         f"Opening the dry runs of “{trial.name}” in the background; its history will say what was opened.",
     ]
-    assert (before_commit, queued) == ([], [((trial.pk, admin_user.pk), {})])
+    assert (before_commit, queued) == ([((trial.pk, admin_user.pk), {"retry": False})],) * 2
     assert tracker_rows() == {} and history(trial) == []  # the request evaluated nothing
 
 
@@ -267,3 +267,25 @@ def test_given_two_evaluations_interleaved_then_only_the_one_that_inserted_a_row
     assert (len(created), sorted(results["first"].queued), results["first"].already) == (3, created, 0)
     assert (results["second"].queued, results["second"].already) == ([], 3)  # never claimed twice
     assert sorted(sends) == created  # one send per row, by the run that created it
+
+
+@pytest.mark.django_db
+def test_given_the_task_queue_unreachable_then_the_action_says_nothing_was_queued(
+    admin_client, monkeypatch, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    def down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to redis: Connection refused.")
+
+    trial = dry_run_of(bug(), capture=django_capture_on_commit_callbacks)
+    monkeypatch.setattr(outbound_tasks.open_dry_runs, "apply_async", down)
+
+    response = admin_client.post(RULES, {"action": "open_dry_runs", "_selected_action": [trial.pk]}, follow=True)
+
+    said = [str(message) for message in get_messages(response.wsgi_request)]
+    assert response.status_code == 200
+    assert said == [
+        f"Could not queue the opening of the dry runs of “{trial.name}”: the task queue (Redis) cannot be reached. "
+        "Nothing was queued; try again once it is back."
+    ]

@@ -222,3 +222,25 @@ def test_given_synced_sources_then_the_admin_lists_their_state_and_sync_now_queu
     assert "3 fetched: 2 created, 1 updated" in page
     assert "Failed (3 in a row)" in page and "HTTP 401" in page
     assert sent == [("zendesk",)]  # linear has no credentials here: not queued
+
+
+def test_given_the_task_queue_unreachable_when_sync_now_then_the_person_is_told_and_nothing_claims_it_queued(
+    admin_client, vendors, monkeypatch
+):
+    from kombu.exceptions import OperationalError
+
+    def down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to redis: Connection refused.")
+
+    monkeypatch.setattr(sync_connector, "apply_async", down)
+    row = ConnectorSync.objects.create(source="zendesk", last_status=SyncStatus.SUCCEEDED)
+    url = reverse("admin:integrations_connectorsync_changelist")
+
+    response = admin_client.post(url, {"action": "sync_now", "_selected_action": [row.pk]}, follow=True)
+
+    said = [str(message) for message in response.context["messages"]]
+    assert response.status_code == 200
+    assert said == [
+        "Could not queue the zendesk sync: the task queue (Redis) cannot be reached. Nothing was queued; try again "
+        "once it is back."
+    ]
