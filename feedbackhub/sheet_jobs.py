@@ -32,13 +32,14 @@ from django.contrib import admin
 from django.contrib.admin.exceptions import NotRegistered
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, QueryDict
 from django.urls import reverse
 from django.utils import timezone
 from import_export.signals import post_import
 
+from feedbackhub.advisory_lock import advisory_lock
 from feedbackhub.choices import SheetJobKind, SheetJobStatus
 from feedbackhub.models import SheetJob
 
@@ -372,23 +373,9 @@ def _form_data(post: QueryDict) -> dict[str, list[str]]:
     return {key: values for key, values in post.lists() if key not in NOT_FORM_FIELDS}
 
 
-class _job_lock:  # noqa: N801 - used as a function: ``with _job_lock(id) as held``
-    """A session advisory lock on the job: held while a worker runs it, released if that worker's connection dies."""
-
-    def __init__(self, job_id: int):
-        self.job_id = job_id
-        self.held = False
-
-    def __enter__(self) -> bool:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_NAMESPACE, self.job_id])
-            self.held = bool(cursor.fetchone()[0])
-        return self.held
-
-    def __exit__(self, *exc) -> None:
-        if self.held:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, self.job_id])
+def _job_lock(job_id: int):
+    """A sheet job: one worker runs it at a time (``feedbackhub.advisory_lock``)."""
+    return advisory_lock(LOCK_NAMESPACE, job_id)
 
 
 def _lock_held(job_id: int) -> bool:

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, QuerySet
 from django.db.models.functions import Least
 from django.utils import timezone
@@ -49,6 +49,7 @@ from django.utils import timezone
 from customers.models import Customer
 from feedback.models import FeedbackItem
 from feedback.services import assign_customer_many
+from feedbackhub.advisory_lock import advisory_lock
 from integrations.choices import CommunitySource
 from integrations.connectors.base import from_iso
 from integrations.connectors.community_base import CommunityConnector, CommunityPost, as_item, mentions
@@ -351,20 +352,6 @@ def _set_customer(items: QuerySet[FeedbackItem], customer: Customer | None) -> i
     return assign_customer_many(items=items, customer=customer)
 
 
-class _watch_lock:  # noqa: N801 - used as a function: ``with _watch_lock(watch_id) as held``
-    """A session advisory lock on a watch: held while a worker fetches it, released if that worker dies."""
-
-    def __init__(self, watch_id: int):
-        self.watch_id = watch_id
-        self.held = False
-
-    def __enter__(self) -> bool:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_NAMESPACE, self.watch_id])
-            self.held = bool(cursor.fetchone()[0])
-        return self.held
-
-    def __exit__(self, *exc) -> None:
-        if self.held:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, self.watch_id])
+def _watch_lock(watch_id: int):
+    """A watch: one worker fetches it at a time (``feedbackhub.advisory_lock``)."""
+    return advisory_lock(LOCK_NAMESPACE, watch_id)

@@ -50,6 +50,7 @@ from django.utils.crypto import salted_hmac
 from feedback.models import FeedbackItem
 from feedback.triage import TRIAGED_EVENT
 from feedbackhub import events
+from feedbackhub.advisory_lock import advisory_lock
 from feedbackhub.formatting import change_url
 from integrations.choices import OutboundKind, OutboundStatus
 from integrations.models import OutboundAction, OutboundRule
@@ -303,24 +304,9 @@ OPEN_DRY_RUNS_BATCH = 500  # items evaluated per transaction when a switched-on 
 OPEN_DRY_RUNS_LOCK = 0x4F44  # "OD": the first key of the advisory lock a rule's opening holds (the second is its id)
 
 
-class _opening_lock:  # noqa: N801 - used as a function: ``with _opening_lock(rule_id) as held``
-    """A session advisory lock on a rule's opening of its dry runs: held while one run works, gone with its
-    connection if that worker dies."""
-
-    def __init__(self, rule_id: int):
-        self.rule_id = rule_id
-        self.held = False
-
-    def __enter__(self) -> bool:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [OPEN_DRY_RUNS_LOCK, self.rule_id])
-            self.held = bool(cursor.fetchone()[0])
-        return self.held
-
-    def __exit__(self, *exc) -> None:
-        if self.held:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [OPEN_DRY_RUNS_LOCK, self.rule_id])
+def _opening_lock(rule_id: int):
+    """A rule's opening of its dry runs: one run at a time (``feedbackhub.advisory_lock``)."""
+    return advisory_lock(OPEN_DRY_RUNS_LOCK, rule_id)
 
 
 def open_dry_runs(*, rule: OutboundRule, user=None, batch: int = OPEN_DRY_RUNS_BATCH) -> Evaluation | None:

@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
 from customers.services import update_enrichment
+from feedbackhub.advisory_lock import advisory_lock
 from integrations.choices import SyncStatus
 from integrations.connectors import CONNECTORS, connector_for
 from integrations.ingest import REJECTED, ingest_items
@@ -135,20 +135,6 @@ def _take_in(source: str, records: list) -> dict:
     }
 
 
-class _sync_lock:  # noqa: N801 - used as a function: ``with _sync_lock(row_id) as held``
-    """A session advisory lock on a source's sync row: held while a worker syncs it, released if that worker dies."""
-
-    def __init__(self, row_id: int):
-        self.row_id = row_id
-        self.held = False
-
-    def __enter__(self) -> bool:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_NAMESPACE, self.row_id])
-            self.held = bool(cursor.fetchone()[0])
-        return self.held
-
-    def __exit__(self, *exc) -> None:
-        if self.held:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, self.row_id])
+def _sync_lock(row_id: int):
+    """A source's sync row: one worker syncs it at a time (``feedbackhub.advisory_lock``)."""
+    return advisory_lock(LOCK_NAMESPACE, row_id)
