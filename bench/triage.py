@@ -15,6 +15,12 @@ duplicate suggestion, theme matching, the rest = database reads and writes, HNSW
 goal of 200 items/s, then classification alone: ``feedback.triage.compute_triage`` on the same items, their vectors
 stored by now (no embedding, nothing written), its ``provider.triage`` calls timed apart from the reads around them.
 
+Then what bounds it (``bench/triage_bound.py``): the shipped model alone, one process per core, embedding the same
+texts (the most triage could reach if nothing else cost anything), and the int8 reference (int8 activations too: a
+different embedding space the hub does not use) alone and through the whole pipeline in a worker pool; between them the
+worker pools of ``BENCH_TRIAGE_POOLS``. Each pool starts with the themes' centres in the shared cache, as a running hub
+has them (recomputed once a minute, not once per 2,000 items).
+
 Only public seams are used: a timing proxy around the provider (``embed``, ``triage``), ``feedback.duplicates.
 suggest_duplicates`` wrapped for the run, and the pipeline's theme-matching message (``feedback.triage.
 MATCH_THEMES_TASK``, sent by name through Celery's ``send_task``) taken from the Celery app and run in line instead of
@@ -32,6 +38,7 @@ from dataclasses import dataclass, field
 from django.core.management import call_command
 from django.utils import timezone
 
+from bench import triage_bound as bound
 from customers.models import Customer
 from feedback import services
 from feedback.models import FeedbackItem
@@ -56,6 +63,7 @@ class Split:
     duplicates: float = 0.0
     themes: float = 0.0
     calls: dict[str, int] = field(default_factory=dict)
+    texts: list[str] = field(default_factory=list)  # what was embedded, in order
 
     def add(self, part: str, seconds: float) -> None:
         setattr(self, part, getattr(self, part) + seconds)
@@ -72,6 +80,7 @@ class TimedProvider:
         return getattr(self._provider, name)
 
     def embed(self, texts):
+        self._split.texts.extend(texts)
         started = time.perf_counter()
         try:
             return self._provider.embed(texts)
@@ -200,8 +209,11 @@ def run(*, count: int | None = None, message: int | None = None) -> None:
         report(count=count, inserted=inserted, total=total, split=split, outcomes=outcomes, ids=ids)
         classify_alone(provider, ids)
         remove_items()
+        bound.report_ceiling(split.texts, goal=GOAL, log=log)
         for processes, threads in pool_layouts():
             pool_run(count=count, message=message, processes=processes, threads=threads)
+        if os.environ.get("BENCH_TRIAGE_INT8", "1") != "0":
+            int8_reference(split.texts, count=count, message=message)
     finally:
         removed = remove_items()
         log(f"  cleaned up: {removed:,} bench items deleted (with their records, vectors and suggestions)")
@@ -287,7 +299,24 @@ def pool_layouts() -> list[tuple[int, int | None]]:
     return layouts
 
 
-def pool_run(*, count: int, message: int, processes: int, threads: int) -> None:
+def int8_reference(texts: list[str], *, count: int, message: int) -> None:
+    """``bench.triage_bound``'s int8 reference: its agreement with the shipped vectors, its embedding ceiling, and
+    the whole pipeline in a worker pool of one process per core running it (BENCH_TRIAGE_INT8=0 skips it)."""
+    model_file, why = bound.quantized_model()
+    if model_file is None:
+        log(f"  int8 reference skipped: {why}")
+        return
+    cores = os.cpu_count() or 1
+    mean, lowest = bound.agreement(texts[:500], model_file)
+    rate = bound.embedding_rate(texts, processes=cores, model_file=model_file)
+    log(
+        f"  int8 reference (int8 activations too; not the hub's space: cosine to the shipped vectors mean {mean:.3f}, "
+        f"lowest {lowest:.3f}): embedding alone {rate:6.1f} texts/s, goal {GOAL:.0f}: ×{rate / GOAL:.2f}"
+    )
+    pool_run(count=count, message=message, processes=cores, threads=1, model_file=model_file)
+
+
+def pool_run(*, count: int, message: int, processes: int, threads: int, model_file=None) -> None:
     """The same pipeline as a worker pool runs it: ``processes`` processes (spawned, each with its own provider of
     ``threads`` onnxruntime threads, model loaded and warmed before the clock starts) take messages of ``message`` ids
     from one queue until it is empty; items/s over the wall time until the last one is done."""
@@ -295,9 +324,14 @@ def pool_run(*, count: int, message: int, processes: int, threads: int) -> None:
 
     from django.db import connections
 
+    from feedback.services import active_embedding_space
+    from themes.matching import theme_centroids
+
     items = draft_items(count)
     FeedbackItem.objects.bulk_create(items, batch_size=1000)
     ids = [item.pk for item in items]
+    # The themes' centres in the shared cache, as a running hub has them (recomputed once a minute, not per run).
+    theme_centroids(space=active_embedding_space())
     connections.close_all()
     context = multiprocessing.get_context("spawn")
     queue, results, ready = context.Queue(), context.Queue(), context.Barrier(processes + 1)
@@ -307,7 +341,9 @@ def pool_run(*, count: int, message: int, processes: int, threads: int) -> None:
         queue.put(None)
     from bench.triage_pool import child as pool_child
 
-    children = [context.Process(target=pool_child, args=(queue, results, ready, threads)) for _ in range(processes)]
+    children = [
+        context.Process(target=pool_child, args=(queue, results, ready, threads, model_file)) for _ in range(processes)
+    ]
     for child in children:
         child.start()
     try:
@@ -321,7 +357,8 @@ def pool_run(*, count: int, message: int, processes: int, threads: int) -> None:
     applied = sum(split["applied"] for split in splits)
     summed = {part: sum(split[part] for split in splits) for part in ("embed", "duplicates", "themes")}
     log(
-        f"  worker pool, {processes} processes × {threads} onnxruntime thread{'s' if threads > 1 else ''}: "
+        f"  {'int8 reference, ' if model_file else ''}worker pool, {processes} processes × {threads} onnxruntime "
+        f"thread{'s' if threads > 1 else ''}: "
         f"{total:6.2f} s  {count / total:6.1f} items/s  ×{count / total / GOAL:.2f} the goal ({applied:,} applied; "
         + ", ".join(f"{part} {seconds:.1f} s" for part, seconds in summed.items())
         + " summed over the processes)"

@@ -37,8 +37,8 @@ def default_threads() -> int:
     """onnxruntime's threads in this process: ``AI_OFFLINE_THREADS`` when set, else one per core.
 
     A Celery worker sets it for its pool (``feedbackhub.celery``): its processes share the cores, so each takes its
-    share. Measured by ``bench/triage.py`` on 2 cores, a pool of 2 processes triaging: 1 thread each 105.5 items/s,
-    2 threads each 98.5 items/s (the threads of both processes fight for the same cores).
+    share. Measured by ``bench/triage.py`` on 2 cores, a pool of 2 processes triaging: 1 thread each 112.9 items/s,
+    2 threads each 103.0 items/s (the threads of both processes fight for the same cores).
     """
     raw = os.environ.get(THREADS_ENV, "").strip()
     if raw.isdigit() and int(raw) > 0:
@@ -53,9 +53,11 @@ class OfflineEmbedder:
     model = "all-MiniLM-L6-v2-int8"
     dimensions = 384
 
-    def __init__(self, *, batch_size: int = 32, threads: int | None = None) -> None:
+    def __init__(self, *, batch_size: int = 32, threads: int | None = None, model_file: Path | None = None) -> None:
         self.batch_size = batch_size
         self.threads = threads
+        # Another ONNX file of the same model (``bench/triage.py``'s int8 reference); its vectors are not this space's.
+        self.model_file = model_file
         self._lock = threading.Lock()
         self._session = None
         self._tokenizer = None
@@ -82,7 +84,7 @@ class OfflineEmbedder:
                     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
                     options.add_session_config_entry("session.inter_op.allow_spinning", "0")
                     session = onnxruntime.InferenceSession(
-                        str(model_path()), sess_options=options, providers=["CPUExecutionProvider"]
+                        str(self.model_file or model_path()), sess_options=options, providers=["CPUExecutionProvider"]
                     )
                     self._tokenizer, self._session = tokenizer, session
         return self._tokenizer, self._session
@@ -132,8 +134,8 @@ class OfflineProvider(OfflineEmbedder):
     ``handled=False`` so the hub never applies it silently.
     """
 
-    def __init__(self, *, batch_size: int = 32, threads: int | None = None) -> None:
-        super().__init__(batch_size=batch_size, threads=threads)
+    def __init__(self, *, batch_size: int = 32, threads: int | None = None, model_file: Path | None = None) -> None:
+        super().__init__(batch_size=batch_size, threads=threads, model_file=model_file)
         from ai import classifier, sentiment
 
         self._classifier = classifier.default()

@@ -110,3 +110,10 @@ def test_given_many_threads_asking_at_once_then_the_model_is_loaded_once(monkeyp
         thread.join()
 
     assert len(sessions) == 1
+
+
+def test_given_another_model_file_then_the_embedder_loads_that_file_not_the_shipped_one(tmp_path):
+    missing = tmp_path / "other-model.onnx"  # bench/triage_bound.py's int8 reference passes its own file this way
+
+    with pytest.raises(Exception, match="other-model.onnx"):
+        OfflineEmbedder(model_file=missing).embed(["the export fails"])
