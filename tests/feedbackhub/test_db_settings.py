@@ -80,12 +80,14 @@ def test_given_the_web_role_and_a_search_path_in_the_url_then_both_server_settin
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("role", "expected"), [("web", "15s"), ("worker", "0")])
-def test_given_a_role_when_the_hub_connects_then_postgresql_applies_its_statement_timeout(role, expected):
+def test_given_a_role_when_the_hub_connects_then_postgresql_applies_its_statement_timeout(
+    role, expected, embedded_services
+):
     """The settings module read in a fresh process with HUB_ROLE, connected to the real (embedded) test server."""
     env = {
         "PATH": os.environ["PATH"],
         "DEBUG": "1",
-        "FEEDBACKHUB_DATA_DIR": str(settings.BASE_DIR / ".data" / "test"),
+        "FEEDBACKHUB_DATA_DIR": str(embedded.data_dir()),  # the test run's own (pyproject's, or the one it was given)
         "DATABASE_URL": embedded.postgres_url(name="postgres"),
         "DB_CONN_MAX_AGE": "120",
         "HUB_ROLE": role,
