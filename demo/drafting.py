@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
+from ai import lexicon
 from customers.choices import Language, Lifecycle, Region, Tier
 from demo.accounts import Account
 from demo.draw import Weighted, ascii_slug, midnight
@@ -96,6 +97,7 @@ class Draft:
     raw_payload: dict
     triaged_at: datetime | None
     themes: tuple = ()
+    churn_signal: bool = False  # a churn-signal category or a churn cue in the words (``ai.lexicon.churn_cues``)
 
     @property
     def triaged(self) -> bool:
@@ -103,8 +105,14 @@ class Draft:
         return self.triaged_at is not None
 
     def model_fields(self) -> dict[str, Any]:
-        """Keyword arguments of the ``FeedbackItem`` (duplicate_of and themes aside)."""
+        """Keyword arguments of the ``FeedbackItem`` (duplicate_of and themes aside). A triaged draft carries what
+        triage sets beside the category: its language, the churn flag and the competitors it names (``ai.lexicon``, as
+        the offline triage finds them); an untriaged one leaves them for the triage."""
+        triaged = self.triaged_at is not None
         return {
+            "language": self.language if triaged else "",
+            "churn_signal": triaged and self.churn_signal,
+            "competitors": lexicon.competitors_in(self.verbatim) if triaged else [],
             "received_at": self.received_at,
             "source": self.source,
             "source_id": self.source_id,
@@ -130,7 +138,7 @@ class Draft:
 PRIORITY_LEVELS = (Priority.LOW, Priority.MEDIUM, Priority.HIGH, Priority.CRITICAL)
 
 
-def priority_for(*, severity: str, account: Account | None, category: str, rng: random.Random) -> str:
+def priority_for(*, severity: str, account: Account | None, churn_signal: bool, rng: random.Random) -> str:
     """Seed 002's priority, by the hub's own formula (``feedback.priority``), as triage sets it; then a PM moves
     ~8 % of them one level, as people do."""
     customer = None
@@ -138,9 +146,7 @@ def priority_for(*, severity: str, account: Account | None, category: str, rng: 
         customer = SimpleNamespace(
             tier=account.tier, arr=account.arr, lifecycle_stage=account.lifecycle, health_score=account.health
         )
-    computed = priority.priority_for(
-        severity=severity, customer=customer, churn_signal=category == Category.CHURN_SIGNAL
-    )
+    computed = priority.priority_for(severity=severity, customer=customer, churn_signal=churn_signal)
     level = PRIORITY_LEVELS.index(computed.priority)
     if rng.random() < 0.08:
         level = min(3, max(0, level + rng.choice((-1, 1))))
@@ -237,6 +243,7 @@ class FeedbackFactory:
         low, high = body.sentiment or V.sentiment_by_category[body.category]
         score = round(rng.uniform(low, high), 2)
         severity = self.severities[body.category].pick(rng)
+        churn = body.category == Category.CHURN_SIGNAL or bool(lexicon.churn_cues(words))  # as the offline triage
         themes = ()
         candidates = self.themes_by_topic.get(topic.key)
         if candidates and not untriaged and rng.random() < THEME_LINK_SHARE:
@@ -257,7 +264,7 @@ class FeedbackFactory:
             product=product,
             product_area=body.area or self.areas[topic.key].pick(rng),
             severity=severity,
-            priority=priority_for(severity=severity, account=account, category=body.category, rng=rng),
+            priority=priority_for(severity=severity, account=account, churn_signal=churn, rng=rng),
             sentiment_score=score,
             sentiment_label=Sentiment.for_score(score),
             tags=self._tags(topic, account, language, severity),
@@ -269,6 +276,7 @@ class FeedbackFactory:
             raw_payload={},
             triaged_at=min(received_at + timedelta(minutes=2 + 238 * rng.random()), self.anchor),
             themes=tuple(ref for ref, _ in themes),
+            churn_signal=churn,
         )
         self._frame(draft, slots)
         if untriaged:
@@ -314,6 +322,7 @@ class FeedbackFactory:
             raw_payload={},
             triaged_at=min(received_at + timedelta(minutes=2 + 238 * rng.random()), self.anchor),
             themes=original.themes,
+            churn_signal=original.churn_signal,
         )
         slots = Slots(
             rng=rng, account=account, language=original.language, product=original.product, day=received_at.date()

@@ -180,6 +180,16 @@ def test_given_the_demo_then_triage_fields_are_consistent(demo):
     assert not untriaged.exclude(status=Status.NEW, category="", summary="").exists()
 
 
+def test_given_the_demo_then_its_triaged_history_carries_language_churn_flag_and_competitors_as_triage_sets_them(demo):
+    history = FeedbackItem.objects.exclude(triaged_at=None).filter(triage_records=None, extracts=None, source_item=None)
+    churn = history.filter(category=Category.CHURN_SIGNAL)
+    assert churn.count() > 50
+    assert not churn.filter(churn_signal=False).exists()  # the risk flag and filter see every churn signal
+    assert set(history.values_list("language", flat=True).distinct()) == {"en", "fr", "de"}
+    assert history.exclude(competitors=[]).count() > 20
+    assert not FeedbackItem.objects.untriaged().filter(Q(churn_signal=True) | ~Q(language="")).exists()
+
+
 def test_given_the_demo_then_the_offline_ai_triaged_the_oldest_waiting_items_with_records(demo):
     records = TriageRecord.objects.all()
     assert records.count() >= 0.9 * ai_features.TRIAGE_NOW  # a call cut into pieces: its pieces are recorded
