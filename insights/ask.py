@@ -82,6 +82,7 @@ def ask(
             nearest=answer.nearest,
             strength=strength,
             threshold=ABSTAIN_BELOW,
+            has_topic=parsed.has_topic,
         )
     else:
         evidence = ask_answer.evidence_of(hits, items)

@@ -165,18 +165,30 @@ def extractive_text(*, groups: list[Group], totals: dict, scope: str) -> str:
     return "\n".join(lines)
 
 
-def abstain_text(*, search_text: str, scope: str, nearest: list[dict], strength: float, threshold: float) -> str:
-    """The answer when the evidence is weak: say so, say what was searched, list the nearest items as not evidence."""
+def abstain_text(
+    *, search_text: str, scope: str, nearest: list[dict], strength: float, threshold: float, has_topic: bool = True
+) -> str:
+    """The answer when the evidence is weak: say so, say what was searched, list the nearest items as not evidence.
+    A question that names no subject (``has_topic`` False: only who, which product or when) is told to add one."""
     lines = [NOT_ENOUGH, "", f"Searched: “{search_text}” within {scope}."]
     if not nearest:
         lines.append("No feedback item is in this scope.")
         return "\n".join(lines)
     lines.append(f"The best match scored {strength:.2f}; an answer needs {threshold:.2f} or more.")
+    if not has_topic:
+        example = search_text.rstrip(" ?.!") + " about " + TOPIC_EXAMPLE + "?"
+        lines.append(
+            f"The question says whose feedback, not what about: answers come from items about a subject, "
+            f"so name one, e.g. “{example}”"
+        )
     lines += ["", "Nearest items anyway (weak matches, not evidence):"]
     for row in nearest:
         who = f"{row['customer']} ({row['tier']})" if row["tier"] else row["customer"]
         lines.append(f"- [#{row['item_id']}] “{row['text']}” — {who}")
     return "\n".join(lines)
+
+
+TOPIC_EXAMPLE = "rate limits"  # the subject a question without one is shown as an example
 
 
 def nearest_of(hits, items: dict) -> list[dict]:

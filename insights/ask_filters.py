@@ -146,6 +146,7 @@ class ParsedQuestion:
     search_text: str
     filters: AskFilters
     applied: list[Applied] = field(default_factory=list)
+    has_topic: bool = True  # False: the question names only its scope ("what do enterprise customers say?")
 
 
 def parse_question(
@@ -188,10 +189,12 @@ def parse_question(
         if (value := getattr(filters, name)) is not None:
             source = "form" if getattr(explicit, name) is not None else "question"
             applied.append(Applied(name, value.isoformat(), value.strftime("%-d %b %Y"), source))
-    text = _without(question, spans) if strip else question.strip()
-    if not _has_topic(text):  # "what do enterprise customers say?": the filters were the whole question
-        text = question.strip()
-    return ParsedQuestion(question=question.strip(), search_text=text, filters=filters, applied=applied)
+    stripped = _without(question, spans)
+    has_topic = _has_topic(stripped)
+    text = stripped if strip and has_topic else question.strip()  # only filters: the question is searched as asked
+    return ParsedQuestion(
+        question=question.strip(), search_text=text, filters=filters, applied=applied, has_topic=has_topic
+    )
 
 
 def explicit_filters(fields: dict) -> AskFilters:

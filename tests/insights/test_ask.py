@@ -82,6 +82,16 @@ def test_given_an_off_topic_question_then_it_abstains_and_shows_the_nearest_item
     assert len(answer.nearest) == 3 and answer.citations == [row["item_id"] for row in answer.nearest]
 
 
+def test_given_a_question_naming_only_its_scope_when_it_abstains_then_it_says_to_name_a_subject(base):
+    answer = ask("What do enterprise customers say?", writer=None)
+    off_topic = ask(OFF_TOPIC, writer=None)
+
+    assert answer.abstained
+    assert "not what about" in answer.answer_text
+    assert "e.g. “What do enterprise customers say about rate limits?”" in answer.answer_text
+    assert "not what about" not in off_topic.answer_text  # a question with a subject is not told to add one
+
+
 def test_given_filters_nothing_matches_then_it_abstains_saying_the_scope_is_empty(base):
     answer = ask("Why do fine-tuning jobs fail for government customers?", writer=None)
 

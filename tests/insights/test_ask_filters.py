@@ -64,6 +64,9 @@ def test_given_a_question_that_is_only_filters_then_the_question_itself_is_searc
 
     assert result.filters.segment == {"tier": "enterprise"}
     assert result.search_text == "What do enterprise customers say?"
+    assert result.has_topic is False
+    assert parsed("What do enterprise customers say about latency?").has_topic is True
+    assert parsed("What do customers say?").has_topic is False
 
 
 @pytest.mark.parametrize(
