@@ -164,16 +164,27 @@ def prepare_metrics_dir(environ=os.environ, workers: int = 1) -> Path | None:
     return made
 
 
+_multiprocess = None  # prometheus_client.multiprocess, imported by on_starting for child_exit
+
+
 def on_starting(server):
+    global _multiprocess
     server.feedbackhub_metrics_dir = prepare_metrics_dir(os.environ, server.cfg.workers)
+    # Imported here, in the master once PROMETHEUS_MULTIPROC_DIR is settled (prometheus_client picks its mode from it
+    # when first imported, so never at the top of this file), and not in child_exit: see there.
+    from prometheus_client import multiprocess
+
+    _multiprocess = multiprocess
 
 
 def child_exit(server, worker):
-    """A worker ended (replaced after max_requests, killed by the timeout, or at shutdown): its live gauges go."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
+    """A worker ended (replaced after max_requests, killed by the timeout, or at shutdown): its live gauges go.
 
-        multiprocess.mark_process_dead(worker.pid)
+    This runs in the master's SIGCHLD handler, which another worker's exit can re-enter: an import made here was once
+    caught half done by that re-entry ("partially initialized module 'prometheus_client.multiprocess'", the master
+    exiting 1 at shutdown), so it imports nothing."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR") and _multiprocess is not None:
+        _multiprocess.mark_process_dead(worker.pid)
 
 
 def on_exit(server):

@@ -151,15 +151,42 @@ def a_dead_worker_wrote_metrics(folder) -> int:
     return int(result.stdout.strip())
 
 
+def master_started(monkeypatch, folder):
+    """gunicorn's master as it starts with ``folder`` for the metrics: ``on_starting`` ran."""
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(folder))
+    server = SimpleNamespace(cfg=SimpleNamespace(workers=2))
+    gunicorn_conf.on_starting(server)
+    return server
+
+
 def test_given_a_worker_exits_then_its_live_gauges_are_removed_and_its_counts_kept(tmp_path, monkeypatch):
+    server = master_started(monkeypatch, tmp_path)
     pid = a_dead_worker_wrote_metrics(tmp_path)
     assert (tmp_path / f"gauge_livesum_{pid}.db").exists()
-    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
 
-    gunicorn_conf.child_exit(server=None, worker=SimpleNamespace(pid=pid))
+    gunicorn_conf.child_exit(server=server, worker=SimpleNamespace(pid=pid))
 
     assert not (tmp_path / f"gauge_livesum_{pid}.db").exists()  # a dead worker is not "busy" any more
     assert (tmp_path / f"histogram_{pid}.db").exists()  # its requests still count in the totals
+
+
+def test_given_a_worker_exits_then_the_masters_signal_handler_imports_nothing(tmp_path, monkeypatch):
+    """child_exit runs in the master's SIGCHLD handler, which another exit can re-enter mid-import: once it caught
+    prometheus_client.multiprocess half-initialised and the master exited 1. Everything it needs is imported before."""
+    import builtins
+
+    server = master_started(monkeypatch, tmp_path)
+    pid = a_dead_worker_wrote_metrics(tmp_path)
+
+    def no_import(name, *args, **kwargs):
+        raise AssertionError(f"child_exit imported {name}")
+
+    monkeypatch.setattr(builtins, "__import__", no_import)
+    try:
+        gunicorn_conf.child_exit(server=server, worker=SimpleNamespace(pid=pid))
+    finally:
+        monkeypatch.undo()
+    assert not (tmp_path / f"gauge_livesum_{pid}.db").exists()
 
 
 def test_given_no_multiprocess_folder_then_child_exit_does_nothing(tmp_path, monkeypatch):
