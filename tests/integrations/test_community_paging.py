@@ -227,14 +227,15 @@ def test_given_700_new_forum_posts_and_a_10_page_limit_then_two_runs_take_every_
     forum_watch.refresh_from_db()
     [backlog] = forum_watch.cursor[QUERY]["backlog"]
     assert first.result["truncated"] == [QUERY] and first.result["created"] == 500  # 10 pages of 50
-    assert datetime.fromisoformat(backlog["until"]) == datetime.fromisoformat(posts[499]["created_at"])
+    oldest_read = datetime.fromisoformat(posts[499]["created_at"])  # before the insert below shifts ``posts``
+    assert datetime.fromisoformat(backlog["until"]) == oldest_read
     stub.posts.insert(0, {**posts[0], "id": 99_999, "created_at": iso(newest + timedelta(minutes=2), millis=True)})
     stub.seen.clear()
 
     second_run = community.fetch_watch(watch=forum_watch, connector=DiscourseConnector(base_url=forum_watch.base_url))
 
     asked = [params["q"] for params in searches(stub, DISCOURSE_SEARCH)]
-    before = (datetime.fromisoformat(posts[499]["created_at"]).date() + timedelta(days=2)).isoformat()
+    before = (oldest_read.date() + timedelta(days=2)).isoformat()
     assert second_run.result["truncated"] == [] and second_run.result["created"] == 201
     assert asked[0].startswith(f"{QUERY} after:") and f" before:{before} order:latest" in asked[0]
     assert stored("discourse") == {f"{host}:{post['id']}" for post in stub.posts}
