@@ -323,7 +323,9 @@ def open_dry_runs(*, rule: OutboundRule, user=None, batch: int = OPEN_DRY_RUNS_B
     ``already``."""
     rule.refresh_from_db(fields=["enabled"])
     if not rule.enabled:
-        raise ValidationError(f"“{rule.name}” is still a dry run: switch it on first, then open its dry runs.")
+        refusal = f"“{rule.name}” is still a dry run: switch it on first, then open its dry runs."
+        _note_in_history(rule, user, f"Dry runs not opened: {refusal}")  # the person asked in the background
+        raise ValidationError(refusal)
     with _opening_lock(rule.pk) as held:
         if not held:
             logger.info("outbound rule %s (%s): its dry runs are being opened by another run; skipped", rule.pk, rule)
@@ -348,6 +350,13 @@ def _open_dry_runs(*, rule: OutboundRule, user, batch: int) -> Evaluation:
         f"Opened its dry runs: {len(total.queued):,} issue(s) queued, {total.already:,} already had an issue, "
         f"{total.unmatched:,} no longer match, {total.dry_runs:,} now match an earlier rule still in dry run."
     )
+    _note_in_history(rule, user, message)
+    logger.info("outbound rule %s (%s): %s", rule.pk, rule.name, message)
+    return total
+
+
+def _note_in_history(rule: OutboundRule, user, message: str) -> None:
+    """``message`` in the rule's admin history under ``user`` (none given: nothing to write it under)."""
     if user is not None and user.pk is not None:
         LogEntry.objects.log_actions(
             user_id=user.pk,
@@ -355,8 +364,6 @@ def _open_dry_runs(*, rule: OutboundRule, user, batch: int) -> Evaluation:
             action_flag=CHANGE,
             change_message=message,
         )
-    logger.info("outbound rule %s (%s): %s", rule.pk, rule.name, message)
-    return total
 
 
 def on_triaged(payload: dict) -> None:

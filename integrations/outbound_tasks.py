@@ -47,7 +47,7 @@ def open_dry_runs(rule_id: int, user_id: int | None = None) -> str:
     user = get_user_model().objects.filter(pk=user_id).first() if user_id is not None else None
     try:
         result = outbound.open_dry_runs(rule=rule, user=user)
-    except ValidationError as error:  # switched off again since it was asked for: its history says so
+    except ValidationError as error:  # switched off again since it was asked for: its history says so (the service)
         logger.info("outbound rule %s: dry runs not opened: %s", rule_id, " ".join(error.messages))
         return "off"
     if result is None:

@@ -72,7 +72,7 @@ def theme_centroids(*, space: EmbeddingSpace) -> tuple[list[int], np.ndarray]:
     ids, centres = compute_theme_centroids(space=space)
     value = (ids, centres.astype(np.float32).tobytes())
     try:
-        cache.set_many({key: value}, CENTROID_CACHE_SECONDS)
+        cache.set(key, value, CENTROID_CACHE_SECONDS)
         cache.set(f"{key}:stale", value, STALE_CENTROID_SECONDS)
         if locked:  # only the lock this process took (one that computed without it leaves the other's alone)
             cache.delete(f"{key}:computing")

@@ -160,6 +160,10 @@ def test_given_a_rule_still_off_or_gone_then_its_dry_runs_are_refused_and_nothin
     ]
     assert (queued, ran, gone) == ([], "off", "missing")
     assert tracker_rows() == {} and linear.requests == [] and history(trial) == []
+    # The person was told its history would say what was opened: it says nothing was, and why (the task's run only).
+    [note] = LogEntry.objects.filter(object_id=str(trial.pk)).values_list("change_message", flat=True)
+    refusal = f"“{trial.name}” is still a dry run: switch it on first, then open its dry runs."
+    assert note == f"Dry runs not opened: {refusal}"
 
 
 @pytest.mark.django_db
